@@ -1,0 +1,69 @@
+/**
+ * Buffer creation inside an out-of-memory error scope, and read-back. Every buffer carries a
+ * label so an OOM error names what could not be allocated.
+ */
+import { GpuOutOfMemoryError } from '../errors.ts';
+
+export const STORAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
+export const UNIFORM = GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST;
+
+/** Creates a buffer; byte sizes are rounded up to 16 so any f32/u32 view and vec4 read fits. */
+export function createBuffer(
+  device: GPUDevice,
+  label: string,
+  bytes: number,
+  usage: number = STORAGE,
+): GPUBuffer {
+  return device.createBuffer({ label, size: Math.max(16, Math.ceil(bytes / 16) * 16), usage });
+}
+
+/** Creates a buffer holding `data`. */
+export function createBufferFrom(
+  device: GPUDevice,
+  label: string,
+  data: Float32Array | Uint32Array | Int32Array,
+  usage: number = STORAGE,
+): GPUBuffer {
+  const buffer = createBuffer(device, label, data.byteLength, usage);
+  device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
+  return buffer;
+}
+
+/**
+ * Runs `allocate` inside an out-of-memory error scope and throws GpuOutOfMemoryError if any
+ * allocation in it failed. Use around the large, once-per-model allocations.
+ */
+export async function allocateChecked<T>(
+  device: GPUDevice,
+  label: string,
+  bytes: number,
+  allocate: () => T,
+): Promise<T> {
+  device.pushErrorScope('out-of-memory');
+  device.pushErrorScope('validation');
+  const result = allocate();
+  const validation = await device.popErrorScope();
+  const oom = await device.popErrorScope();
+  if (oom || validation) throw new GpuOutOfMemoryError(label, bytes);
+  return result;
+}
+
+/** Copies `bytes` of `source` into a mappable buffer and returns them. */
+export async function readBuffer(device: GPUDevice, source: GPUBuffer, bytes = source.size, offset = 0): Promise<ArrayBuffer> {
+  const staging = device.createBuffer({ size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+  const encoder = device.createCommandEncoder();
+  encoder.copyBufferToBuffer(source, offset, staging, 0, bytes);
+  device.queue.submit([encoder.finish()]);
+  await staging.mapAsync(GPUMapMode.READ);
+  const copy = staging.getMappedRange().slice(0);
+  staging.destroy();
+  return copy;
+}
+
+export async function readF32(device: GPUDevice, source: GPUBuffer, count: number): Promise<Float32Array> {
+  return new Float32Array(await readBuffer(device, source, count * 4));
+}
+
+export async function readU32(device: GPUDevice, source: GPUBuffer, count: number): Promise<Uint32Array> {
+  return new Uint32Array(await readBuffer(device, source, count * 4));
+}

@@ -1,0 +1,56 @@
+/**
+ * Getting a WebGPU device with the limits our kernels need. requestDevice() without
+ * requiredLimits gets the spec defaults (128 MiB bindings, 8 storage buffers), so we always
+ * ask for the adapter's own limits (DESIGN.md section 6).
+ */
+import { DeviceLostError, GpuLimitError, NoGpuAdapterError, WebGpuUnavailableError } from '../errors.ts';
+
+export interface Gpu {
+  device: GPUDevice;
+  adapterInfo: string; // vendor / architecture / description, printed by tests and benchmarks
+  hasTimestamps: boolean;
+  hasSubgroups: boolean;
+  /** Resolves when the device is lost; rejects never. */
+  lost: Promise<DeviceLostError>;
+  pipelines: Map<string, GPUComputePipeline>; // key: shader label + constants
+}
+
+const WANTED_LIMITS = [
+  'maxStorageBufferBindingSize',
+  'maxBufferSize',
+  'maxComputeWorkgroupStorageSize',
+  'maxStorageBuffersPerShaderStage',
+  'maxComputeInvocationsPerWorkgroup',
+  'maxComputeWorkgroupSizeX',
+  'maxComputeWorkgroupsPerDimension',
+] as const;
+
+/** The fewest storage buffers one of our kernels binds; below this nothing runs. */
+const MIN_STORAGE_BUFFERS = 8;
+
+export async function requestGpu(gpuApi: GPU | undefined = globalThis.navigator?.gpu): Promise<Gpu> {
+  if (!gpuApi) throw new WebGpuUnavailableError();
+  const adapter = await gpuApi.requestAdapter({ powerPreference: 'high-performance' });
+  if (!adapter) throw new NoGpuAdapterError();
+  const limits = adapter.limits;
+  if (limits.maxStorageBuffersPerShaderStage < MIN_STORAGE_BUFFERS) {
+    throw new GpuLimitError('maxStorageBuffersPerShaderStage', MIN_STORAGE_BUFFERS, limits.maxStorageBuffersPerShaderStage);
+  }
+  const requiredLimits: Record<string, number> = {};
+  for (const name of WANTED_LIMITS) requiredLimits[name] = limits[name];
+  const hasTimestamps = adapter.features.has('timestamp-query');
+  const hasSubgroups = adapter.features.has('subgroups');
+  const requiredFeatures: GPUFeatureName[] = [];
+  if (hasTimestamps) requiredFeatures.push('timestamp-query');
+  const device = await adapter.requestDevice({ requiredLimits, requiredFeatures });
+  const info = adapter.info;
+  const lost = device.lost.then((l) => new DeviceLostError(l.message || l.reason || 'unknown reason'));
+  return {
+    device,
+    adapterInfo: [info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(' / '),
+    hasTimestamps,
+    hasSubgroups,
+    lost,
+    pipelines: new Map(),
+  };
+}

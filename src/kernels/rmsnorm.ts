@@ -1,0 +1,22 @@
+/** RMSNorm over rows; also Qwen3's per-head q/k norm (rowsPerToken = heads, dim = headDim). */
+import code from '../../shaders/rmsnorm.wgsl?raw';
+import type { Gpu } from '../gpu/device.ts';
+import { makeDispatch, type Dispatch } from '../gpu/kernel.ts';
+
+export interface RmsnormArgs {
+  dim: number;
+  eps: number;
+  /** Rows normalised per token: 1 for the hidden state, the head count for q/k norm. */
+  rowsPerToken: number;
+  x: GPUBuffer; // (tokens, rowsPerToken, dim)
+  weight: GPUBuffer; // (dim)
+  out: GPUBuffer; // (tokens, rowsPerToken, dim)
+}
+
+export function rmsnorm(gpu: Gpu, a: RmsnormArgs): Dispatch {
+  return makeDispatch(gpu, 'rmsnorm', code, { DIM: a.dim, EPS: a.eps }, [a.x, a.weight, a.out], (tokens) => [
+    tokens * a.rowsPerToken,
+    1,
+    1,
+  ]);
+}
