@@ -35,20 +35,23 @@ export function getPipeline(
   return pipeline;
 }
 
+/** A whole buffer, or a slice of one (offset a multiple of 256 bytes: per-layer tables). */
+export type Binding = GPUBuffer | GPUBufferBinding;
+
 /** Binding i of group 0 is buffers[i]; the shader must use every one of them. */
 export function makeDispatch(
   gpu: Gpu,
   label: string,
   code: string,
   constants: Record<string, number>,
-  buffers: readonly GPUBuffer[],
+  buffers: readonly Binding[],
   grid: (rows: number) => Grid,
 ): Dispatch {
   const pipeline = getPipeline(gpu, label, code, constants);
   const bindGroup = gpu.device.createBindGroup({
     label,
     layout: pipeline.getBindGroupLayout(0),
-    entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })),
+    entries: buffers.map((b, binding) => ({ binding, resource: b instanceof GPUBuffer ? { buffer: b } : b })),
   });
   return { label, pipeline, bindGroup, grid };
 }
