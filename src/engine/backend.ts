@@ -1,0 +1,36 @@
+/**
+ * A forward backend runs tokens through the model and samples the next token. Two exist:
+ * the GPU engine (WGSL kernels) and the CPU reference (f64 loops, the oracle). Both keep the
+ * same paged-KV bookkeeping (kv/kv-layout.ts).
+ */
+import type { LoadedModel } from '../model/load-model.ts';
+
+export interface SampleControl {
+  temperature: number;
+  topP: number;
+  /** Uniform random number in [0, 1) drawn on the host, so runs are reproducible. */
+  u: number;
+}
+
+export type LogitsRequest = 'none' | 'last' | 'all';
+
+export interface ForwardResult {
+  token: number;
+  /** (rows, vocab): the last row, or every row of the step, when asked for. */
+  logits?: Float32Array | Float64Array;
+}
+
+export interface ForwardBackend {
+  kind: 'gpu' | 'cpu-reference';
+  model: LoadedModel;
+  /** Most tokens one forward call takes (the prefill tile). */
+  maxStepTokens: number;
+  /** Most positions a sequence may use. */
+  contextLength: number;
+  adapter: string;
+  /** Forgets the cached sequence. */
+  reset(): void;
+  /** Appends `tokens` at positions posStart.. to the cache and samples from the last row. */
+  forward(tokens: readonly number[], posStart: number, sample: SampleControl, logits?: LogitsRequest): Promise<ForwardResult>;
+  dispose(): void;
+}

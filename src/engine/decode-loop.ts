@@ -1,0 +1,119 @@
+/**
+ * The generation loop, shared by every backend: chat template, tokenise, prefill in tiles,
+ * then one forward per token until a stop token, the token limit, the context end or abort.
+ * Each step is reported as it happens; the phase switches from think to answer at </think>.
+ */
+import { GenerationAbortedError, PromptTooLongError } from '../errors.ts';
+import { createStreamDecoder } from '../tokenizer/tokenizer.ts';
+import type { ForwardBackend, LogitsRequest } from './backend.ts';
+import { createRng } from './rng.ts';
+import type { GenerateRequest, GenerationResult, Phase, Step, StopReason } from './types.ts';
+
+export interface LoopOptions {
+  onStep?: (step: Step) => void;
+  signal?: { aborted: boolean };
+  /** Collects the logits of every prompt and generated position (tests against golden.json). */
+  onLogits?: (position: number, logits: Float32Array | Float64Array) => void;
+}
+
+export function promptIds(backend: ForwardBackend, prompt: string): number[] {
+  const m = backend.model;
+  const ids = m.tokenizer.encode(m.chatTemplate.render([{ role: 'user', content: prompt }], true));
+  if (ids.length >= backend.contextLength) throw new PromptTooLongError(ids.length, backend.contextLength);
+  return ids;
+}
+
+export async function generate(
+  backend: ForwardBackend,
+  request: GenerateRequest,
+  options: LoopOptions = {},
+): Promise<GenerationResult> {
+  const model = backend.model;
+  const prompt = promptIds(backend, request.prompt);
+  const rng = createRng(request.sampling.seed);
+  const sampleControl = () => ({ temperature: request.sampling.temperature, topP: request.sampling.topP, u: rng() });
+  const logitsMode: LogitsRequest = options.onLogits ? 'all' : 'none';
+  const decoder = createStreamDecoder(model.tokenizer);
+  backend.reset();
+
+  const start = performance.now();
+  let token = -1;
+  for (let at = 0; at < prompt.length; at += backend.maxStepTokens) {
+    const tile = prompt.slice(at, at + backend.maxStepTokens);
+    const last = at + tile.length === prompt.length;
+    const r = await backend.forward(tile, at, sampleControl(), logitsMode);
+    if (r.logits) emitRows(options, at, tile.length, r.logits, model.config.vocabSize);
+    if (last) token = r.token;
+    if (options.signal?.aborted) throw new GenerationAbortedError();
+  }
+  const prefillMs = performance.now() - start;
+
+  const generated: number[] = [];
+  let phase: Phase = model.thinkEndId === null ? 'answer' : 'think';
+  let thinkTokens = 0;
+  let closedThink = false;
+  let stopReason: StopReason = 'max-tokens';
+  let stepMs = prefillMs;
+  let decodeMs = 0;
+  for (;;) {
+    generated.push(token);
+    const text = decoder.push(token);
+    const stepPhase = phase;
+    if (token === model.thinkEndId && phase === 'think') {
+      phase = 'answer';
+      closedThink = true;
+      thinkTokens = generated.length - 1;
+    }
+    options.onStep?.({ index: generated.length - 1, token, text, phase: stepPhase, stepMs });
+    if (model.stopTokenIds.includes(token)) {
+      stopReason = 'eos';
+      break;
+    }
+    if (generated.length >= request.maxNewTokens) break;
+    const position = prompt.length + generated.length - 1;
+    if (position + 1 >= backend.contextLength) {
+      stopReason = 'context-full';
+      break;
+    }
+    if (options.signal?.aborted) {
+      stopReason = 'aborted';
+      break;
+    }
+    const t0 = performance.now();
+    const r = await backend.forward([token], position, sampleControl(), logitsMode === 'all' ? 'last' : 'none');
+    stepMs = performance.now() - t0;
+    decodeMs += stepMs;
+    if (r.logits) emitRows(options, position, 1, r.logits, model.config.vocabSize);
+    token = r.token;
+  }
+  if (!closedThink && phase === 'think') thinkTokens = generated.length;
+  const fullText = decoder.text();
+  const endThink = fullText.indexOf('</think>');
+  const decodeSteps = generated.length - 1;
+  return {
+    promptTokens: prompt.length,
+    generatedIds: generated,
+    text: fullText,
+    thinkTokens,
+    closedThink,
+    answer: answerText(fullText, endThink),
+    stopReason,
+    prefillMs,
+    decodeMs,
+    tokensPerSecond: decodeSteps > 0 ? (decodeSteps * 1000) / decodeMs : 0,
+    timeToFirstTokenMs: prefillMs,
+  };
+}
+
+function answerText(text: string, endThink: number): string {
+  const after = endThink >= 0 ? text.slice(endThink + '</think>'.length) : text;
+  return after.replace(/<\|im_end\|>|<\|endoftext\|>|<\|eot_id\|>|<｜end▁of▁sentence｜>/g, '').trim();
+}
+
+function emitRows(options: LoopOptions, posStart: number, rows: number, logits: Float32Array | Float64Array, vocab: number) {
+  const count = logits.length / vocab;
+  for (let r = 0; r < count; r++) {
+    const position = posStart + rows - count + r;
+    options.onLogits!(position, logits.subarray(r * vocab, (r + 1) * vocab));
+  }
+}

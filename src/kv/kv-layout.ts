@@ -1,0 +1,112 @@
+/**
+ * The paged KV cache's bookkeeping, shared by the GPU engine and the CPU reference: per
+ * (layer, kvHead) block tables over one page pool, each slot's absolute position (-1 when
+ * empty), and the packed tables the attention kernel reads. Plain data; no GPU here.
+ *
+ * Packing: per-layer slices start at multiples of 64 u32 (256 bytes), the WebGPU binding
+ * offset alignment, so one buffer serves every layer.
+ */
+import { assert } from '../assert.ts';
+import { allocatePage, createPagePool, type PagePool } from './page-pool.ts';
+
+export const BINDING_ALIGN_U32 = 64;
+export const roundUp = (n: number, m: number): number => Math.ceil(n / m) * m;
+
+export interface KvGeometry {
+  numLayers: number;
+  numKvHeads: number;
+  headDim: number;
+  pageSize: number;
+  /** Most pages one head may hold: ceil(capacity per head / pageSize). */
+  maxPagesPerHead: number;
+  numPages: number;
+  /** Most tokens appended in one step (the prefill tile). */
+  maxStepTokens: number;
+  tableLayerStride: number; // u32 elements between layers in blockTables
+  headSlotsLayerStride: number; // u32 elements between layers in headSlots
+  slotMapLayerStride: number; // u32 elements between layers in slotMap
+}
+
+export function kvGeometry(g: {
+  numLayers: number;
+  numKvHeads: number;
+  headDim: number;
+  pageSize: number;
+  capacityPerHead: number;
+  maxStepTokens: number;
+}): KvGeometry {
+  const maxPagesPerHead = Math.ceil(g.capacityPerHead / g.pageSize);
+  return {
+    numLayers: g.numLayers,
+    numKvHeads: g.numKvHeads,
+    headDim: g.headDim,
+    pageSize: g.pageSize,
+    maxPagesPerHead,
+    numPages: g.numLayers * g.numKvHeads * maxPagesPerHead,
+    maxStepTokens: g.maxStepTokens,
+    tableLayerStride: roundUp(g.numKvHeads * maxPagesPerHead, BINDING_ALIGN_U32),
+    headSlotsLayerStride: roundUp(g.numKvHeads, BINDING_ALIGN_U32),
+    slotMapLayerStride: roundUp(g.maxStepTokens * g.numKvHeads, BINDING_ALIGN_U32),
+  };
+}
+
+export interface KvLayout {
+  geometry: KvGeometry;
+  pool: PagePool;
+  pages: number[][]; // [layer * kvHeads + head] -> physical page ids in logical order
+  blockTables: Uint32Array; // (layers, tableLayerStride): head h's pages at [h * maxPagesPerHead ..]
+  headSlots: Uint32Array; // (layers, headSlotsLayerStride): logical slots in use per head
+  slotPos: Int32Array; // (numPages * pageSize) absolute position held by each slot, -1 if empty
+}
+
+export function createKvLayout(geometry: KvGeometry): KvLayout {
+  const heads = geometry.numLayers * geometry.numKvHeads;
+  return {
+    geometry,
+    pool: createPagePool(geometry.numPages),
+    pages: Array.from({ length: heads }, () => []),
+    blockTables: new Uint32Array(geometry.numLayers * geometry.tableLayerStride),
+    headSlots: new Uint32Array(geometry.numLayers * geometry.headSlotsLayerStride),
+    slotPos: new Int32Array(geometry.numPages * geometry.pageSize).fill(-1),
+  };
+}
+
+/** Physical slot of logical slot `s` of head (layer, kvHead). */
+export function physicalSlot(layout: KvLayout, layer: number, kvHead: number, s: number): number {
+  const g = layout.geometry;
+  const pages = layout.pages[layer * g.numKvHeads + kvHead];
+  return pages[Math.floor(s / g.pageSize)] * g.pageSize + (s % g.pageSize);
+}
+
+/**
+ * Reserves one slot per (layer, kvHead) for each of `count` new tokens at positions
+ * posStart.. and returns the slot map (layers, slotMapLayerStride) the kv-append kernel reads:
+ * for layer l, token t and head h, the physical slot is at [l * stride + t * kvHeads + h].
+ * slotPos is updated here too, mirroring what the kernel writes on the GPU.
+ */
+export function appendTokens(layout: KvLayout, posStart: number, count: number): Uint32Array {
+  const g = layout.geometry;
+  assert(count <= g.maxStepTokens, `step of ${count} tokens exceeds the tile of ${g.maxStepTokens}`);
+  const slotMap = new Uint32Array(g.numLayers * g.slotMapLayerStride);
+  for (let l = 0; l < g.numLayers; l++) {
+    for (let h = 0; h < g.numKvHeads; h++) {
+      const head = l * g.numKvHeads + h;
+      const pages = layout.pages[head];
+      const slotsIndex = l * g.headSlotsLayerStride + h;
+      for (let t = 0; t < count; t++) {
+        const logical = layout.headSlots[slotsIndex];
+        if (logical === pages.length * g.pageSize) {
+          assert(pages.length < g.maxPagesPerHead, `head (${l}, ${h}) is full: the context is exhausted`);
+          const page = allocatePage(layout.pool);
+          layout.blockTables[l * g.tableLayerStride + h * g.maxPagesPerHead + pages.length] = page;
+          pages.push(page);
+        }
+        const slot = physicalSlot(layout, l, h, logical);
+        layout.headSlots[slotsIndex] = logical + 1;
+        layout.slotPos[slot] = posStart + t;
+        slotMap[l * g.slotMapLayerStride + t * g.numKvHeads + h] = slot;
+      }
+    }
+  }
+  return slotMap;
+}

@@ -1,0 +1,42 @@
+/**
+ * Where a model's files come from: a URL folder (the bundled model under public/, or any
+ * Hugging Face-style folder served over HTTP) or, in Node, a directory. Reads report progress.
+ */
+
+export interface ModelSource {
+  /** Shown in messages: a URL or a directory. */
+  location: string;
+  /** The file's bytes, or null when the folder has no such file. */
+  read(file: string, onBytes?: (loaded: number, total: number) => void): Promise<ArrayBuffer | null>;
+}
+
+export function urlModelSource(baseUrl: string, fetchFn: typeof fetch = fetch): ModelSource {
+  const base = baseUrl.endsWith('/') ? baseUrl : baseUrl + '/';
+  return {
+    location: base,
+    async read(file, onBytes) {
+      const response = await fetchFn(base + file);
+      if (response.status === 404) return null;
+      if (!response.ok) throw new Error(`Fetching ${base + file} failed: HTTP ${response.status}`);
+      const total = Number(response.headers.get('content-length') ?? 0);
+      if (!response.body || !onBytes) return response.arrayBuffer();
+      const reader = response.body.getReader();
+      const chunks: Uint8Array[] = [];
+      let loaded = 0;
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        chunks.push(value);
+        loaded += value.length;
+        onBytes(loaded, total || loaded);
+      }
+      const out = new Uint8Array(loaded);
+      let at = 0;
+      for (const c of chunks) {
+        out.set(c, at);
+        at += c.length;
+      }
+      return out.buffer;
+    },
+  };
+}
