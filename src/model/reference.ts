@@ -1,0 +1,125 @@
+/**
+ * The CPU reference engine: the same forward pass as the GPU engine, built from the kernels'
+ * CPU references (f64 arithmetic over f32 weights) and the same paged-KV bookkeeping. It is the
+ * oracle the GPU engine is tested against, and the fast path of the accuracy evaluation.
+ */
+import type { ForwardBackend, ForwardResult, LogitsRequest, SampleControl } from '../engine/backend.ts';
+import { gemvRef } from '../kernels/gemv.ref.ts';
+import { pagedAttentionRef } from '../kernels/paged-attention.ref.ts';
+import { rmsnormRef } from '../kernels/rmsnorm.ref.ts';
+import { ropeRef } from '../kernels/rope.ref.ts';
+import { sampleRef } from '../kernels/sample.ref.ts';
+import { siluMulRef } from '../kernels/silu-mul.ref.ts';
+import { appendTokens, createKvLayout, kvGeometry, type KvGeometry, type KvLayout } from '../kv/kv-layout.ts';
+import type { LoadedModel } from './load-model.ts';
+import { ropeTablesFor } from './rope-frequencies.ts';
+
+export interface ReferenceOptions {
+  /** Most positions a sequence may use (default: the model's max_position_embeddings, at most 4096). */
+  contextLength?: number;
+  pageSize?: number;
+  maxStepTokens?: number;
+}
+
+export function createReferenceBackend(model: LoadedModel, options: ReferenceOptions = {}): ForwardBackend {
+  const c = model.config;
+  const w = model.weights;
+  const contextLength = options.contextLength ?? Math.min(c.maxPositions, 4096);
+  const maxStepTokens = options.maxStepTokens ?? 64;
+  const geometry: KvGeometry = kvGeometry({
+    numLayers: c.numLayers,
+    numKvHeads: c.numKvHeads,
+    headDim: c.headDim,
+    pageSize: options.pageSize ?? 16,
+    capacityPerHead: contextLength,
+    maxStepTokens,
+  });
+  const { cos, sin } = ropeTablesFor(c, contextLength);
+  const numSlots = geometry.numPages * geometry.pageSize;
+  const kPool = new Float64Array(numSlots * c.headDim); // (numSlots, headDim)
+  const vPool = new Float64Array(numSlots * c.headDim); // (numSlots, headDim)
+  let layout: KvLayout = createKvLayout(geometry);
+
+  const H = c.hiddenSize;
+  const qDim = c.numHeads * c.headDim;
+  const kvDim = c.numKvHeads * c.headDim;
+  const I = c.intermediateSize;
+  const V = c.vocabSize;
+  const eps = c.rmsNormEps;
+
+  function forwardRows(tokens: readonly number[], posStart: number, logits: LogitsRequest): Float64Array {
+    const T = tokens.length;
+    const x = new Float64Array(T * H); // (T, H) residual stream
+    for (let t = 0; t < T; t++) for (let i = 0; i < H; i++) x[t * H + i] = w.embed[tokens[t] * H + i];
+    const slotMap = appendTokens(layout, posStart, T);
+    const normed = new Float64Array(T * H);
+    const q = new Float64Array(T * qDim);
+    const k = new Float64Array(T * kvDim);
+    const v = new Float64Array(T * kvDim);
+    const gateUp = new Float64Array(T * 2 * I);
+    const act = new Float64Array(T * I);
+    for (let l = 0; l < c.numLayers; l++) {
+      const L = w.layers[l];
+      rmsnormRef(x, L.inputNorm, T, H, eps, normed);
+      gemvRef(normed, L.q, L.qBias, T, qDim, H, q);
+      gemvRef(normed, L.k, L.kBias, T, kvDim, H, k);
+      gemvRef(normed, L.v, L.vBias, T, kvDim, H, v);
+      if (L.qNorm && L.kNorm) {
+        rmsnormRef(q, L.qNorm, T * c.numHeads, c.headDim, eps, q);
+        rmsnormRef(k, L.kNorm, T * c.numKvHeads, c.headDim, eps, k);
+      }
+      ropeRef(q, T, c.numHeads, c.headDim, posStart, cos, sin);
+      ropeRef(k, T, c.numKvHeads, c.headDim, posStart, cos, sin);
+      for (let t = 0; t < T; t++) {
+        for (let h = 0; h < c.numKvHeads; h++) {
+          const slot = slotMap[l * geometry.slotMapLayerStride + t * c.numKvHeads + h];
+          const src = (t * c.numKvHeads + h) * c.headDim;
+          kPool.set(k.subarray(src, src + c.headDim), slot * c.headDim);
+          vPool.set(v.subarray(src, src + c.headDim), slot * c.headDim);
+        }
+      }
+      const { out } = pagedAttentionRef({
+        heads: c.numHeads,
+        kvHeads: c.numKvHeads,
+        headDim: c.headDim,
+        pageSize: geometry.pageSize,
+        maxPages: geometry.maxPagesPerHead,
+        scale: 1 / Math.sqrt(c.headDim),
+        rows: T,
+        posStart,
+        q,
+        kPool,
+        vPool,
+        slotPos: layout.slotPos,
+        blockTable: layout.blockTables.subarray(l * geometry.tableLayerStride),
+        headSlots: layout.headSlots.subarray(l * geometry.headSlotsLayerStride),
+      });
+      gemvRef(out, L.o, undefined, T, H, qDim, x, true);
+      rmsnormRef(x, L.postNorm, T, H, eps, normed);
+      gemvRef(normed, L.gateUp, undefined, T, 2 * I, H, gateUp);
+      siluMulRef(gateUp, T, I, act);
+      gemvRef(act, L.down, undefined, T, H, I, x, true);
+    }
+    const rows = logits === 'all' ? T : 1;
+    const first = T - rows;
+    const finalNormed = rmsnormRef(x.subarray(first * H), w.finalNorm, rows, H, eps);
+    return gemvRef(finalNormed, w.lmHead, undefined, rows, V, H);
+  }
+
+  return {
+    kind: 'cpu-reference',
+    model,
+    maxStepTokens,
+    contextLength,
+    adapter: 'CPU reference (f64)',
+    reset() {
+      layout = createKvLayout(geometry);
+    },
+    async forward(tokens, posStart, sample: SampleControl, logits: LogitsRequest = 'none'): Promise<ForwardResult> {
+      const rows = forwardRows(tokens, posStart, logits);
+      const last = rows.subarray(rows.length - V);
+      return { token: sampleRef(last, sample), logits: logits === 'none' ? undefined : rows };
+    },
+    dispose() {},
+  };
+}

@@ -1,0 +1,20 @@
+import { describe, test } from 'vitest';
+import { createReferenceBackend } from '../../src/model/reference.ts';
+import { checkGoldenCase } from '../helpers/golden-check.ts';
+import { BUNDLED_MODEL_DIR, readGolden } from '../helpers/golden.ts';
+import { loadModelFromDir } from '../helpers/node-model.ts';
+
+// The reference computes in f64 over the f32 weights and HF's f32 RoPE table, like the oracle,
+// so the logits agree far below the 2e-4 float32 rounding budget.
+const ATOL = 1e-6;
+
+describe('CPU reference reproduces golden.json (full cache)', async () => {
+  const model = await loadModelFromDir(BUNDLED_MODEL_DIR);
+  const backend = createReferenceBackend(model, { maxStepTokens: 32 });
+  for (const c of readGolden()) {
+    test(`${c.prompt_ids.length}-token prompt, answer ${c.answer}`, async () => {
+      const maxDiff = await checkGoldenCase(backend, c, ATOL);
+      console.log(`max |logit diff| vs golden: ${maxDiff.toExponential(2)}`);
+    });
+  }
+});
