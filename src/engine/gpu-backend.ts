@@ -1,0 +1,83 @@
+/**
+ * The GPU engine: uploads the model, owns the paged KV cache and activations, and runs one
+ * command buffer per forward call with one small read-back (the sampled token; logits only
+ * when a test asks for them).
+ */
+import { createBufferFrom, readBuffer } from '../gpu/buffers.ts';
+import type { Gpu } from '../gpu/device.ts';
+import { encodeDispatch } from '../gpu/kernel.ts';
+import { writeStep } from '../gpu/step-params.ts';
+import { KvCache } from '../kv/kv-cache.ts';
+import { kvGeometry } from '../kv/kv-layout.ts';
+import { buildForward, createActivations, type ForwardPlan } from '../model/forward.ts';
+import { uploadWeights } from '../model/gpu-weights.ts';
+import type { LoadedModel } from '../model/load-model.ts';
+import { ropeTablesFor } from '../model/rope-frequencies.ts';
+import type { ForwardBackend, ForwardResult, LogitsRequest, SampleControl } from './backend.ts';
+
+export interface GpuBackendOptions {
+  contextLength?: number;
+  pageSize?: number;
+  /** Prefill tile: tokens per forward call. */
+  maxStepTokens?: number;
+}
+
+export async function createGpuBackend(gpu: Gpu, model: LoadedModel, options: GpuBackendOptions = {}): Promise<ForwardBackend> {
+  const c = model.config;
+  const device = gpu.device;
+  const contextLength = options.contextLength ?? Math.min(c.maxPositions, 4096);
+  const maxStepTokens = options.maxStepTokens ?? 64;
+  const geometry = kvGeometry({
+    numLayers: c.numLayers,
+    numKvHeads: c.numKvHeads,
+    headDim: c.headDim,
+    pageSize: options.pageSize ?? 16,
+    capacityPerHead: contextLength,
+    maxStepTokens,
+  });
+  const weights = await uploadWeights(device, model.weights);
+  const kv = await KvCache.create(device, geometry);
+  const acts = createActivations(device, c, maxStepTokens, geometry.maxPagesPerHead * geometry.pageSize);
+  const tables = ropeTablesFor(c, contextLength);
+  const rope = { cos: createBufferFrom(device, 'ropeCos', tables.cos), sin: createBufferFrom(device, 'ropeSin', tables.sin) };
+  const plan: ForwardPlan = buildForward(gpu, c, weights, acts, kv, rope);
+  const V = c.vocabSize;
+
+  async function forward(tokens: readonly number[], posStart: number, s: SampleControl, logits: LogitsRequest = 'none'): Promise<ForwardResult> {
+    const T = tokens.length;
+    kv.append(posStart, T);
+    const q = device.queue;
+    q.writeBuffer(acts.tokens, 0, Uint32Array.from(tokens));
+    writeStep(device, acts.step, T, posStart);
+    q.writeBuffer(acts.sampleParams, 0, new Float32Array([s.temperature, s.topP, s.u, 0]));
+    const encoder = device.createCommandEncoder();
+    const pass = encoder.beginComputePass();
+    for (const d of plan.body) encodeDispatch(pass, d, T);
+    for (const d of plan.head) encodeDispatch(pass, d, T);
+    if (logits === 'all') for (const d of plan.allRows) encodeDispatch(pass, d, T);
+    pass.end();
+    q.submit([encoder.finish()]);
+    const token = new Uint32Array(await readBuffer(device, acts.token, 4))[0];
+    if (logits === 'none') return { token };
+    const source = logits === 'all' ? acts.logitsAll : acts.logitsLast;
+    const rows = logits === 'all' ? T : 1;
+    return { token, logits: new Float32Array(await readBuffer(device, source, rows * V * 4)) };
+  }
+
+  return {
+    kind: 'gpu',
+    model,
+    maxStepTokens,
+    contextLength,
+    adapter: gpu.adapterInfo,
+    reset: () => kv.reset(),
+    forward,
+    dispose() {
+      weights.destroy();
+      kv.destroy();
+      for (const b of Object.values(acts)) b.destroy();
+      rope.cos.destroy();
+      rope.sin.destroy();
+    },
+  };
+}

@@ -1,0 +1,80 @@
+/**
+ * The GPU side of the paged KV cache: the K/V page pools shared by all layers and heads, each
+ * slot's position (the valid mask), and the packed tables of kv-layout.ts uploaded each step.
+ * One of the few classes: it owns GPU buffers' lifetimes.
+ */
+import { allocateChecked, createBuffer } from '../gpu/buffers.ts';
+import { appendTokens, createKvLayout, type KvGeometry, type KvLayout } from './kv-layout.ts';
+
+export class KvCache {
+  layout: KvLayout;
+  private constructor(
+    private readonly device: GPUDevice,
+    readonly geometry: KvGeometry,
+    readonly kPool: GPUBuffer, // (numPages * pageSize, headDim) f32, keys after RoPE
+    readonly vPool: GPUBuffer, // (numPages * pageSize, headDim) f32
+    readonly slotPos: GPUBuffer, // (numPages * pageSize) i32, -1 = empty
+    readonly blockTables: GPUBuffer, // (layers, tableLayerStride) u32
+    readonly headSlots: GPUBuffer, // (layers, headSlotsLayerStride) u32
+    readonly slotMap: GPUBuffer, // (layers, slotMapLayerStride) u32
+  ) {
+    this.layout = createKvLayout(geometry);
+  }
+
+  static async create(device: GPUDevice, g: KvGeometry): Promise<KvCache> {
+    const slots = g.numPages * g.pageSize;
+    const poolBytes = slots * g.headDim * 4;
+    const cache = await allocateChecked(device, 'KV cache', 2 * poolBytes, () => {
+      return new KvCache(
+        device,
+        g,
+        createBuffer(device, 'kPool', poolBytes),
+        createBuffer(device, 'vPool', poolBytes),
+        createBuffer(device, 'slotPos', slots * 4),
+        createBuffer(device, 'blockTables', g.numLayers * g.tableLayerStride * 4),
+        createBuffer(device, 'headSlots', g.numLayers * g.headSlotsLayerStride * 4),
+        createBuffer(device, 'slotMap', g.numLayers * g.slotMapLayerStride * 4),
+      );
+    });
+    cache.reset();
+    return cache;
+  }
+
+  /** Bytes held by K and V (what a budget saves). */
+  get kvBytes(): number {
+    return 2 * this.geometry.numPages * this.geometry.pageSize * this.geometry.headDim * 4;
+  }
+
+  reset(): void {
+    this.layout = createKvLayout(this.geometry);
+    this.device.queue.writeBuffer(this.slotPos, 0, this.layout.slotPos);
+  }
+
+  /** Reserves slots for `count` tokens at posStart.. and uploads the tables the kernels read. */
+  append(posStart: number, count: number): void {
+    const slotMap = appendTokens(this.layout, posStart, count);
+    const q = this.device.queue;
+    q.writeBuffer(this.slotMap, 0, slotMap);
+    q.writeBuffer(this.blockTables, 0, this.layout.blockTables);
+    q.writeBuffer(this.headSlots, 0, this.layout.headSlots);
+  }
+
+  tableBinding(layer: number): GPUBufferBinding {
+    const g = this.geometry;
+    return { buffer: this.blockTables, offset: layer * g.tableLayerStride * 4, size: g.numKvHeads * g.maxPagesPerHead * 4 };
+  }
+
+  headSlotsBinding(layer: number): GPUBufferBinding {
+    const g = this.geometry;
+    return { buffer: this.headSlots, offset: layer * g.headSlotsLayerStride * 4, size: g.numKvHeads * 4 };
+  }
+
+  slotMapBinding(layer: number): GPUBufferBinding {
+    const g = this.geometry;
+    return { buffer: this.slotMap, offset: layer * g.slotMapLayerStride * 4, size: g.maxStepTokens * g.numKvHeads * 4 };
+  }
+
+  destroy(): void {
+    for (const b of [this.kPool, this.vPool, this.slotPos, this.blockTables, this.headSlots, this.slotMap]) b.destroy();
+  }
+}

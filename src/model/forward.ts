@@ -1,0 +1,165 @@
+/**
+ * The GPU forward pass as a list of dispatches, built once per model (llama2.c's forward(),
+ * unrolled into kernels). Per step the engine writes the step uniform and KV tables, then
+ * encodes this list into one compute pass.
+ *
+ *   embed → L × [rmsnorm → q,k,v gemv (+bias) → (q/k rmsnorm) → rope → kv-append
+ *                → paged-attention (+ per-slot probabilities) → o-proj (+= residual)
+ *                → rmsnorm → gate_up gemv → silu·mul → down (+= residual)] → rmsnorm → lm_head → sample
+ */
+import { createBuffer, UNIFORM } from '../gpu/buffers.ts';
+import type { Gpu } from '../gpu/device.ts';
+import type { Dispatch } from '../gpu/kernel.ts';
+import { embed } from '../kernels/embed.ts';
+import { gemv } from '../kernels/gemv.ts';
+import { kvAppend } from '../kernels/kv-append.ts';
+import { pagedAttention } from '../kernels/paged-attention.ts';
+import { rmsnorm } from '../kernels/rmsnorm.ts';
+import { rope } from '../kernels/rope.ts';
+import { sample } from '../kernels/sample.ts';
+import { siluMul } from '../kernels/silu-mul.ts';
+import type { KvCache } from '../kv/kv-cache.ts';
+import type { ModelConfig } from './config.ts';
+import type { GpuWeights } from './gpu-weights.ts';
+
+export interface Activations {
+  tokens: GPUBuffer; // (T) u32
+  hidden: GPUBuffer; // (T, H) residual stream
+  normed: GPUBuffer; // (T, H)
+  q: GPUBuffer; // (T, heads, headDim)
+  k: GPUBuffer; // (T, kvHeads, headDim)
+  v: GPUBuffer; // (T, kvHeads, headDim)
+  qNormed: GPUBuffer; // (T, heads, headDim) after q-norm (qwen3)
+  kNormed: GPUBuffer; // (T, kvHeads, headDim) after k-norm (qwen3)
+  attn: GPUBuffer; // (T, heads, headDim)
+  probs: GPUBuffer; // (T, heads, maxPagesPerHead * pageSize) attention probability per logical slot
+  gateUp: GPUBuffer; // (T, 2I)
+  act: GPUBuffer; // (T, I)
+  logitsLast: GPUBuffer; // (1, V)
+  logitsAll: GPUBuffer; // (T, V)
+  step: GPUBuffer; // uniform Step
+  sampleParams: GPUBuffer; // uniform {temperature, top_p, u, _}
+  token: GPUBuffer; // (1) u32, the sampled token
+  noBias: GPUBuffer; // placeholder bound where a projection has no bias
+}
+
+export function createActivations(device: GPUDevice, c: ModelConfig, T: number, maxSlotsPerHead: number): Activations {
+  const f32 = (label: string, n: number) => createBuffer(device, label, n * 4);
+  const qDim = c.numHeads * c.headDim;
+  const kvDim = c.numKvHeads * c.headDim;
+  return {
+    tokens: f32('tokens', T),
+    hidden: f32('hidden', T * c.hiddenSize),
+    normed: f32('normed', T * c.hiddenSize),
+    q: f32('q', T * qDim),
+    k: f32('k', T * kvDim),
+    v: f32('v', T * kvDim),
+    qNormed: f32('qNormed', c.qkNorm ? T * qDim : 1),
+    kNormed: f32('kNormed', c.qkNorm ? T * kvDim : 1),
+    attn: f32('attn', T * qDim),
+    probs: f32('probs', T * c.numHeads * maxSlotsPerHead),
+    gateUp: f32('gateUp', T * 2 * c.intermediateSize),
+    act: f32('act', T * c.intermediateSize),
+    logitsLast: f32('logitsLast', c.vocabSize),
+    logitsAll: f32('logitsAll', T * c.vocabSize),
+    step: createBuffer(device, 'step', 16, UNIFORM),
+    sampleParams: createBuffer(device, 'sampleParams', 16, UNIFORM),
+    token: f32('token', 1),
+    noBias: f32('noBias', 1),
+  };
+}
+
+export interface ForwardPlan {
+  /** embed and every layer: fills the KV cache and leaves the final hidden state. */
+  body: Dispatch[];
+  /** final norm, lm_head on the last row, sample. */
+  head: Dispatch[];
+  /** final norm and lm_head on every row (tests compare every position's logits). */
+  allRows: Dispatch[];
+}
+
+export interface RopeBuffers {
+  cos: GPUBuffer; // (contextLength, headDim / 2)
+  sin: GPUBuffer; // (contextLength, headDim / 2)
+}
+
+export function buildForward(
+  gpu: Gpu,
+  c: ModelConfig,
+  w: GpuWeights,
+  a: Activations,
+  kv: KvCache,
+  { cos, sin }: RopeBuffers,
+): ForwardPlan {
+  const g = kv.geometry;
+  const H = c.hiddenSize;
+  const qDim = c.numHeads * c.headDim;
+  const kvDim = c.numKvHeads * c.headDim;
+  const I = c.intermediateSize;
+  const eps = c.rmsNormEps;
+  const body: Dispatch[] = [embed(gpu, { hidden: H, tokens: a.tokens, table: w.embed, out: a.hidden })];
+  for (let l = 0; l < c.numLayers; l++) {
+    const L = w.layers[l];
+    const q = c.qkNorm ? a.qNormed : a.q;
+    const k = c.qkNorm ? a.kNormed : a.k;
+    body.push(
+      rmsnorm(gpu, { dim: H, eps, rowsPerToken: 1, x: a.hidden, weight: L.inputNorm, out: a.normed }),
+      gemv(gpu, { n: qDim, k: H, x: a.normed, weight: L.q, bias: L.qBias, out: a.q, step: a.step }),
+      gemv(gpu, { n: kvDim, k: H, x: a.normed, weight: L.k, bias: L.kBias, out: a.k, step: a.step }),
+      gemv(gpu, { n: kvDim, k: H, x: a.normed, weight: L.v, bias: L.vBias, out: a.v, step: a.step }),
+    );
+    if (c.qkNorm) {
+      body.push(
+        rmsnorm(gpu, { dim: c.headDim, eps, rowsPerToken: c.numHeads, x: a.q, weight: L.qNorm!, out: a.qNormed }),
+        rmsnorm(gpu, { dim: c.headDim, eps, rowsPerToken: c.numKvHeads, x: a.k, weight: L.kNorm!, out: a.kNormed }),
+      );
+    }
+    body.push(
+      rope(gpu, { heads: c.numHeads, headDim: c.headDim, step: a.step, x: q, cos, sin }),
+      rope(gpu, { heads: c.numKvHeads, headDim: c.headDim, step: a.step, x: k, cos, sin }),
+      kvAppend(gpu, {
+        kvHeads: c.numKvHeads,
+        headDim: c.headDim,
+        step: a.step,
+        k,
+        v: a.v,
+        slotMap: kv.slotMapBinding(l),
+        kPool: kv.kPool,
+        vPool: kv.vPool,
+        slotPos: kv.slotPos,
+      }),
+      pagedAttention(gpu, {
+        heads: c.numHeads,
+        kvHeads: c.numKvHeads,
+        headDim: c.headDim,
+        pageSize: g.pageSize,
+        maxPages: g.maxPagesPerHead,
+        scale: 1 / Math.sqrt(c.headDim),
+        step: a.step,
+        q,
+        kPool: kv.kPool,
+        vPool: kv.vPool,
+        slotPos: kv.slotPos,
+        blockTable: kv.tableBinding(l),
+        headSlots: kv.headSlotsBinding(l),
+        out: a.attn,
+        probs: a.probs,
+      }),
+      gemv(gpu, { n: H, k: qDim, x: a.attn, weight: L.o, out: a.hidden, step: a.step, accumulate: true }),
+      rmsnorm(gpu, { dim: H, eps, rowsPerToken: 1, x: a.hidden, weight: L.postNorm, out: a.normed }),
+      gemv(gpu, { n: 2 * I, k: H, x: a.normed, weight: L.gateUp, out: a.gateUp, step: a.step }),
+      siluMul(gpu, { intermediate: I, gateUp: a.gateUp, out: a.act }),
+      gemv(gpu, { n: H, k: I, x: a.act, weight: L.down, out: a.hidden, step: a.step, accumulate: true }),
+    );
+  }
+  const finalNorm = rmsnorm(gpu, { dim: H, eps, rowsPerToken: 1, x: a.hidden, weight: w.finalNorm, out: a.normed });
+  return {
+    body,
+    head: [
+      finalNorm,
+      gemv(gpu, { n: c.vocabSize, k: H, x: a.normed, weight: w.lmHead, out: a.logitsLast, step: a.step, onlyLastRow: true }),
+      sample(gpu, { vocab: c.vocabSize, params: a.sampleParams, logits: a.logitsLast, token: a.token }),
+    ],
+    allRows: [finalNorm, gemv(gpu, { n: c.vocabSize, k: H, x: a.normed, weight: w.lmHead, out: a.logitsAll, step: a.step })],
+  };
+}
