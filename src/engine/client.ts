@@ -1,0 +1,15 @@
+/** The page's handle on the worker engine (Comlink.wrap); callbacks cross as Comlink proxies. */
+import * as Comlink from 'comlink';
+import type { Engine } from './engine.ts';
+import { engineFromCore } from './engine.ts';
+import type { EngineCore } from './engine-core.ts';
+
+export function createWorkerEngine(): Engine {
+  const worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' });
+  const remote = Comlink.wrap<EngineCore>(worker);
+  return engineFromCore({
+    load: (request, onProgress) => remote.load(request, onProgress ? Comlink.proxy(onProgress) : undefined),
+    generate: (request, onSteps) => remote.generate(request, Comlink.proxy(onSteps)),
+    abort: () => remote.abort(),
+  });
+}

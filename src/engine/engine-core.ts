@@ -1,0 +1,90 @@
+/**
+ * The engine behind the worker boundary: load a model, generate with per-step callbacks,
+ * abort. The worker exposes exactly this object with Comlink; tests and Node use it directly.
+ */
+import { requestGpu, type Gpu } from '../gpu/device.ts';
+import { createReferenceBackend } from '../model/reference.ts';
+import { loadModel } from '../model/load-model.ts';
+import { urlModelSource, type ModelSource } from '../model/model-source.ts';
+import type { WebTokenizersModule } from '../tokenizer/tokenizer.ts';
+import type { ForwardBackend } from './backend.ts';
+import { generate } from './decode-loop.ts';
+import { createGpuBackend } from './gpu-backend.ts';
+import type { GenerateRequest, GenerationResult, LoadProgressEvent, ModelInfo, Step } from './types.ts';
+
+export interface LoadRequest {
+  /** URL of a Hugging Face model folder. */
+  url: string;
+  name?: string;
+  backend?: 'gpu' | 'cpu-reference';
+  contextLength?: number;
+}
+
+export interface EngineCore {
+  load(request: LoadRequest, onProgress?: (p: LoadProgressEvent) => void): Promise<ModelInfo>;
+  generate(request: GenerateRequest, onSteps: (steps: Step[]) => void): Promise<GenerationResult>;
+  abort(): void;
+}
+
+export function createEngineCore(
+  deps: { source?: (url: string) => ModelSource; tokenizerLib?: WebTokenizersModule; gpu?: () => Promise<Gpu> } = {},
+): EngineCore {
+  let backend: ForwardBackend | undefined;
+  let gpu: Gpu | undefined;
+  let signal = { aborted: false };
+  let running: Promise<unknown> = Promise.resolve();
+
+  return {
+    async load(request, onProgress) {
+      const source = (deps.source ?? urlModelSource)(request.url);
+      const model = await loadModel(source, {
+        name: request.name,
+        tokenizerLib: deps.tokenizerLib,
+        onProgress: (p) => onProgress?.({ stage: p.stage, loaded: p.loaded, total: p.total }),
+      });
+      backend?.dispose();
+      backend = undefined;
+      if (request.backend === 'cpu-reference') {
+        backend = createReferenceBackend(model, { contextLength: request.contextLength });
+      } else {
+        gpu ??= await (deps.gpu ?? requestGpu)();
+        onProgress?.({ stage: 'gpu', loaded: 0, total: 1 });
+        backend = await createGpuBackend(gpu, model, { contextLength: request.contextLength });
+        onProgress?.({ stage: 'gpu', loaded: 1, total: 1 });
+      }
+      const c = model.config;
+      const w = model.weights;
+      const parameters =
+        w.embed.length +
+        (w.lmHead === w.embed ? 0 : w.lmHead.length) +
+        w.finalNorm.length +
+        w.layers.reduce((s, l) => s + Object.values(l).reduce((a, t) => a + (t ? t.length : 0), 0), 0);
+      return {
+        name: model.name,
+        architecture: c.architecture,
+        numLayers: c.numLayers,
+        numHeads: c.numHeads,
+        numKvHeads: c.numKvHeads,
+        headDim: c.headDim,
+        vocabSize: c.vocabSize,
+        contextLength: backend.contextLength,
+        parameters,
+        backend: backend.kind,
+        adapter: backend.adapter,
+      };
+    },
+
+    async generate(request, onSteps) {
+      if (!backend) throw new Error('No model is loaded: call load() first.');
+      await running; // one generation at a time
+      signal = { aborted: false };
+      const run = generate(backend, request, { signal, onStep: (s) => onSteps([s]) });
+      running = run.catch(() => {});
+      return run;
+    },
+
+    abort() {
+      signal.aborted = true;
+    },
+  };
+}

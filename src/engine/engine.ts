@@ -1,0 +1,57 @@
+/**
+ * The one interface the UI codes against (web-llm's MLCEngineInterface, minus its hand-written
+ * RPC). It runs the same in a module worker (client.ts, production) or in the page's own
+ * thread (tests).
+ */
+import type { EngineCore, LoadRequest } from './engine-core.ts';
+import type { GenerateRequest, GenerationResult, LoadProgressEvent, ModelInfo, Step } from './types.ts';
+
+export interface Generation extends AsyncIterable<Step> {
+  /** Settles when generation ends (rejects with the engine's error). */
+  result: Promise<GenerationResult>;
+}
+
+export interface Engine {
+  load(request: LoadRequest, onProgress?: (p: LoadProgressEvent) => void): Promise<ModelInfo>;
+  generate(request: GenerateRequest): Generation;
+  abort(): Promise<void>;
+}
+
+/** Turns the callback-style core (local or behind Comlink) into the streaming Engine. */
+export function engineFromCore(core: EngineCore | { [K in keyof EngineCore]: (...a: Parameters<EngineCore[K]>) => Promise<Awaited<ReturnType<EngineCore[K]>>> }): Engine {
+  return {
+    load: (request, onProgress) => Promise.resolve(core.load(request, onProgress)),
+    abort: async () => {
+      await core.abort();
+    },
+    generate(request) {
+      const queue: Step[] = [];
+      let wake: (() => void) | undefined;
+      let finished = false;
+      const result = Promise.resolve(
+        core.generate(request, (steps: Step[]) => {
+          queue.push(...steps);
+          wake?.();
+        }),
+      ).finally(() => {
+        finished = true;
+        wake?.();
+      });
+      result.catch(() => {}); // the caller observes errors through `result` or the iterator
+      return {
+        result,
+        async *[Symbol.asyncIterator]() {
+          for (;;) {
+            while (queue.length > 0) yield queue.shift()!;
+            if (finished) {
+              await result; // rethrows the engine's error
+              return;
+            }
+            await new Promise<void>((r) => (wake = r));
+            wake = undefined;
+          }
+        },
+      };
+    },
+  };
+}
