@@ -1,0 +1,35 @@
+/** The streaming transcript. Model text is only ever added as text nodes, never as HTML. */
+import type { Step } from '../engine/types.ts';
+
+export interface Transcript {
+  clear(): void;
+  add(step: Step): void;
+  thinkTokens(): number;
+}
+
+export function createTranscript(think: HTMLElement, answer: HTMLElement, thinkCount: HTMLElement): Transcript {
+  let thinking = 0;
+  return {
+    clear() {
+      think.textContent = '';
+      answer.textContent = '';
+      thinking = 0;
+      thinkCount.textContent = '(0 tokens)';
+    },
+    add(step) {
+      if (step.phase === 'think') {
+        thinking++;
+        thinkCount.textContent = `(${thinking} tokens)`;
+        think.append(document.createTextNode(step.text));
+      } else {
+        answer.append(document.createTextNode(cleanAnswerPiece(step.text)));
+      }
+    },
+    thinkTokens: () => thinking,
+  };
+}
+
+/** The </think> marker and end-of-turn tokens belong to the format, not to the answer. */
+function cleanAnswerPiece(text: string): string {
+  return text.replace(/<\/think>|<\|im_end\|>|<\|endoftext\|>|<\|eot_id\|>/g, '');
+}
