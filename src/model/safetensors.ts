@@ -84,14 +84,45 @@ export function readTensorF32(file: SafetensorsFile, info: TensorInfo): Float32A
   return out;
 }
 
-/** Writes tensors as a safetensors file (used by scripts that make test models). */
-export function writeSafetensors(tensors: { name: string; shape: number[]; data: Float32Array }[]): Uint8Array {
+function floatToHalf(value: number): number {
+  const f32 = new Float32Array([value]);
+  const x = new Uint32Array(f32.buffer)[0];
+  const sign = (x >>> 16) & 0x8000;
+  const exp = ((x >>> 23) & 0xff) - 127 + 15;
+  const mant = x & 0x7fffff;
+  if (exp >= 0x1f) return sign | 0x7c00; // overflow to infinity (test data never gets there)
+  if (exp <= 0) {
+    if (exp < -10) return sign;
+    const m = (mant | 0x800000) >> (1 - exp);
+    return sign | ((m + 0x1000) >> 13);
+  }
+  const half = sign | (exp << 10) | (mant >> 13);
+  return half + ((mant & 0x1fff) > 0x1000 || ((mant & 0x1fff) === 0x1000 && half & 1) ? 1 : 0);
+}
+
+function floatToBf16(value: number): number {
+  const x = new Uint32Array(new Float32Array([value]).buffer)[0];
+  return (x + 0x7fff + ((x >>> 16) & 1)) >>> 16; // round to nearest even
+}
+
+/** Writes tensors as a safetensors file (scripts that make test models; F16/BF16 are rounded). */
+export function writeSafetensors(
+  tensors: { name: string; shape: number[]; data: Float32Array }[],
+  dtype: SafetensorsDtype = 'F32',
+): Uint8Array {
+  const size = DTYPE_BYTES[dtype];
+  const encoded = tensors.map((t) => {
+    if (dtype === 'F32') return new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+    const halves = new Uint16Array(t.data.length);
+    for (let i = 0; i < t.data.length; i++) halves[i] = dtype === 'F16' ? floatToHalf(t.data[i]) : floatToBf16(t.data[i]);
+    return new Uint8Array(halves.buffer);
+  });
   const header: Record<string, unknown> = {};
   let offset = 0;
-  for (const t of tensors) {
-    header[t.name] = { dtype: 'F32', shape: t.shape, data_offsets: [offset, offset + t.data.byteLength] };
-    offset += t.data.byteLength;
-  }
+  tensors.forEach((t, i) => {
+    header[t.name] = { dtype, shape: t.shape, data_offsets: [offset, offset + t.data.length * size] };
+    offset += encoded[i].length;
+  });
   let json = JSON.stringify(header);
   while ((8 + json.length) % 8 !== 0) json += ' ';
   const headerBytes = new TextEncoder().encode(json);
@@ -99,9 +130,9 @@ export function writeSafetensors(tensors: { name: string; shape: number[]; data:
   new DataView(out.buffer).setBigUint64(0, BigInt(headerBytes.length), true);
   out.set(headerBytes, 8);
   let at = 8 + headerBytes.length;
-  for (const t of tensors) {
-    out.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), at);
-    at += t.data.byteLength;
+  for (const e of encoded) {
+    out.set(e, at);
+    at += e.length;
   }
   return out;
 }
