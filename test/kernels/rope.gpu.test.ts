@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { createBuffer, createBufferFrom, readF32 } from '../../src/gpu/buffers.ts';
+import { createBufferFrom, readF32 } from '../../src/gpu/buffers.ts';
 import { runDispatches } from '../../src/gpu/kernel.ts';
 import { createStepBuffer, writeStep } from '../../src/gpu/step-params.ts';
 import { rope } from '../../src/kernels/rope.ts';
