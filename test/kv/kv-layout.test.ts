@@ -1,0 +1,44 @@
+import { describe, expect, test } from 'vitest';
+import { appendTokens, createKvLayout, kvGeometry, physicalSlot } from '../../src/kv/kv-layout.ts';
+
+describe('paged KV bookkeeping (full cache)', () => {
+  const g = kvGeometry({ numLayers: 2, numKvHeads: 3, headDim: 8, pageSize: 4, capacityPerHead: 10, maxStepTokens: 5 });
+
+  test('geometry: pages per head and 256-byte aligned layer strides', () => {
+    expect(g.maxPagesPerHead).toBe(3);
+    expect(g.numPages).toBe(18);
+    for (const s of [g.tableLayerStride, g.headSlotsLayerStride, g.slotMapLayerStride]) expect(s % 64).toBe(0);
+  });
+
+  test('appending fills each head page by page; every slot is distinct and records its position', () => {
+    const layout = createKvLayout(g);
+    const maps = [appendTokens(layout, 0, 5), appendTokens(layout, 5, 1), appendTokens(layout, 6, 4)];
+    const seen = new Set<number>();
+    for (let l = 0; l < 2; l++) {
+      for (let h = 0; h < 3; h++) {
+        expect(layout.headSlots[l * g.headSlotsLayerStride + h]).toBe(10);
+        expect(layout.pages[l * 3 + h]).toHaveLength(3);
+        for (let s = 0; s < 10; s++) {
+          const slot = physicalSlot(layout, l, h, s);
+          expect(layout.slotPos[slot]).toBe(s);
+          expect(seen.has(slot)).toBe(false);
+          seen.add(slot);
+          // the block table the kernel reads agrees with the host's page list
+          const page = layout.blockTables[l * g.tableLayerStride + h * g.maxPagesPerHead + Math.floor(s / 4)];
+          expect(page * 4 + (s % 4)).toBe(slot);
+        }
+      }
+    }
+    // slot maps point at the slot holding each token
+    expect(layout.slotPos[maps[0][1 * g.slotMapLayerStride + 3 * 3 + 2]]).toBe(3);
+    expect(layout.slotPos[maps[2][0 * g.slotMapLayerStride + 1 * 3 + 1]]).toBe(7);
+  });
+
+  test('a head past its capacity and a step over the tile are refused', () => {
+    const layout = createKvLayout(g);
+    expect(() => appendTokens(layout, 0, 6)).toThrow(/tile/);
+    appendTokens(layout, 0, 5);
+    appendTokens(layout, 5, 5);
+    expect(() => appendTokens(layout, 10, 3)).toThrow(/full/);
+  });
+});
