@@ -6,6 +6,7 @@
 import { createBufferFrom, readBuffer } from '../gpu/buffers.ts';
 import type { Gpu } from '../gpu/device.ts';
 import { encodeDispatch } from '../gpu/kernel.ts';
+import { timeDispatches, type KernelTime } from '../gpu/timing.ts';
 import { writeStep } from '../gpu/step-params.ts';
 import { KvCache } from '../kv/kv-cache.ts';
 import { kvGeometry } from '../kv/kv-layout.ts';
@@ -22,7 +23,16 @@ export interface GpuBackendOptions {
   maxStepTokens?: number;
 }
 
-export async function createGpuBackend(gpu: Gpu, model: LoadedModel, options: GpuBackendOptions = {}): Promise<ForwardBackend> {
+export interface GpuBackend extends ForwardBackend {
+  kind: 'gpu';
+  /** Runs one step with a timestamp around every kernel (benchmarks): appends like forward(). */
+  profile(tokens: readonly number[], posStart: number): Promise<KernelTime[]>;
+  /** Bytes of K and V the cache holds on the GPU. */
+  kvBytes: number;
+  weightBytes: number;
+}
+
+export async function createGpuBackend(gpu: Gpu, model: LoadedModel, options: GpuBackendOptions = {}): Promise<GpuBackend> {
   const c = model.config;
   const device = gpu.device;
   const contextLength = options.contextLength ?? Math.min(c.maxPositions, 4096);
@@ -64,8 +74,19 @@ export async function createGpuBackend(gpu: Gpu, model: LoadedModel, options: Gp
     return { token, logits: new Float32Array(await readBuffer(device, source, rows * V * 4)) };
   }
 
+  async function profile(tokens: readonly number[], posStart: number): Promise<KernelTime[]> {
+    kv.append(posStart, tokens.length);
+    device.queue.writeBuffer(acts.tokens, 0, Uint32Array.from(tokens));
+    writeStep(device, acts.step, tokens.length, posStart);
+    device.queue.writeBuffer(acts.sampleParams, 0, new Float32Array([0, 1, 0, 0]));
+    return timeDispatches(gpu, [...plan.body, ...plan.head], tokens.length);
+  }
+
   return {
     kind: 'gpu',
+    profile,
+    kvBytes: kv.kvBytes,
+    weightBytes: weights.bytes,
     model,
     maxStepTokens,
     contextLength,

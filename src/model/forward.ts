@@ -40,7 +40,6 @@ export interface Activations {
   step: GPUBuffer; // uniform Step
   sampleParams: GPUBuffer; // uniform {temperature, top_p, u, _}
   token: GPUBuffer; // (1) u32, the sampled token
-  noBias: GPUBuffer; // placeholder bound where a projection has no bias
 }
 
 export function createActivations(device: GPUDevice, c: ModelConfig, T: number, maxSlotsPerHead: number): Activations {
@@ -65,7 +64,6 @@ export function createActivations(device: GPUDevice, c: ModelConfig, T: number, 
     step: createBuffer(device, 'step', 16, UNIFORM),
     sampleParams: createBuffer(device, 'sampleParams', 16, UNIFORM),
     token: f32('token', 1),
-    noBias: f32('noBias', 1),
   };
 }
 
