@@ -1,7 +1,8 @@
 /**
  * CPU reference of paged-attention.wgsl, in f64 so the reference is better than the kernel.
- * The CPU reference engine calls it every step, so it avoids allocation inside its loops: pass
- * `out` and `probs` to reuse buffers.
+ * The CPU reference engine calls it every step, so it reads each K/V row once per GQA group
+ * (not once per query head) and avoids allocation inside its loops: pass `out` and `probs` to
+ * reuse buffers.
  */
 export interface PagedAttentionRefArgs {
   heads: number;
@@ -28,48 +29,61 @@ export function pagedAttentionRef(a: PagedAttentionRefArgs): { out: Float64Array
   const out = a.out ?? new Float64Array(rows * heads * D);
   const probs = a.probs ?? new Float64Array(rows * heads * maxSlots);
   const group = heads / kvHeads;
+  out.fill(0, 0, rows * heads * D);
   for (let t = 0; t < rows; t++) {
     const p = posStart + t;
-    for (let h = 0; h < heads; h++) {
-      const g = Math.floor(h / group);
+    for (let g = 0; g < kvHeads; g++) {
       const n = Math.min(a.headSlots[g], maxSlots);
-      const qBase = (t * heads + h) * D;
-      const row = (t * heads + h) * maxSlots;
-      const table = g * maxPages;
-      let max = -Infinity;
+      const h0 = g * group;
+      const row0 = (t * heads + h0) * maxSlots; // probs row of the group's first head
+      const q0 = (t * heads + h0) * D;
+
+      // Scores: each valid K row is read once and dotted with every query head of the group.
       for (let s = 0; s < n; s++) {
-        const phys = blockTable[table + Math.floor(s / pageSize)] * pageSize + (s % pageSize);
+        const phys = blockTable[g * maxPages + Math.floor(s / pageSize)] * pageSize + (s % pageSize);
         const pos = slotPos[phys];
         if (pos < 0 || pos > p) {
-          probs[row + s] = -Infinity; // exp gives exactly 0 below
+          for (let j = 0; j < group; j++) probs[row0 + j * maxSlots + s] = -Infinity; // exp gives 0
           continue;
         }
         const kBase = phys * D;
-        let dot = 0;
-        for (let i = 0; i < D; i++) dot += q[qBase + i] * kPool[kBase + i];
-        const score = scale * dot;
-        probs[row + s] = score;
-        if (score > max) max = score;
+        for (let j = 0; j < group; j++) {
+          const qBase = q0 + j * D;
+          let dot = 0;
+          for (let i = 0; i < D; i++) dot += q[qBase + i] * kPool[kBase + i];
+          probs[row0 + j * maxSlots + s] = scale * dot;
+        }
       }
-      for (let i = 0; i < D; i++) out[qBase + i] = 0;
-      if (max === -Infinity) {
-        for (let s = 0; s < n; s++) probs[row + s] = 0; // no valid slot: zeros, not NaN
-        continue;
+
+      // Softmax per head, max-subtracted; a row with no valid slot is all zeros, not NaN.
+      for (let j = 0; j < group; j++) {
+        const row = row0 + j * maxSlots;
+        let max = -Infinity;
+        for (let s = 0; s < n; s++) if (probs[row + s] > max) max = probs[row + s];
+        if (max === -Infinity) {
+          probs.fill(0, row, row + n);
+          continue;
+        }
+        let sum = 0;
+        for (let s = 0; s < n; s++) {
+          const e = Math.exp(probs[row + s] - max);
+          probs[row + s] = e;
+          sum += e;
+        }
+        const inv = 1 / sum;
+        for (let s = 0; s < n; s++) probs[row + s] *= inv;
       }
-      let sum = 0;
+
+      // Output: each V row read once, added into every head of the group that attends to it.
       for (let s = 0; s < n; s++) {
-        const e = Math.exp(probs[row + s] - max);
-        probs[row + s] = e;
-        sum += e;
-      }
-      const inv = 1 / sum;
-      for (let s = 0; s < n; s++) {
-        const pr = probs[row + s] * inv;
-        probs[row + s] = pr;
-        if (pr === 0) continue;
-        const phys = blockTable[table + Math.floor(s / pageSize)] * pageSize + (s % pageSize);
-        const vBase = phys * D;
-        for (let i = 0; i < D; i++) out[qBase + i] += pr * vPool[vBase + i];
+        let vBase = -1;
+        for (let j = 0; j < group; j++) {
+          const pr = probs[row0 + j * maxSlots + s];
+          if (pr === 0) continue;
+          if (vBase < 0) vBase = (blockTable[g * maxPages + Math.floor(s / pageSize)] * pageSize + (s % pageSize)) * D;
+          const oBase = q0 + j * D;
+          for (let i = 0; i < D; i++) out[oBase + i] += pr * vPool[vBase + i];
+        }
       }
     }
   }
