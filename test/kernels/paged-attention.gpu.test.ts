@@ -98,7 +98,7 @@ describe('paged-attention', () => {
         let t = 0;
         for (let s = 0; s < len; s++) {
           if (tileSlots.has(s)) slotPos[phys(s)] = posStart + t++;
-          else if (c.allHoles === g || posStart === 0 || rand() < c.holeRate) slotPos[phys(s)] = -1;
+          else if (posStart === 0 || rand() < c.holeRate) slotPos[phys(s)] = -1;
           else slotPos[phys(s)] = randInt(posStart);
         }
         if (c.allHoles === g) for (let s = 0; s < len; s++) slotPos[phys(s)] = -1;
