@@ -44,6 +44,10 @@ export async function requestGpu(gpuApi: GPU | undefined = globalThis.navigator?
   if (hasTimestamps) requiredFeatures.push('timestamp-query');
   const device = await adapter.requestDevice({ requiredLimits, requiredFeatures });
   const info = adapter.info;
+  // A broken shader or binding otherwise fails silently (outputs stay untouched): say so loudly.
+  device.addEventListener('uncapturederror', (event) => {
+    console.error(`WebGPU error: ${(event as GPUUncapturedErrorEvent).error.message}`);
+  });
   const lost = device.lost.then((l) => new DeviceLostError(l.message || l.reason || 'unknown reason'));
   return {
     device,

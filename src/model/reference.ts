@@ -39,6 +39,9 @@ export function createReferenceBackend(model: LoadedModel, options: ReferenceOpt
   const kPool = new Float64Array(numSlots * c.headDim); // (numSlots, headDim)
   const vPool = new Float64Array(numSlots * c.headDim); // (numSlots, headDim)
   let layout: KvLayout = createKvLayout(geometry);
+  // Attention scratch, reused: (maxStepTokens, heads, slots per head) probabilities, (maxStepTokens, heads, headDim) output.
+  const probs = new Float64Array(maxStepTokens * c.numHeads * geometry.maxPagesPerHead * geometry.pageSize);
+  const attnOut = new Float64Array(maxStepTokens * c.numHeads * c.headDim);
 
   const H = c.hiddenSize;
   const qDim = c.numHeads * c.headDim;
@@ -93,6 +96,8 @@ export function createReferenceBackend(model: LoadedModel, options: ReferenceOpt
         slotPos: layout.slotPos,
         blockTable: layout.blockTables.subarray(l * geometry.tableLayerStride),
         headSlots: layout.headSlots.subarray(l * geometry.headSlotsLayerStride),
+        out: attnOut,
+        probs,
       });
       gemvRef(out, L.o, undefined, T, H, qDim, x, true);
       rmsnormRef(x, L.postNorm, T, H, eps, normed);
