@@ -1,0 +1,30 @@
+/** Stores this step's K/V rows into the paged pool at host-resolved slots and marks their positions. */
+import code from '../../shaders/kv-append.wgsl?raw';
+import type { Gpu } from '../gpu/device.ts';
+import { ceilDiv, makeDispatch, type Binding, type Dispatch } from '../gpu/kernel.ts';
+
+export interface KvAppendArgs {
+  kvHeads: number;
+  headDim: number;
+  step: Binding; // uniform Step: rows, pos_start
+  k: Binding; // (tokens, kvHeads, headDim), after RoPE
+  v: Binding; // (tokens, kvHeads, headDim)
+  slotMap: Binding; // (tokens, kvHeads) u32 physical slot = page * pageSize + offset; >= numSlots: skip
+  kPool: Binding; // (numSlots, headDim)
+  vPool: Binding; // (numSlots, headDim)
+  slotPos: Binding; // (numSlots) i32 absolute position, -1 = empty
+  /** Threads per workgroup (benchmarks sweep it); default 64. */
+  wg?: number;
+}
+
+export function kvAppend(gpu: Gpu, a: KvAppendArgs): Dispatch {
+  const wg = a.wg ?? 64;
+  return makeDispatch(
+    gpu,
+    'kv-append',
+    code,
+    { KV_HEADS: a.kvHeads, HEAD_DIM: a.headDim, WG: wg },
+    [a.step, a.k, a.v, a.slotMap, a.kPool, a.vPool, a.slotPos],
+    (rows) => [ceilDiv(a.kvHeads * a.headDim, wg), rows, 1],
+  );
+}
