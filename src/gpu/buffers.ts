@@ -4,8 +4,12 @@
  */
 import { GpuOutOfMemoryError } from '../errors.ts';
 
-export const STORAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC;
-export const UNIFORM = GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST;
+// GPUBufferUsage's values, fixed by the WebGPU spec; spelled out so that modules importing this
+// one also load in Node, where the GPUBufferUsage global does not exist.
+const COPY_SRC = 0x4;
+const COPY_DST = 0x8;
+export const STORAGE = 0x80 | COPY_DST | COPY_SRC;
+export const UNIFORM = 0x40 | COPY_DST;
 
 /** Creates a buffer; byte sizes are rounded up to 16 so any f32/u32 view and vec4 read fits. */
 export function createBuffer(

@@ -41,7 +41,8 @@ describe('Engine: load, stream steps, abort', async () => {
     }
     const result = await generation.result;
     expect(result.stopReason).toBe('aborted');
-    expect(result.generatedIds.length).toBeLessThan(15);
+    // In-thread, a few steps may already be queued when abort lands; it must still stop early.
+    expect(result.generatedIds.length).toBeLessThan(golden.generated_ids.length / 2);
     const again = engine.generate({ prompt: golden.user, maxNewTokens: 500, sampling: GREEDY });
     expect((await again.result).answer).toBe(golden.answer);
   });
