@@ -28,7 +28,8 @@ const WANTED_LIMITS = [
 /** The fewest storage buffers one of our kernels binds; below this nothing runs. */
 const MIN_STORAGE_BUFFERS = 8;
 
-export async function requestGpu(gpuApi: GPU | undefined = globalThis.navigator?.gpu): Promise<Gpu> {
+/** `gpuApi` null stands for a browser without WebGPU (tests). */
+export async function requestGpu(gpuApi: GPU | null | undefined = globalThis.navigator?.gpu): Promise<Gpu> {
   if (!gpuApi) throw new WebGpuUnavailableError();
   const adapter = await gpuApi.requestAdapter({ powerPreference: 'high-performance' });
   if (!adapter) throw new NoGpuAdapterError();

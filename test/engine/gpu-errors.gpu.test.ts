@@ -6,8 +6,8 @@ import { testGpu } from '../helpers/gpu.ts';
 
 describe('GPU failures become named errors with instructions', () => {
   test('no WebGPU at all', async () => {
-    await expect(requestGpu(undefined)).rejects.toThrow(WebGpuUnavailableError);
-    await expect(requestGpu(undefined)).rejects.toThrow(/enable-unsafe-webgpu/);
+    await expect(requestGpu(null)).rejects.toThrow(WebGpuUnavailableError);
+    await expect(requestGpu(null)).rejects.toThrow(/enable-unsafe-webgpu/);
   });
 
   test('WebGPU without an adapter', async () => {
