@@ -50,9 +50,8 @@ let correct = 0;
 await Promise.all(
   Array.from({ length: workerCount }, () =>
     new Promise<void>((resolve, reject) => {
-      const worker = new Worker(new URL('./eval/eval-worker.ts', import.meta.url), {
+      const worker = new Worker(new URL('./eval/eval-worker-entry.mjs', import.meta.url), {
         workerData: { modelDir, items, maxNewTokens },
-        execArgv: ['--import', 'tsx'],
       });
       const feed = () => worker.postMessage(next < items.length ? next++ : null);
       worker.on('message', (m: EvalOutcome | 'ready') => {
