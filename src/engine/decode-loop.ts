@@ -58,13 +58,13 @@ export async function generate(
   for (;;) {
     generated.push(token);
     const text = decoder.push(token);
-    const stepPhase = phase;
+    // </think> opens the answer stage: the think stage is every token before it.
     if (token === model.thinkEndId && phase === 'think') {
       phase = 'answer';
       closedThink = true;
       thinkTokens = generated.length - 1;
     }
-    options.onStep?.({ index: generated.length - 1, token, text, phase: stepPhase, stepMs });
+    options.onStep?.({ index: generated.length - 1, token, text, phase, stepMs });
     if (model.stopTokenIds.includes(token)) {
       stopReason = 'eos';
       break;

@@ -22,7 +22,9 @@ export function createTranscript(think: HTMLElement, answer: HTMLElement, thinkC
         thinkCount.textContent = `(${thinking} tokens)`;
         think.append(document.createTextNode(step.text));
       } else {
-        answer.append(document.createTextNode(cleanAnswerPiece(step.text)));
+        let piece = cleanAnswerPiece(step.text);
+        if (!answer.textContent) piece = piece.trimStart(); // the blank line after </think>
+        if (piece) answer.append(document.createTextNode(piece));
       }
     },
     thinkTokens: () => thinking,

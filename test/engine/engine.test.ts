@@ -27,8 +27,8 @@ describe('Engine: load, stream steps, abort', async () => {
     expect(steps.map((s) => s.token)).toEqual(golden.generated_ids);
     expect(steps.map((s) => s.text).join('')).toBe(golden.generated_text);
     const endThink = golden.generated_ids.indexOf(101);
-    expect(steps.slice(0, endThink + 1).every((s) => s.phase === 'think')).toBe(true);
-    expect(steps.slice(endThink + 1).every((s) => s.phase === 'answer')).toBe(true);
+    expect(steps.slice(0, endThink).every((s) => s.phase === 'think')).toBe(true);
+    expect(steps.slice(endThink).every((s) => s.phase === 'answer')).toBe(true);
     expect(result).toMatchObject({ answer: golden.answer, closedThink: true, thinkTokens: endThink, stopReason: 'eos' });
     expect(steps.every((s) => s.stepMs >= 0)).toBe(true);
   });
