@@ -8,6 +8,7 @@
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { createRng } from '../src/engine/rng.ts';
 import { parseConfig } from '../src/model/config.ts';
 import { writeSafetensors, type SafetensorsDtype } from '../src/model/safetensors.ts';
 import { expectedTensors } from '../src/model/weights.ts';
@@ -56,15 +57,9 @@ const CONFIGS: Record<string, Record<string, unknown>> = {
 };
 
 function gaussian(seed: number): () => number {
-  let s = seed >>> 0;
-  const uniform = () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) + 0.5) / 4294967296;
-  };
-  return () => Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform());
+  const uniform = createRng(seed);
+  // Box-Muller; 1 - u keeps the logarithm's argument in (0, 1].
+  return () => Math.sqrt(-2 * Math.log(1 - uniform())) * Math.cos(2 * Math.PI * uniform());
 }
 
 export function makeRandomModel(arch: string, outDir: string, dtype: SafetensorsDtype, seed: number): void {

@@ -50,7 +50,7 @@ export async function generate(
 
   const generated: number[] = [];
   let phase: Phase = model.thinkEndId === null ? 'answer' : 'think';
-  let thinkTokens = 0;
+  let thinkEnd = -1; // index of </think> among the generated tokens
   let closedThink = false;
   let stopReason: StopReason = 'max-tokens';
   let stepMs = prefillMs;
@@ -58,11 +58,11 @@ export async function generate(
   for (;;) {
     generated.push(token);
     const text = decoder.push(token);
-    // </think> opens the answer stage: the think stage is every token before it.
+    // </think> opens the answer stage.
     if (token === model.thinkEndId && phase === 'think') {
       phase = 'answer';
       closedThink = true;
-      thinkTokens = generated.length - 1;
+      thinkEnd = generated.length - 1;
     }
     options.onStep?.({ index: generated.length - 1, token, text, phase, stepMs });
     if (model.stopTokenIds.includes(token)) {
@@ -86,7 +86,10 @@ export async function generate(
     if (r.logits) emitRows(options, position, 1, r.logits, model.config.vocabSize);
     token = r.token;
   }
-  if (!closedThink && phase === 'think') thinkTokens = generated.length;
+  // Think length counts the tokens between the markers (the model card's measure): <think> is
+  // not counted when the model wrote it; an unclosed think stage runs to the end.
+  const thinkTokens =
+    model.thinkEndId === null ? 0 : (closedThink ? thinkEnd : generated.length) - (generated[0] === model.thinkStartId ? 1 : 0);
   const fullText = decoder.text();
   const endThink = fullText.indexOf('</think>');
   const decodeSteps = generated.length - 1;

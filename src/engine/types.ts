@@ -38,7 +38,7 @@ export interface GenerationResult {
   promptTokens: number;
   generatedIds: number[];
   text: string;
-  /** Tokens before </think>, <think> included (all generated tokens when it never closed). */
+  /** Tokens between <think> and </think> (to the end when it never closed). */
   thinkTokens: number;
   closedThink: boolean;
   /** Text after </think> (the whole text when there was no think stage), trimmed. */

@@ -87,6 +87,7 @@ async function run() {
       genStatus.textContent = `${count} tokens, ${(count / seconds).toFixed(1)} tok/s`;
     }
     const r = await generation.result;
+    $('think-count').textContent = `(${r.thinkTokens} tokens)`;
     genStatus.textContent =
       `${r.generatedIds.length} tokens (${r.thinkTokens} thinking${r.closedThink ? '' : ', </think> not reached'}), ` +
       `${r.tokensPerSecond.toFixed(1)} tok/s, first token after ${r.timeToFirstTokenMs.toFixed(0)} ms, stopped: ${r.stopReason}`;

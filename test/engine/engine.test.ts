@@ -29,7 +29,7 @@ describe('Engine: load, stream steps, abort', async () => {
     const endThink = golden.generated_ids.indexOf(101);
     expect(steps.slice(0, endThink).every((s) => s.phase === 'think')).toBe(true);
     expect(steps.slice(endThink).every((s) => s.phase === 'answer')).toBe(true);
-    expect(result).toMatchObject({ answer: golden.answer, closedThink: true, thinkTokens: endThink, stopReason: 'eos' });
+    expect(result).toMatchObject({ answer: golden.answer, closedThink: true, thinkTokens: endThink - 1, stopReason: 'eos' });
     expect(steps.every((s) => s.stepMs >= 0)).toBe(true);
   });
 

@@ -36,17 +36,9 @@ export function expectClose(
   }
 }
 
-/** Deterministic, non-uniform test data (mulberry32), so failures reproduce. */
-export function seededRandom(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic test data, so failures reproduce: the engine's own seeded generator. */
+export { createRng as seededRandom } from '../../src/engine/rng.ts';
+import { createRng as seededRandom } from '../../src/engine/rng.ts';
 
 /** Values in [-scale, scale) with a few larger outliers, so reductions are not trivially uniform. */
 export function randomArray(n: number, seed: number, scale = 1): Float32Array {
