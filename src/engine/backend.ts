@@ -3,7 +3,32 @@
  * the GPU engine (WGSL kernels) and the CPU reference (f64 loops, the oracle). Both keep the
  * same paged-KV bookkeeping (kv/kv-layout.ts).
  */
+import { kvGeometry, type KvGeometry } from '../kv/kv-layout.ts';
+import type { ModelConfig } from '../model/config.ts';
 import type { LoadedModel } from '../model/load-model.ts';
+
+export interface BackendOptions {
+  /** Most positions a sequence may use (default: max_position_embeddings, at most 4096). */
+  contextLength?: number;
+  pageSize?: number;
+  /** Prefill tile: most tokens one forward call takes (default 64). */
+  maxStepTokens?: number;
+}
+
+/** The sizes both backends derive from the model and the options, so they always agree. */
+export function backendSizes(c: ModelConfig, options: BackendOptions): { contextLength: number; maxStepTokens: number; geometry: KvGeometry } {
+  const contextLength = options.contextLength ?? Math.min(c.maxPositions, 4096);
+  const maxStepTokens = options.maxStepTokens ?? 64;
+  const geometry = kvGeometry({
+    numLayers: c.numLayers,
+    numKvHeads: c.numKvHeads,
+    headDim: c.headDim,
+    pageSize: options.pageSize ?? 16,
+    capacityPerHead: contextLength,
+    maxStepTokens,
+  });
+  return { contextLength, maxStepTokens, geometry };
+}
 
 export interface SampleControl {
   temperature: number;

@@ -9,19 +9,11 @@ import { encodeDispatch } from '../gpu/kernel.ts';
 import { timeDispatches, type KernelTime } from '../gpu/timing.ts';
 import { writeStep } from '../gpu/step-params.ts';
 import { KvCache } from '../kv/kv-cache.ts';
-import { kvGeometry } from '../kv/kv-layout.ts';
 import { buildForward, createActivations, type ForwardPlan } from '../model/forward.ts';
 import { uploadWeights } from '../model/gpu-weights.ts';
 import type { LoadedModel } from '../model/load-model.ts';
 import { ropeTablesFor } from '../model/rope-frequencies.ts';
-import type { ForwardBackend, ForwardResult, LogitsRequest, SampleControl } from './backend.ts';
-
-export interface GpuBackendOptions {
-  contextLength?: number;
-  pageSize?: number;
-  /** Prefill tile: tokens per forward call. */
-  maxStepTokens?: number;
-}
+import { backendSizes, type BackendOptions, type ForwardBackend, type ForwardResult, type LogitsRequest, type SampleControl } from './backend.ts';
 
 export interface GpuBackend extends ForwardBackend {
   kind: 'gpu';
@@ -32,19 +24,10 @@ export interface GpuBackend extends ForwardBackend {
   weightBytes: number;
 }
 
-export async function createGpuBackend(gpu: Gpu, model: LoadedModel, options: GpuBackendOptions = {}): Promise<GpuBackend> {
+export async function createGpuBackend(gpu: Gpu, model: LoadedModel, options: BackendOptions = {}): Promise<GpuBackend> {
   const c = model.config;
   const device = gpu.device;
-  const contextLength = options.contextLength ?? Math.min(c.maxPositions, 4096);
-  const maxStepTokens = options.maxStepTokens ?? 64;
-  const geometry = kvGeometry({
-    numLayers: c.numLayers,
-    numKvHeads: c.numKvHeads,
-    headDim: c.headDim,
-    pageSize: options.pageSize ?? 16,
-    capacityPerHead: contextLength,
-    maxStepTokens,
-  });
+  const { contextLength, maxStepTokens, geometry } = backendSizes(c, options);
   const weights = await uploadWeights(device, model.weights);
   const kv = await KvCache.create(device, geometry);
   const acts = createActivations(device, c, maxStepTokens, geometry.maxPagesPerHead * geometry.pageSize);

@@ -3,37 +3,21 @@
  * CPU references (f64 arithmetic over f32 weights) and the same paged-KV bookkeeping. It is the
  * oracle the GPU engine is tested against, and the fast path of the accuracy evaluation.
  */
-import type { ForwardBackend, ForwardResult, LogitsRequest, SampleControl } from '../engine/backend.ts';
+import { backendSizes, type BackendOptions, type ForwardBackend, type ForwardResult, type LogitsRequest, type SampleControl } from '../engine/backend.ts';
 import { gemvRef } from '../kernels/gemv.ref.ts';
 import { pagedAttentionRef } from '../kernels/paged-attention.ref.ts';
 import { rmsnormRef } from '../kernels/rmsnorm.ref.ts';
 import { ropeRef } from '../kernels/rope.ref.ts';
 import { sampleRef } from '../kernels/sample.ref.ts';
 import { siluMulRef } from '../kernels/silu-mul.ref.ts';
-import { appendTokens, createKvLayout, kvGeometry, type KvGeometry, type KvLayout } from '../kv/kv-layout.ts';
+import { appendTokens, createKvLayout, type KvLayout } from '../kv/kv-layout.ts';
 import type { LoadedModel } from './load-model.ts';
 import { ropeTablesFor } from './rope-frequencies.ts';
 
-export interface ReferenceOptions {
-  /** Most positions a sequence may use (default: the model's max_position_embeddings, at most 4096). */
-  contextLength?: number;
-  pageSize?: number;
-  maxStepTokens?: number;
-}
-
-export function createReferenceBackend(model: LoadedModel, options: ReferenceOptions = {}): ForwardBackend {
+export function createReferenceBackend(model: LoadedModel, options: BackendOptions = {}): ForwardBackend {
   const c = model.config;
   const w = model.weights;
-  const contextLength = options.contextLength ?? Math.min(c.maxPositions, 4096);
-  const maxStepTokens = options.maxStepTokens ?? 64;
-  const geometry: KvGeometry = kvGeometry({
-    numLayers: c.numLayers,
-    numKvHeads: c.numKvHeads,
-    headDim: c.headDim,
-    pageSize: options.pageSize ?? 16,
-    capacityPerHead: contextLength,
-    maxStepTokens,
-  });
+  const { contextLength, maxStepTokens, geometry } = backendSizes(c, options);
   const { cos, sin } = ropeTablesFor(c, contextLength);
   const numSlots = geometry.numPages * geometry.pageSize;
   const kPool = new Float64Array(numSlots * c.headDim); // (numSlots, headDim)
