@@ -1,3 +1,5 @@
+import { createRng } from '../../src/engine/rng.ts';
+
 /**
  * Tolerance check in the style of llm.c's validate_result: |actual - expected| <= atol + rtol*|expected|.
  * On failure the message gives the max difference and the first mismatches.
@@ -37,8 +39,7 @@ export function expectClose(
 }
 
 /** Deterministic test data, so failures reproduce: the engine's own seeded generator. */
-export { createRng as seededRandom } from '../../src/engine/rng.ts';
-import { createRng as seededRandom } from '../../src/engine/rng.ts';
+export const seededRandom = createRng;
 
 /** Values in [-scale, scale) with a few larger outliers, so reductions are not trivially uniform. */
 export function randomArray(n: number, seed: number, scale = 1): Float32Array {
