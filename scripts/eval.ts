@@ -1,64 +1,101 @@
 /**
- * npm run eval -- [--policy full] [--limit N] [--model DIR] [--workers N] [--max-new-tokens N] [--out FILE]
+ * npm run eval -- [--policy P | --policies a,b] [--budgets 64,96] [--mode all|think] [--grid]
+ *                 [--limit N] [--model DIR] [--workers N] [--param key=value,...] [--out DIR]
  *
- * Greedy generation over the model folder's eval.jsonl, exact match of the text after </think>
- * with `answer`. Runs the CPU reference engine (the oracle the GPU engine is tested against) in
- * worker threads, one per core. Prints accuracy, mean think length, the share that closed
- * </think>, the engine and the wall time, and writes the per-prompt results as JSON.
+ * Greedy generation over the model folder's eval.jsonl; a prompt is correct when the text after
+ * </think> equals `answer`. Runs the CPU reference engine (the oracle the GPU engine is tested
+ * against) in worker threads, one per core. --grid runs every listed policy at the `all` budgets
+ * {96, 128, 192, 256} and the `think` budgets {32, 64, 96, 128}, plus the full cache. Prints a
+ * table, and writes results.json, results.md and results.svg to --out (default eval-out/).
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { dirname } from 'node:path';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
-import { parseEvalJsonl, type EvalOutcome } from './eval/score.ts';
+import { POLICY_IDS } from '../src/policies/registry.ts';
+import { markdownReport, svgChart } from './eval/report.ts';
+import { parseEvalJsonl, summarise, type EvalConfig, type EvalJob, type EvalOutcome } from './eval/score.ts';
 
 const { values } = parseArgs({
   options: {
-    policy: { type: 'string', default: 'full' },
+    policy: { type: 'string' },
+    policies: { type: 'string' },
+    budgets: { type: 'string' },
+    mode: { type: 'string', default: 'all' },
+    grid: { type: 'boolean', default: false },
     limit: { type: 'string' },
     model: { type: 'string', default: 'public/models/tiny-reasoner-qwen3' },
     workers: { type: 'string' },
+    param: { type: 'string' },
     'max-new-tokens': { type: 'string', default: '1024' },
-    out: { type: 'string' },
+    out: { type: 'string', default: 'eval-out' },
   },
 });
 
-const SUPPORTED_POLICIES = ['full'];
-if (!SUPPORTED_POLICIES.includes(values.policy!)) {
-  console.error(`Unknown policy "${values.policy}". Available: ${SUPPORTED_POLICIES.join(', ')}.`);
+const list = (s: string | undefined) => (s ? s.split(',').map((x) => x.trim()).filter(Boolean) : []);
+const policies = [...list(values.policy), ...list(values.policies)];
+if (policies.length === 0) policies.push('full');
+for (const p of policies) {
+  if (!POLICY_IDS.includes(p)) {
+    console.error(`Unknown policy "${p}". Available: ${POLICY_IDS.join(', ')}.`);
+    process.exit(2);
+  }
+}
+const params = Object.fromEntries(list(values.param).map((kv) => kv.split('=')).map(([k, v]) => [k, Number(v)]));
+if (values.mode !== 'all' && values.mode !== 'think') {
+  console.error('--mode is all or think');
   process.exit(2);
 }
+
+const configs: EvalConfig[] = [];
+const add = (policy: string, mode: 'all' | 'think', budget: number) =>
+  configs.push({ policy, mode, budget, params: Object.keys(params).length ? params : undefined, label: `${policy} ${mode} ${budget}` });
+const budgeted = policies.filter((p) => p !== 'full');
+if (values.grid) {
+  for (const p of budgeted) for (const b of [96, 128, 192, 256]) add(p, 'all', b);
+  for (const p of budgeted) for (const b of [32, 64, 96, 128]) add(p, 'think', b);
+} else {
+  for (const p of budgeted) for (const b of list(values.budgets).map(Number)) add(p, values.mode, b);
+  if (budgeted.length && configs.length === 0) {
+    console.error('Give --budgets (or --grid) for policies other than full.');
+    process.exit(2);
+  }
+}
+if (values.grid || policies.includes('full')) configs.push({ policy: 'full', mode: 'none', budget: null, label: 'full' });
+
 const modelDir = values.model!;
 let items = parseEvalJsonl(readFileSync(`${modelDir}/eval.jsonl`, 'utf8'));
 if (values.limit) items = items.slice(0, Number(values.limit));
-const workerCount = Math.max(1, Math.min(Number(values.workers ?? availableParallelism()), items.length));
+const jobs: EvalJob[] = [];
+for (let item = 0; item < items.length; item++) for (let config = 0; config < configs.length; config++) jobs.push({ config, item });
+const workerCount = Math.max(1, Math.min(Number(values.workers ?? availableParallelism()), jobs.length));
 const maxNewTokens = Number(values['max-new-tokens']);
 
-function progressBar(done: number, total: number, correct: number, started: number): string {
+function progressBar(done: number, total: number, started: number): string {
   const width = 30;
   const filled = Math.round((done / total) * width);
   const seconds = (performance.now() - started) / 1000;
   const eta = done > 0 ? (seconds / done) * (total - done) : 0;
-  return `\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} acc ${((100 * correct) / Math.max(1, done)).toFixed(1)}% ${seconds.toFixed(0)}s eta ${eta.toFixed(0)}s `;
+  return `\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} generations ${seconds.toFixed(0)}s eta ${eta.toFixed(0)}s `;
 }
 
 const started = performance.now();
 const outcomes: EvalOutcome[] = [];
 let next = 0;
-let correct = 0;
 await Promise.all(
   Array.from({ length: workerCount }, () =>
     new Promise<void>((resolve, reject) => {
       const worker = new Worker(new URL('./eval/eval-worker-entry.mjs', import.meta.url), {
-        workerData: { modelDir, items, maxNewTokens },
+        workerData: { modelDir, items, configs, maxNewTokens },
       });
-      const feed = () => worker.postMessage(next < items.length ? next++ : null);
+      const feed = () => worker.postMessage(next < jobs.length ? jobs[next++] : null);
       worker.on('message', (m: EvalOutcome | 'ready') => {
         if (m !== 'ready') {
           outcomes.push(m);
-          if (m.correct) correct++;
-          process.stderr.write(progressBar(outcomes.length, items.length, correct, started));
+          if (process.stderr.isTTY || outcomes.length % 25 === 0 || outcomes.length === jobs.length) {
+            process.stderr.write(progressBar(outcomes.length, jobs.length, started));
+          }
         }
         feed();
       });
@@ -69,27 +106,18 @@ await Promise.all(
 );
 process.stderr.write('\n');
 const wallSeconds = (performance.now() - started) / 1000;
-outcomes.sort((a, b) => a.index - b.index);
-const n = outcomes.length;
-const summary = {
-  model: modelDir,
-  policy: values.policy,
-  engine: 'CPU reference (f64, Node worker threads)',
-  prompts: n,
-  accuracy: correct / n,
-  meanThinkTokens: outcomes.reduce((s, o) => s + o.thinkTokens, 0) / n,
-  closedThinkShare: outcomes.filter((o) => o.closedThink).length / n,
-  wallSeconds,
-  workers: workerCount,
-};
-console.log(`model        ${summary.model}`);
-console.log(`policy       ${summary.policy}`);
-console.log(`engine       ${summary.engine}, ${workerCount} workers`);
-console.log(`prompts      ${n}`);
-console.log(`accuracy     ${(100 * summary.accuracy).toFixed(1)}%`);
-console.log(`think length ${summary.meanThinkTokens.toFixed(1)} tokens (closed </think>: ${(100 * summary.closedThinkShare).toFixed(1)}%)`);
-console.log(`wall time    ${wallSeconds.toFixed(1)} s`);
-const out = values.out ?? `eval-out/${values.policy}.json`;
-mkdirSync(dirname(out), { recursive: true });
-writeFileSync(out, JSON.stringify({ summary, outcomes }, null, 1));
-console.log(`results      ${out}`);
+outcomes.sort((a, b) => a.config - b.config || a.item - b.item);
+const summaries = summarise(configs, outcomes);
+const engine = 'CPU reference (f64, Node worker threads)';
+
+console.log(`model   ${modelDir}; ${items.length} prompts; engine ${engine}, ${workerCount} workers; wall time ${wallSeconds.toFixed(1)} s`);
+console.log('config                         accuracy   think  closed');
+for (const s of summaries) {
+  console.log(`${s.label.padEnd(30)} ${(100 * s.accuracy).toFixed(1).padStart(7)}% ${s.meanThinkTokens.toFixed(1).padStart(7)} ${(100 * s.closedThinkShare).toFixed(1).padStart(6)}%`);
+}
+mkdirSync(values.out!, { recursive: true });
+const header = `Greedy accuracy on the first ${items.length} prompts of ${modelDir}/eval.jsonl; ${engine}; ${wallSeconds.toFixed(0)} s on ${workerCount} workers.`;
+writeFileSync(join(values.out!, 'results.json'), JSON.stringify({ model: modelDir, prompts: items.length, engine, wallSeconds, summaries, outcomes }, null, 1));
+writeFileSync(join(values.out!, 'results.md'), markdownReport(summaries, header));
+writeFileSync(join(values.out!, 'results.svg'), svgChart(summaries, header));
+console.log(`results ${values.out}/results.{json,md,svg}`);

@@ -1,4 +1,4 @@
-/** One evaluation worker thread: loads the model once, then generates greedily for each index it is sent. */
+/** One evaluation worker thread: loads the model once, then runs each (config, prompt) job it is sent. */
 import { parentPort, workerData } from 'node:worker_threads';
 import { generate } from '../../src/engine/decode-loop.ts';
 import { GREEDY } from '../../src/engine/types.ts';
@@ -6,18 +6,26 @@ import { createReferenceBackend } from '../../src/model/reference.ts';
 import { loadModel } from '../../src/model/load-model.ts';
 import { dirModelSource } from '../lib/dir-model-source.ts';
 import { nodeWebTokenizers } from '../lib/node-web-tokenizers.ts';
-import type { EvalItem, EvalOutcome } from './score.ts';
+import type { EvalConfig, EvalItem, EvalJob, EvalOutcome } from './score.ts';
 
-const { modelDir, items, maxNewTokens } = workerData as { modelDir: string; items: EvalItem[]; maxNewTokens: number };
+const { modelDir, items, configs, maxNewTokens } = workerData as {
+  modelDir: string;
+  items: EvalItem[];
+  configs: EvalConfig[];
+  maxNewTokens: number;
+};
 const model = await loadModel(dirModelSource(modelDir), { tokenizerLib: nodeWebTokenizers() });
 const backend = createReferenceBackend(model);
 
-parentPort!.on('message', async (index: number | null) => {
-  if (index === null) process.exit(0);
-  const item = items[index];
-  const r = await generate(backend, { prompt: item.prompt, maxNewTokens, sampling: GREEDY });
+parentPort!.on('message', async (job: EvalJob | null) => {
+  if (job === null) process.exit(0);
+  const item = items[job.item];
+  const config = configs[job.config];
+  const cache =
+    config.mode === 'none' ? undefined : { policy: config.policy, budget: config.budget ?? undefined, mode: config.mode, params: config.params };
+  const r = await generate(backend, { prompt: item.prompt, maxNewTokens, sampling: GREEDY, cache });
   const outcome: EvalOutcome = {
-    index,
+    ...job,
     correct: r.answer === item.answer,
     answer: r.answer,
     thinkTokens: r.thinkTokens,

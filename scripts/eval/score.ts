@@ -1,16 +1,40 @@
-/** Scoring of one eval prompt: exact match of the text after </think> with the expected answer. */
+/** Evaluation data: prompts, configurations (policy x budget x mode), outcomes and summaries. */
 export interface EvalItem {
   prompt: string;
   answer: string;
 }
 
-export interface EvalOutcome {
-  index: number;
+export interface EvalConfig {
+  policy: string;
+  mode: 'all' | 'think' | 'none';
+  budget: number | null; // null: full cache
+  params?: Record<string, number>;
+  label: string;
+}
+
+export interface EvalJob {
+  config: number;
+  item: number;
+}
+
+export interface EvalOutcome extends EvalJob {
   correct: boolean;
   answer: string;
   thinkTokens: number;
   closedThink: boolean;
   generatedTokens: number;
+}
+
+export interface EvalSummary {
+  label: string;
+  policy: string;
+  mode: string;
+  budget: number | null;
+  params?: Record<string, number>;
+  prompts: number;
+  accuracy: number;
+  meanThinkTokens: number;
+  closedThinkShare: number;
 }
 
 export function parseEvalJsonl(text: string): EvalItem[] {
@@ -24,4 +48,22 @@ export function parseEvalJsonl(text: string): EvalItem[] {
       }
       return { prompt: row.prompt, answer: row.answer };
     });
+}
+
+export function summarise(configs: EvalConfig[], outcomes: EvalOutcome[]): EvalSummary[] {
+  return configs.map((c, i) => {
+    const mine = outcomes.filter((o) => o.config === i);
+    const n = mine.length;
+    return {
+      label: c.label,
+      policy: c.policy,
+      mode: c.mode,
+      budget: c.budget,
+      params: c.params,
+      prompts: n,
+      accuracy: mine.filter((o) => o.correct).length / n,
+      meanThinkTokens: mine.reduce((s, o) => s + o.thinkTokens, 0) / n,
+      closedThinkShare: mine.filter((o) => o.closedThink).length / n,
+    };
+  });
 }

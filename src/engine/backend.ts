@@ -3,7 +3,9 @@
  * the GPU engine (WGSL kernels) and the CPU reference (f64 loops, the oracle). Both keep the
  * same paged-KV bookkeeping (kv/kv-layout.ts).
  */
+import type { BudgetMode } from '../kv/budget.ts';
 import { kvGeometry, type KvGeometry } from '../kv/kv-layout.ts';
+import type { Eviction } from '../policies/evictor.ts';
 import type { ModelConfig } from '../model/config.ts';
 import type { LoadedModel } from '../model/load-model.ts';
 
@@ -45,6 +47,14 @@ export interface ForwardResult {
   logits?: Float32Array | Float64Array;
 }
 
+/** Which entries the cache keeps: a policy from the registry and a budget (none: full cache). */
+export interface CacheConfig {
+  policy: string;
+  budget?: number;
+  mode?: BudgetMode;
+  params?: Record<string, number>;
+}
+
 export interface ForwardBackend {
   kind: 'gpu' | 'cpu-reference';
   model: LoadedModel;
@@ -53,8 +63,14 @@ export interface ForwardBackend {
   /** Most positions a sequence may use. */
   contextLength: number;
   adapter: string;
-  /** Forgets the cached sequence. */
-  reset(): void;
+  /** Forgets the cached sequence and sets the eviction policy for the next one. */
+  reset(cache?: CacheConfig): void;
+  /** Called once the whole prompt is in the cache (`all` mode cuts it to the budget here). */
+  finishPrefill(promptLength: number): void;
+  /** Every eviction of the current sequence so far, in order. */
+  evictions(): readonly Eviction[];
+  /** Entries each (layer, kvHead) holds now. */
+  occupancy(): Int32Array;
   /** Appends `tokens` at positions posStart.. to the cache and samples from the last row. */
   forward(tokens: readonly number[], posStart: number, sample: SampleControl, logits?: LogitsRequest): Promise<ForwardResult>;
   dispose(): void;

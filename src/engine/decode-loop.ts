@@ -34,7 +34,7 @@ export async function generate(
   const sampleControl = () => ({ temperature: request.sampling.temperature, topP: request.sampling.topP, u: rng() });
   const logitsMode: LogitsRequest = options.onLogits ? 'all' : 'none';
   const decoder = createStreamDecoder(model.tokenizer);
-  backend.reset();
+  backend.reset(request.cache);
 
   const start = performance.now();
   let token = -1;
@@ -46,6 +46,7 @@ export async function generate(
     if (last) token = r.token;
     if (options.signal?.aborted) throw new GenerationAbortedError();
   }
+  backend.finishPrefill(prompt.length);
   const prefillMs = performance.now() - start;
 
   const generated: number[] = [];

@@ -13,7 +13,7 @@ import { buildForward, createActivations, type ForwardPlan } from '../model/forw
 import { uploadWeights } from '../model/gpu-weights.ts';
 import type { LoadedModel } from '../model/load-model.ts';
 import { ropeTablesFor } from '../model/rope-frequencies.ts';
-import { backendSizes, type BackendOptions, type ForwardBackend, type ForwardResult, type LogitsRequest, type SampleControl } from './backend.ts';
+import { backendSizes, type BackendOptions, type CacheConfig, type ForwardBackend, type ForwardResult, type LogitsRequest, type SampleControl } from './backend.ts';
 
 export interface GpuBackend extends ForwardBackend {
   kind: 'gpu';
@@ -74,7 +74,16 @@ export async function createGpuBackend(gpu: Gpu, model: LoadedModel, options: Ba
     maxStepTokens,
     contextLength,
     adapter: gpu.adapterInfo,
-    reset: () => kv.reset(),
+    reset(cache?: CacheConfig) {
+      // TODO(#4): eviction on the GPU (score-update / select-victim kernels) is not built yet.
+      if (cache && cache.policy !== 'full') {
+        throw new Error(`The GPU engine runs the full cache only for now; "${cache.policy}" runs on the CPU reference.`);
+      }
+      kv.reset();
+    },
+    finishPrefill() {},
+    evictions: () => [],
+    occupancy: () => kv.layout.count.slice(),
     forward,
     dispose() {
       weights.destroy();

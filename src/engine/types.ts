@@ -17,6 +17,8 @@ export interface GenerateRequest {
   prompt: string;
   maxNewTokens: number;
   sampling: SamplingParams;
+  /** Eviction policy and budget; absent: the full cache. */
+  cache?: { policy: string; budget?: number; mode?: 'all' | 'think'; params?: Record<string, number> };
 }
 
 export type Phase = 'think' | 'answer';

@@ -54,6 +54,8 @@ export interface KvLayout {
   geometry: KvGeometry;
   pool: PagePool;
   pages: number[][]; // [layer * kvHeads + head] -> physical page ids in logical order
+  holes: number[][]; // [layer * kvHeads + head] -> evicted logical slots, reused by the next token
+  count: Int32Array; // (layers * kvHeads) valid entries per head
   blockTables: Uint32Array; // (layers, tableLayerStride): head h's pages at [h * maxPagesPerHead ..]
   headSlots: Uint32Array; // (layers, headSlotsLayerStride): logical slots in use per head
   slotPos: Int32Array; // (numPages * pageSize) absolute position held by each slot, -1 if empty
@@ -65,6 +67,8 @@ export function createKvLayout(geometry: KvGeometry): KvLayout {
     geometry,
     pool: createPagePool(geometry.numPages),
     pages: Array.from({ length: heads }, () => []),
+    holes: Array.from({ length: heads }, () => []),
+    count: new Int32Array(heads),
     blockTables: new Uint32Array(geometry.numLayers * geometry.tableLayerStride),
     headSlots: new Uint32Array(geometry.numLayers * geometry.headSlotsLayerStride),
     slotPos: new Int32Array(geometry.numPages * geometry.pageSize).fill(-1),
@@ -82,6 +86,7 @@ export function physicalSlot(layout: KvLayout, layer: number, kvHead: number, s:
  * Reserves one slot per (layer, kvHead) for each of `count` new tokens at positions
  * posStart.. and returns the slot map (layers, slotMapLayerStride) the kv-append kernel reads:
  * for layer l, token t and head h, the physical slot is at [l * stride + t * kvHeads + h].
+ * An evicted slot (a hole) is reused first; otherwise the head grows by one logical slot.
  * slotPos is updated here too, mirroring what the kernel writes on the GPU.
  */
 export function appendTokens(layout: KvLayout, posStart: number, count: number): Uint32Array {
@@ -94,6 +99,14 @@ export function appendTokens(layout: KvLayout, posStart: number, count: number):
       const pages = layout.pages[head];
       const slotsIndex = l * g.headSlotsLayerStride + h;
       for (let t = 0; t < count; t++) {
+        const hole = layout.holes[head].pop();
+        layout.count[head]++;
+        if (hole !== undefined) {
+          const slot = physicalSlot(layout, l, h, hole);
+          layout.slotPos[slot] = posStart + t;
+          slotMap[l * g.slotMapLayerStride + t * g.numKvHeads + h] = slot;
+          continue;
+        }
         const logical = layout.headSlots[slotsIndex];
         if (logical === pages.length * g.pageSize) {
           assert(pages.length < g.maxPagesPerHead, `head (${l}, ${h}) is full: the context is exhausted`);
@@ -109,4 +122,14 @@ export function appendTokens(layout: KvLayout, posStart: number, count: number):
     }
   }
   return slotMap;
+}
+
+/** Evicts logical slot `s` of head (layer, kvHead): its slot becomes a hole for the next token. */
+export function evictSlot(layout: KvLayout, layer: number, kvHead: number, s: number): void {
+  const head = layer * layout.geometry.numKvHeads + kvHead;
+  const slot = physicalSlot(layout, layer, kvHead, s);
+  assert(layout.slotPos[slot] >= 0, `slot ${s} of head (${layer}, ${kvHead}) is already empty`);
+  layout.slotPos[slot] = -1;
+  layout.holes[head].push(s);
+  layout.count[head]--;
 }

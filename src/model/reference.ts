@@ -3,7 +3,17 @@
  * CPU references (f64 arithmetic over f32 weights) and the same paged-KV bookkeeping. It is the
  * oracle the GPU engine is tested against, and the fast path of the accuracy evaluation.
  */
-import { backendSizes, type BackendOptions, type ForwardBackend, type ForwardResult, type LogitsRequest, type SampleControl } from '../engine/backend.ts';
+import {
+  backendSizes,
+  type BackendOptions,
+  type CacheConfig,
+  type ForwardBackend,
+  type ForwardResult,
+  type LogitsRequest,
+  type SampleControl,
+} from '../engine/backend.ts';
+import { createEvictor, type Evictor } from '../policies/evictor.ts';
+import { createPolicy } from '../policies/registry.ts';
 import { gemvRef } from '../kernels/gemv.ref.ts';
 import { pagedAttentionRef } from '../kernels/paged-attention.ref.ts';
 import { rmsnormRef } from '../kernels/rmsnorm.ref.ts';
@@ -23,6 +33,7 @@ export function createReferenceBackend(model: LoadedModel, options: BackendOptio
   const kPool = new Float64Array(numSlots * c.headDim); // (numSlots, headDim)
   const vPool = new Float64Array(numSlots * c.headDim); // (numSlots, headDim)
   let layout: KvLayout = createKvLayout(geometry);
+  let evictor: Evictor = createEvictor(createPolicy('full'), layout, null, c.numHeads);
   // Attention scratch, reused: (maxStepTokens, heads, slots per head) probabilities, (maxStepTokens, heads, headDim) output.
   const probs = new Float64Array(maxStepTokens * c.numHeads * geometry.maxPagesPerHead * geometry.pageSize);
   const attnOut = new Float64Array(maxStepTokens * c.numHeads * c.headDim);
@@ -38,7 +49,9 @@ export function createReferenceBackend(model: LoadedModel, options: BackendOptio
     const T = tokens.length;
     const x = new Float64Array(T * H); // (T, H) residual stream
     for (let t = 0; t < T; t++) for (let i = 0; i < H; i++) x[t * H + i] = w.embed[tokens[t] * H + i];
+    if (T === 1) evictor.makeRoom(posStart);
     const slotMap = appendTokens(layout, posStart, T);
+    evictor.admit(slotMap, T, posStart);
     const normed = new Float64Array(T * H);
     const q = new Float64Array(T * qDim);
     const k = new Float64Array(T * kvDim);
@@ -83,6 +96,7 @@ export function createReferenceBackend(model: LoadedModel, options: BackendOptio
         out: attnOut,
         probs,
       });
+      evictor.observe(l, probs, T, posStart, c.numHeads, geometry.maxPagesPerHead * geometry.pageSize);
       gemvRef(out, L.o, undefined, T, H, qDim, x, true);
       rmsnormRef(x, L.postNorm, T, H, eps, normed);
       gemvRef(normed, L.gateUp, undefined, T, 2 * I, H, gateUp);
@@ -101,9 +115,17 @@ export function createReferenceBackend(model: LoadedModel, options: BackendOptio
     maxStepTokens,
     contextLength,
     adapter: 'CPU reference (f64)',
-    reset() {
+    reset(cache?: CacheConfig) {
       layout = createKvLayout(geometry);
+      const policy = createPolicy(cache?.policy ?? 'full', cache?.params);
+      const budget = cache?.budget === undefined ? null : { mode: cache.mode ?? 'all', budget: cache.budget };
+      evictor = createEvictor(policy, layout, budget, c.numHeads);
     },
+    finishPrefill(promptLength: number) {
+      evictor.afterPrefill(promptLength);
+    },
+    evictions: () => evictor.decisions,
+    occupancy: () => evictor.counts(),
     async forward(tokens, posStart, sample: SampleControl, logits: LogitsRequest = 'none'): Promise<ForwardResult> {
       const rows = forwardRows(tokens, posStart, logits);
       const last = rows.subarray(rows.length - V);

@@ -42,3 +42,23 @@ describe('paged KV bookkeeping (full cache)', () => {
     expect(() => appendTokens(layout, 10, 3)).toThrow(/full/);
   });
 });
+
+describe('eviction leaves holes that the next token of that head reuses', () => {
+  const g = kvGeometry({ numLayers: 1, numKvHeads: 2, headDim: 8, pageSize: 4, capacityPerHead: 8, maxStepTokens: 8 });
+  test('evict then append', async () => {
+    const { evictSlot } = await import('../../src/kv/kv-layout.ts');
+    const layout = createKvLayout(g);
+    appendTokens(layout, 0, 6);
+    evictSlot(layout, 0, 1, 2); // head 1 loses position 2
+    expect(layout.count[1]).toBe(5);
+    expect(layout.slotPos[physicalSlot(layout, 0, 1, 2)]).toBe(-1);
+    expect(() => evictSlot(layout, 0, 1, 2)).toThrow(/already empty/);
+    const map = appendTokens(layout, 6, 1);
+    // head 1 writes position 6 into the hole; head 0 grows to logical slot 6
+    expect(map[1]).toBe(physicalSlot(layout, 0, 1, 2));
+    expect(layout.slotPos[physicalSlot(layout, 0, 1, 2)]).toBe(6);
+    expect(layout.headSlots[1]).toBe(6);
+    expect(layout.headSlots[0]).toBe(7);
+    expect([layout.count[0], layout.count[1]]).toEqual([7, 6]);
+  });
+});

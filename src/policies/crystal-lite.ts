@@ -1,0 +1,92 @@
+/**
+ * crystal-lite: Crystal-KV, arXiv 2601.16986 ("answer-first principle"), Algorithm 1 without
+ * the budget re-allocation. Attention-based LRFU: each step, the smallest set of entries holding
+ * at least p of the attention mass are hits, and a hit updates its Combined Recency-Frequency
+ * score CRF <- lambda^(t - tau) * CRF + 1, tau <- t; misses decay lazily. A full head evicts the
+ * lowest decayed CRF * lambda^(t - tau): SlipKV whose utility expired; what survives to
+ * </think> is CrystalKV.
+ *
+ * Choices where the paper is silent (the defaults reproduce the model card's independent
+ * simulation): the step t is the query's absolute position; GQA takes the mean of the group's
+ * probabilities; the hit set is {a >= theta} with theta the largest value whose entries hold at
+ * least p of the mass (ties at theta are all hits, which a GPU can decide without sorting); a new
+ * entry starts at CRF 0 with tau = its position, and its own query can already hit it; nothing is
+ * protected by default (`recent` and `sinks` are parameters for the sweep); ties go to the older
+ * entry; the answer stage continues unchanged.
+ */
+import type { EvictionPolicy, HeadSlots, PolicyState } from './policy.ts';
+
+export interface CrystalParams {
+  lambda: number;
+  p: number;
+  recent: number;
+  sinks: number;
+}
+
+export const CRYSTAL_DEFAULTS: CrystalParams = { lambda: 0.6, p: 0.9, recent: 0, sinks: 0 };
+
+/** The largest attention value theta such that the entries with a >= theta hold >= p of the mass. */
+export function hitThreshold(attention: Float64Array, n: number, p: number, scratch: Float64Array): number {
+  const sorted = scratch.subarray(0, n);
+  sorted.set(attention.subarray(0, n));
+  sorted.sort();
+  let total = 0;
+  for (let i = 0; i < n; i++) total += sorted[i];
+  let mass = 0;
+  for (let i = n - 1; i >= 0; i--) {
+    mass += sorted[i];
+    if (mass >= p * total) return sorted[i];
+  }
+  return sorted[0];
+}
+
+export function crystalObserve(
+  state: PolicyState,
+  head: HeadSlots,
+  attention: Float64Array,
+  t: number,
+  { lambda, p }: CrystalParams,
+  scratch: Float64Array,
+): void {
+  const theta = hitThreshold(attention, head.length, p, scratch);
+  if (!(theta > 0)) return; // a row with no mass hits nothing
+  for (let i = 0; i < head.length; i++) {
+    if (attention[i] < theta) continue;
+    const slot = head.slots[i];
+    state.score[slot] = lambda ** (t - state.stamp[slot]) * state.score[slot] + 1;
+    state.stamp[slot] = t;
+  }
+}
+
+/** Decayed CRF at step t. */
+export function crystalScore(state: PolicyState, head: HeadSlots, t: number, lambda: number, out: Float64Array): void {
+  for (let i = 0; i < head.length; i++) {
+    const slot = head.slots[i];
+    out[i] = state.score[slot] * lambda ** (t - state.stamp[slot]);
+  }
+}
+
+export function createCrystalLite(params: Partial<CrystalParams> = {}): EvictionPolicy {
+  const c = { ...CRYSTAL_DEFAULTS, ...params };
+  let scratch = new Float64Array(1024);
+  return {
+    id: 'crystal-lite',
+    paper: 'arXiv 2601.16986, Crystal-KV (Algorithm 1, no budget re-allocation)',
+    summary: 'Attention-based LRFU: keeps entries that keep being hit by the top-p attention.',
+    granularity: 'head',
+    sinks: c.sinks,
+    recent: c.recent,
+    historyWindow: 0,
+    admit(state, slot, position) {
+      state.score[slot] = 0;
+      state.stamp[slot] = position;
+    },
+    observe(state, head, attention, position) {
+      if (scratch.length < head.length) scratch = new Float64Array(head.length * 2);
+      crystalObserve(state, head, attention, position, c, scratch);
+    },
+    score(state, head, position, out) {
+      crystalScore(state, head, position, c.lambda, out);
+    },
+  };
+}

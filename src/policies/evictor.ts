@@ -1,0 +1,223 @@
+/**
+ * Runs one eviction policy over the paged KV layout: folds each query's attention into the
+ * policy state, initialises new entries, and before each new token evicts from every head that
+ * is full (per head, per layer or across the model, as the policy decides). `all` mode cuts the
+ * prompt to the budget after prefill. Every decision is recorded, so the GPU engine and the CPU
+ * reference can be compared decision by decision. Plain data; the CPU reference drives it.
+ */
+import { assert } from '../assert.ts';
+import { checkBudget, type BudgetSpec } from '../kv/budget.ts';
+import { evictSlot, physicalSlot, type KvLayout } from '../kv/kv-layout.ts';
+import { createPolicyState, resetSlot, type EvictionPolicy, type HeadSlots, type PolicyState } from './policy.ts';
+import { lowestCandidate, markCandidates } from './select.ts';
+
+export interface Eviction {
+  /** Position of the token about to be written (or the first decode position, for the cut). */
+  at: number;
+  layer: number;
+  kvHead: number;
+  /** Position of the evicted entry. */
+  position: number;
+}
+
+interface HeadView extends HeadSlots {
+  logical: Int32Array; // logical slot of each valid entry (the attention row's index)
+}
+
+export interface Evictor {
+  policy: EvictionPolicy;
+  state: PolicyState;
+  /** (layers * kvHeads) most entries each head may hold; Infinity-like for `full`. */
+  limits: Int32Array;
+  decisions: Eviction[];
+  /** Folds `rows` queries' attention (probs (rows, heads, maxSlots) by logical slot) of one layer. */
+  observe(layer: number, probs: Float64Array, rows: number, posStart: number, heads: number, maxSlots: number): void;
+  /** Initialises the state of the entries just written (slotMap as kv-layout returns it). */
+  admit(slotMap: Uint32Array, rows: number, posStart: number, valueNorm?: (layer: number, kvHead: number, t: number) => number): void;
+  /** Called once the prompt is in the cache: `all` mode cuts every head to its budget. */
+  afterPrefill(promptLength: number): void;
+  /** Before the token at `position` is written: evicts from every full head. */
+  makeRoom(position: number): void;
+  /** Entries each head holds now, (layers * kvHeads). */
+  counts(): Int32Array;
+}
+
+const UNLIMITED = 0x7fffffff;
+
+export function createEvictor(policy: EvictionPolicy, layout: KvLayout, spec: BudgetSpec | null, numHeads: number): Evictor {
+  const g = layout.geometry;
+  const heads = g.numLayers * g.numKvHeads;
+  const group = numHeads / g.numKvHeads;
+  if (spec && policy.id !== 'full') checkBudget(spec, policy);
+  const state = createPolicyState(g.numPages * g.pageSize, policy.historyWindow);
+  const limits = new Int32Array(heads).fill(UNLIMITED);
+  const decisions: Eviction[] = [];
+  let promptLength = 0;
+  const capacity = g.maxPagesPerHead * g.pageSize;
+  const view: HeadView = {
+    layer: 0,
+    kvHead: 0,
+    slots: new Int32Array(capacity),
+    positions: new Int32Array(capacity),
+    logical: new Int32Array(capacity),
+    length: 0,
+  };
+  const attention = new Float64Array(capacity);
+  const scores = new Float64Array(capacity);
+  const candidate = new Uint8Array(capacity);
+  const evicting = spec !== null && policy.id !== 'full';
+
+  function gather(layer: number, kvHead: number, v: HeadView = view): HeadView {
+    const used = layout.headSlots[layer * g.headSlotsLayerStride + kvHead];
+    let n = 0;
+    for (let s = 0; s < used; s++) {
+      const slot = physicalSlot(layout, layer, kvHead, s);
+      const pos = layout.slotPos[slot];
+      if (pos < 0) continue;
+      v.slots[n] = slot;
+      v.positions[n] = pos;
+      v.logical[n] = s;
+      n++;
+    }
+    v.layer = layer;
+    v.kvHead = kvHead;
+    v.length = n;
+    return v;
+  }
+
+  const protectBelow = () => (spec?.mode === 'think' ? promptLength : 0);
+
+  /** Scores and candidates of one head; returns the candidate count. */
+  function scoreHead(v: HeadView, position: number): number {
+    policy.score(state, v, position, scores);
+    return markCandidates(v, policy.sinks, policy.recent, protectBelow(), candidate);
+  }
+
+  function evictPosition(layer: number, kvHead: number, v: HeadView, index: number, at: number) {
+    decisions.push({ at, layer, kvHead, position: v.positions[index] });
+    evictSlot(layout, layer, kvHead, v.logical[index]);
+  }
+
+  /** Evicts one entry from head (layer, kvHead) by its own scores. */
+  function evictFromHead(layer: number, kvHead: number, at: number): void {
+    const v = gather(layer, kvHead);
+    scoreHead(v, at);
+    const victim = lowestCandidate(v, scores, candidate);
+    assert(victim >= 0, `head (${layer}, ${kvHead}) is full but every entry is protected`);
+    evictPosition(layer, kvHead, v, victim, at);
+  }
+
+  /** TOVA: one position per layer, by the mean of the heads' scores of that position. */
+  function evictFromLayer(layer: number, at: number): void {
+    const total = new Map<number, number>();
+    let first: HeadView | null = null;
+    for (let h = 0; h < g.numKvHeads; h++) {
+      const v = gather(layer, h);
+      scoreHead(v, at);
+      for (let i = 0; i < v.length; i++) {
+        if (!candidate[i]) continue;
+        total.set(v.positions[i], (total.get(v.positions[i]) ?? 0) + scores[i] / g.numKvHeads);
+      }
+      if (h === 0) first = v;
+    }
+    assert(first !== null && total.size > 0, `layer ${layer} is full but every entry is protected`);
+    let best = -1;
+    let bestScore = Infinity;
+    for (const [p, s] of total) if (s < bestScore || (s === bestScore && p < best)) [best, bestScore] = [p, s];
+    for (let h = 0; h < g.numKvHeads; h++) {
+      const v = gather(layer, h);
+      const i = v.positions.subarray(0, v.length).indexOf(best);
+      assert(i >= 0, `TOVA: head (${layer}, ${h}) lacks position ${best}`);
+      evictPosition(layer, h, v, i, at);
+    }
+  }
+
+  /** LaProx: the lowest score across every head of the model. */
+  function evictFromModel(at: number): void {
+    let best = { score: Infinity, layer: -1, kvHead: -1, position: -1 };
+    for (let l = 0; l < g.numLayers; l++) {
+      for (let h = 0; h < g.numKvHeads; h++) {
+        const v = gather(l, h);
+        scoreHead(v, at);
+        for (let i = 0; i < v.length; i++) {
+          if (!candidate[i]) continue;
+          if (scores[i] < best.score || (scores[i] === best.score && v.positions[i] < best.position)) {
+            best = { score: scores[i], layer: l, kvHead: h, position: v.positions[i] };
+          }
+        }
+      }
+    }
+    assert(best.layer >= 0, 'the model cache is full but every entry is protected');
+    const v = gather(best.layer, best.kvHead);
+    evictPosition(best.layer, best.kvHead, v, v.positions.subarray(0, v.length).indexOf(best.position), at);
+  }
+
+  function over(l: number, h: number, extra: number): boolean {
+    return layout.count[l * g.numKvHeads + h] + extra > limits[l * g.numKvHeads + h];
+  }
+
+  /** Evicts until every head fits its limit with `extra` more entries. */
+  function shrinkToLimits(at: number, extra: number): void {
+    if (policy.granularity === 'model') {
+      let total = 0;
+      let limit = 0;
+      for (let i = 0; i < heads; i++) {
+        total += layout.count[i];
+        limit += limits[i];
+      }
+      for (; total + extra * heads > limit; total--) evictFromModel(at);
+      return;
+    }
+    for (let l = 0; l < g.numLayers; l++) {
+      if (policy.granularity === 'layer') {
+        while (over(l, 0, extra)) evictFromLayer(l, at);
+        continue;
+      }
+      for (let h = 0; h < g.numKvHeads; h++) while (over(l, h, extra)) evictFromHead(l, h, at);
+    }
+  }
+
+  return {
+    policy,
+    state,
+    limits,
+    decisions,
+    observe(layer, probs, rows, posStart, numHeads, maxSlots) {
+      if (!policy.observe) return;
+      for (let kvHead = 0; kvHead < g.numKvHeads; kvHead++) {
+        const v = gather(layer, kvHead);
+        for (let t = 0; t < rows; t++) {
+          const position = posStart + t;
+          for (let i = 0; i < v.length; i++) {
+            let sum = 0;
+            for (let q = 0; q < group; q++) sum += probs[(t * numHeads + kvHead * group + q) * maxSlots + v.logical[i]];
+            // Entries newer than this query were masked: their probability is 0 by construction.
+            attention[i] = v.positions[i] <= position ? sum / group : 0;
+          }
+          policy.observe(state, v, attention, position);
+        }
+      }
+    },
+    admit(slotMap, rows, posStart, valueNorm) {
+      for (let l = 0; l < g.numLayers; l++) {
+        for (let t = 0; t < rows; t++) {
+          for (let h = 0; h < g.numKvHeads; h++) {
+            const slot = slotMap[l * g.slotMapLayerStride + t * g.numKvHeads + h];
+            if (policy.admit) policy.admit(state, slot, posStart + t, valueNorm ? valueNorm(l, h, t) : 0);
+            else resetSlot(state, slot, policy.historyWindow);
+          }
+        }
+      }
+    },
+    afterPrefill(length) {
+      promptLength = length;
+      if (!evicting) return;
+      limits.fill(spec!.mode === 'think' ? length + spec!.budget : spec!.budget);
+      shrinkToLimits(length, 0);
+    },
+    makeRoom(position) {
+      if (evicting) shrinkToLimits(position, 1);
+    },
+    counts: () => layout.count.slice(),
+  };
+}

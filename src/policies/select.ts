@@ -1,0 +1,46 @@
+/**
+ * The keep/evict rules every policy shares (kvpress's ScorerPress.compress, per decode step):
+ * which entries are candidates (not a sink, not in the recent window, not prompt in `think`
+ * mode) and which candidate goes (the lowest score; ties go to the older entry). Per head, per
+ * layer (the heads' scores of one position averaged, TOVA) or across the model (LaProx).
+ */
+import type { HeadSlots } from './policy.ts';
+
+/** Marks candidates: valid entries that are neither sinks, recent, nor protected prompt. */
+export function markCandidates(
+  head: HeadSlots,
+  sinks: number,
+  recent: number,
+  protectBelow: number, // positions < this are kept (the prompt in think mode), else 0
+  out: Uint8Array,
+): number {
+  const n = head.length;
+  // The sinks are the `sinks` lowest positions, the recent window the `recent` highest.
+  let sinkCut = -1;
+  let recentCut = Infinity;
+  if (sinks > 0 || recent > 0) {
+    const sorted = Int32Array.from(head.positions.subarray(0, n)).sort();
+    if (sinks > 0) sinkCut = sorted[Math.min(sinks, n) - 1];
+    if (recent > 0) recentCut = n - recent >= 0 ? sorted[n - recent] : -Infinity;
+  }
+  let count = 0;
+  for (let i = 0; i < n; i++) {
+    const p = head.positions[i];
+    const ok = p > sinkCut && p < recentCut && p >= protectBelow;
+    out[i] = ok ? 1 : 0;
+    if (ok) count++;
+  }
+  return count;
+}
+
+/** Index (into head.slots) of the lowest-scoring candidate; -1 when there is none. */
+export function lowestCandidate(head: HeadSlots, scores: Float64Array, candidate: Uint8Array): number {
+  let best = -1;
+  for (let i = 0; i < head.length; i++) {
+    if (!candidate[i]) continue;
+    if (best < 0 || scores[i] < scores[best] || (scores[i] === scores[best] && head.positions[i] < head.positions[best])) {
+      best = i;
+    }
+  }
+  return best;
+}
