@@ -5,7 +5,7 @@
  */
 import type { BudgetMode } from '../kv/budget.ts';
 import { kvGeometry, type KvGeometry } from '../kv/kv-layout.ts';
-import type { Eviction } from '../policies/evictor.ts';
+import type { Eviction, Evictor } from '../policies/evictor.ts';
 import type { ModelConfig } from '../model/config.ts';
 import type { LoadedModel } from '../model/load-model.ts';
 
@@ -71,6 +71,8 @@ export interface ForwardBackend {
   evictions(): readonly Eviction[];
   /** Entries each (layer, kvHead) holds now. */
   occupancy(): Int32Array;
+  /** The CPU reference's evictor (tests audit its choices); the GPU engine has none. */
+  evictor?(): Evictor;
   /** Appends `tokens` at positions posStart.. to the cache and samples from the last row. */
   forward(tokens: readonly number[], posStart: number, sample: SampleControl, logits?: LogitsRequest): Promise<ForwardResult>;
   dispose(): void;

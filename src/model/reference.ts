@@ -125,6 +125,7 @@ export function createReferenceBackend(model: LoadedModel, options: BackendOptio
       evictor.afterPrefill(promptLength);
     },
     evictions: () => evictor.decisions,
+    evictor: () => evictor,
     occupancy: () => evictor.counts(),
     async forward(tokens, posStart, sample: SampleControl, logits: LogitsRequest = 'none'): Promise<ForwardResult> {
       const rows = forwardRows(tokens, posStart, logits);

@@ -24,8 +24,13 @@ interface HeadView extends HeadSlots {
   logical: Int32Array; // logical slot of each valid entry (the attention row's index)
 }
 
+/** What a per-head choice saw: for tests that check the victim is the lowest candidate. */
+export type DecisionAudit = (head: HeadSlots, scores: Float64Array, candidate: Uint8Array, victim: number) => void;
+
 export interface Evictor {
   policy: EvictionPolicy;
+  /** Called with every per-head choice (tests). */
+  audit?: DecisionAudit;
   state: PolicyState;
   /** (layers * kvHeads) most entries each head may hold; Infinity-like for `full`. */
   limits: Int32Array;
@@ -104,6 +109,7 @@ export function createEvictor(policy: EvictionPolicy, layout: KvLayout, spec: Bu
     scoreHead(v, at);
     const victim = lowestCandidate(v, scores, candidate);
     assert(victim >= 0, `head (${layer}, ${kvHead}) is full but every entry is protected`);
+    evictor.audit?.(v, scores, candidate, victim);
     evictPosition(layer, kvHead, v, victim, at);
   }
 
@@ -177,7 +183,7 @@ export function createEvictor(policy: EvictionPolicy, layout: KvLayout, spec: Bu
     }
   }
 
-  return {
+  const evictor: Evictor = {
     policy,
     state,
     limits,
@@ -220,4 +226,5 @@ export function createEvictor(policy: EvictionPolicy, layout: KvLayout, spec: Bu
     },
     counts: () => layout.count.slice(),
   };
+  return evictor;
 }

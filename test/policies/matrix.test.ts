@@ -1,0 +1,97 @@
+/**
+ * Every registered policy x several budgets x both budget modes, on the CPU reference with the
+ * bundled model: the invariants every policy must keep at every step.
+ */
+import { describe, expect, test } from 'vitest';
+import type { ForwardBackend } from '../../src/engine/backend.ts';
+import { generate, promptIds } from '../../src/engine/decode-loop.ts';
+import { GREEDY } from '../../src/engine/types.ts';
+import { BudgetTooSmallError } from '../../src/errors.ts';
+import { createReferenceBackend } from '../../src/model/reference.ts';
+import { createPolicy, POLICY_IDS } from '../../src/policies/registry.ts';
+import { BUNDLED_MODEL_DIR, readGolden } from '../helpers/golden.ts';
+import { loadModelFromDir } from '../helpers/node-model.ts';
+
+const model = await loadModelFromDir(BUNDLED_MODEL_DIR);
+const backend: ForwardBackend = createReferenceBackend(model);
+const prompt = readGolden()[0].user; // 82 prompt tokens
+const promptLength = promptIds(backend, prompt).length;
+const CASES = [
+  { mode: 'all' as const, budgets: [40, 64] },
+  { mode: 'think' as const, budgets: [24, 48] },
+];
+const heads = model.config.numLayers * model.config.numKvHeads;
+
+async function run(policy: string, mode: 'all' | 'think', budget: number) {
+  const limit = mode === 'all' ? budget : promptLength + budget;
+  const occupancy: number[][] = [];
+  const audits: string[] = [];
+  let auditCount = 0;
+  backend.reset({ policy, budget, mode });
+  const result = await generate(
+    backend,
+    { prompt, maxNewTokens: 60, sampling: GREEDY, cache: { policy, budget, mode } },
+    {
+      onStep: () => {
+        occupancy.push(Array.from(backend.occupancy()));
+        const evictor = backend.evictor!();
+        evictor.audit ??= (head, scores, candidate, victim) => {
+          auditCount++;
+          if (!candidate[victim]) audits.push(`victim ${victim} is protected`);
+          for (let i = 0; i < head.length; i++) {
+            if (candidate[i] && scores[i] < scores[victim]) audits.push(`entry ${i} scored ${scores[i]} < victim's ${scores[victim]}`);
+          }
+        };
+      },
+    },
+  );
+  return { result, occupancy, limit, audits, auditCount, decisions: [...backend.evictions()] };
+}
+
+describe.each(POLICY_IDS)('policy %s', (id) => {
+  const policy = createPolicy(id);
+  for (const { mode, budgets } of CASES) {
+    for (const budget of budgets) {
+      test(`${mode} budget ${budget}: within budget, protected entries kept, lowest victim, deterministic`, async () => {
+        const a = await run(id, mode, budget);
+        expect(a.result.generatedIds.length).toBeGreaterThan(20);
+        // Never over budget: every head after every step (full keeps everything).
+        a.occupancy.forEach((step, i) => {
+          for (const n of step) {
+            // full keeps everything: at step i the cache holds the prompt and i generated tokens
+            if (id === 'full') expect(n).toBe(promptLength + i);
+            else if (policy.granularity !== 'model') expect(n).toBeLessThanOrEqual(a.limit);
+          }
+          if (policy.granularity === 'model') expect(step.reduce((s, n) => s + n, 0)).toBeLessThanOrEqual(a.limit * heads);
+        });
+        if (id !== 'full') {
+          expect(a.decisions.length).toBeGreaterThan(0);
+          // The budget is used, not just respected: full heads sit exactly at their limit.
+          if (policy.granularity !== 'model') expect(a.occupancy.at(-1)).toEqual(new Array(heads).fill(a.limit));
+          // Protected entries are never evicted: sinks, the recent window, the prompt in think mode.
+          for (const d of a.decisions) {
+            if (mode === 'all') expect(d.position).toBeGreaterThanOrEqual(policy.sinks);
+            expect(d.position).toBeLessThan(d.at - policy.recent);
+            if (mode === 'think') expect(d.position).toBeGreaterThanOrEqual(promptLength);
+          }
+        } else {
+          expect(a.decisions).toEqual([]);
+        }
+        // The victim of each per-head choice is the lowest-scoring candidate.
+        expect(a.audits).toEqual([]);
+        if (id !== 'full' && policy.granularity === 'head') expect(a.auditCount).toBeGreaterThan(0);
+        // Deterministic: the same run makes the same decisions and tokens.
+        const b = await run(id, mode, budget);
+        expect(b.decisions).toEqual(a.decisions);
+        expect(b.result.generatedIds).toEqual(a.result.generatedIds);
+      });
+    }
+  }
+  if (id !== 'full') {
+    test('a budget at or below what the policy keeps is refused', () => {
+      const kept = policy.sinks + policy.recent;
+      expect(() => backend.reset({ policy: id, budget: kept, mode: 'all' })).toThrow(BudgetTooSmallError);
+      expect(() => backend.reset({ policy: id, budget: 0, mode: 'think' })).toThrow(BudgetTooSmallError);
+    });
+  }
+});
