@@ -1,0 +1,35 @@
+import { expect, test } from 'vitest';
+import { createEvictor } from '../../src/policies/evictor.ts';
+import { createTova } from '../../src/policies/tova.ts';
+import { appendTokens, createKvLayout, kvGeometry } from '../../src/kv/kv-layout.ts';
+import { makeHead, makeState, victimPosition } from './fixture.ts';
+
+test('tova scores by the latest query only', () => {
+  const policy = createTova();
+  const state = makeState(policy);
+  const head = makeHead([0, 1, 2]);
+  policy.observe!(state, head, Float64Array.from([0.1, 0.6, 0.3]), 2);
+  policy.observe!(state, head, Float64Array.from([0.5, 0.1, 0.4]), 3);
+  expect(victimPosition(policy, state, head, 4)).toBe(1);
+});
+
+test('tova evicts one position per layer, by the mean over the layer heads', () => {
+  // One layer, two KV heads of one query head each, budget 3 (all mode).
+  const g = kvGeometry({ numLayers: 1, numKvHeads: 2, headDim: 4, pageSize: 4, capacityPerHead: 8, maxStepTokens: 4 });
+  const layout = createKvLayout(g);
+  const evictor = createEvictor(createTova(), layout, { mode: 'all', budget: 3 }, 2);
+  const slotMap = appendTokens(layout, 0, 4);
+  evictor.admit(slotMap, 4, 0);
+  // Last query's probabilities (rows 1, heads 2, 8 logical slots): head 0 prefers pos 1 least,
+  // head 1 prefers pos 2 least, but the mean is lowest at pos 2: (0.3 + 0.05) / 2 < (0.1 + 0.4) / 2.
+  const probs = new Float64Array(2 * 8);
+  probs.set([0.2, 0.1, 0.3, 0.4], 0);
+  probs.set([0.25, 0.4, 0.05, 0.3], 8);
+  evictor.observe(0, probs, 1, 3, 2, 8);
+  evictor.afterPrefill(4);
+  expect(evictor.decisions.map((d) => [d.kvHead, d.position])).toEqual([
+    [0, 2],
+    [1, 2],
+  ]);
+  expect(Array.from(layout.count)).toEqual([3, 3]);
+});
