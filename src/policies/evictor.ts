@@ -9,6 +9,7 @@ import { assert } from '../assert.ts';
 import { checkBudget, type BudgetSpec } from '../kv/budget.ts';
 import { evictSlot, physicalSlot, type KvLayout } from '../kv/kv-layout.ts';
 import { createPolicyState, resetSlot, type EvictionPolicy, type HeadSlots, type PolicyState } from './policy.ts';
+import { reallocateBudgets } from './reallocate.ts';
 import { lowestCandidate, markCandidates } from './select.ts';
 
 export interface Eviction {
@@ -34,6 +35,8 @@ export interface Evictor {
   state: PolicyState;
   /** (layers * kvHeads) most entries each head may hold; Infinity-like for `full`. */
   limits: Int32Array;
+  /** (layers * kvHeads) each head's budget (limits less the kept prompt in `think` mode). */
+  budgets: Int32Array;
   decisions: Eviction[];
   /** Folds `rows` queries' attention (probs (rows, heads, maxSlots) by logical slot) of one layer. */
   observe(layer: number, probs: Float64Array, rows: number, posStart: number, heads: number, maxSlots: number): void;
@@ -56,6 +59,7 @@ export function createEvictor(policy: EvictionPolicy, layout: KvLayout, spec: Bu
   if (spec && policy.id !== 'full') checkBudget(spec, policy);
   const state = createPolicyState(g.numPages * g.pageSize, policy.historyWindow);
   const limits = new Int32Array(heads).fill(UNLIMITED);
+  const budgets = new Int32Array(heads).fill(spec?.budget ?? 0);
   const decisions: Eviction[] = [];
   let promptLength = 0;
   const capacity = g.maxPagesPerHead * g.pageSize;
@@ -158,6 +162,23 @@ export function createEvictor(policy: EvictionPolicy, layout: KvLayout, spec: Bu
     evictPosition(best.layer, best.kvHead, v, v.positions.subarray(0, v.length).indexOf(best.position), at);
   }
 
+  /** Crystal: re-divides the budgets by each head's load (its counted entries' summed score). */
+  function rebalance(position: number): void {
+    const loads = new Float64Array(heads);
+    for (let l = 0; l < g.numLayers; l++) {
+      for (let h = 0; h < g.numKvHeads; h++) {
+        const v = gather(l, h);
+        policy.score(state, v, position, scores);
+        let load = 0;
+        for (let i = 0; i < v.length; i++) if (v.positions[i] >= protectBelow()) load += scores[i];
+        loads[l * g.numKvHeads + h] = load;
+      }
+    }
+    const floor = Math.max(policy.recent + 1, Math.ceil(policy.rebalance!.floor * spec!.budget));
+    budgets.set(reallocateBudgets(loads, budgets, g.numLayers, g.numKvHeads, floor));
+    for (let i = 0; i < heads; i++) limits[i] = budgets[i] + protectBelow();
+  }
+
   function over(l: number, h: number, extra: number): boolean {
     return layout.count[l * g.numKvHeads + h] + extra > limits[l * g.numKvHeads + h];
   }
@@ -187,6 +208,7 @@ export function createEvictor(policy: EvictionPolicy, layout: KvLayout, spec: Bu
     policy,
     state,
     limits,
+    budgets,
     decisions,
     observe(layer, probs, rows, posStart, numHeads, maxSlots) {
       if (!policy.observe) return;
@@ -222,7 +244,10 @@ export function createEvictor(policy: EvictionPolicy, layout: KvLayout, spec: Bu
       shrinkToLimits(length, 0);
     },
     makeRoom(position) {
-      if (evicting) shrinkToLimits(position, 1);
+      if (!evicting) return;
+      const step = position - promptLength;
+      if (policy.rebalance && step > 0 && step % policy.rebalance.period === 0) rebalance(position);
+      shrinkToLimits(position, 1);
     },
     counts: () => layout.count.slice(),
   };

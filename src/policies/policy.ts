@@ -35,6 +35,8 @@ export interface EvictionPolicy {
   readonly recent: number;
   /** Attention values of past queries kept per slot (0: none). */
   readonly historyWindow: number;
+  /** Budgets re-divided by utilisation every `period` decode steps, each head keeping `floor` of the uniform budget (crystal). */
+  readonly rebalance?: { period: number; floor: number };
   /** Whether the engine must supply ||v W_O|| per new entry (laprox). */
   readonly needsValueNorm?: boolean;
   /** A new entry written at `position`. Default: zero state. */

@@ -3,6 +3,7 @@
  * its file (header: paper, every choice made where the paper is silent), an entry here, its own
  * test file, and a README row; the matrix test picks it up from here.
  */
+import { createCrystal } from './crystal.ts';
 import { createCrystalLite, type CrystalParams } from './crystal-lite.ts';
 import { createFull } from './full.ts';
 import { createH2o } from './h2o.ts';
@@ -19,6 +20,7 @@ const FACTORIES: Record<string, (params: PolicyParams) => EvictionPolicy> = {
   h2o: (p) => createH2o(p),
   tova: () => createTova(),
   'snapkv-d': (p) => createSnapkvD(p),
+  crystal: (p) => createCrystal(p as Partial<CrystalParams>),
   'crystal-lite': (p) => createCrystalLite(p as Partial<CrystalParams>),
 };
 

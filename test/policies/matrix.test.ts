@@ -25,6 +25,7 @@ const heads = model.config.numLayers * model.config.numKvHeads;
 async function run(policy: string, mode: 'all' | 'think', budget: number) {
   const limit = mode === 'all' ? budget : promptLength + budget;
   const occupancy: number[][] = [];
+  const limits: number[][] = [];
   const audits: string[] = [];
   let auditCount = 0;
   backend.reset({ policy, budget, mode });
@@ -35,6 +36,7 @@ async function run(policy: string, mode: 'all' | 'think', budget: number) {
       onStep: () => {
         occupancy.push(Array.from(backend.occupancy()));
         const evictor = backend.evictor!();
+        limits.push(Array.from(evictor.limits));
         evictor.audit ??= (head, scores, candidate, victim) => {
           auditCount++;
           if (!candidate[victim]) audits.push(`victim ${victim} is protected`);
@@ -45,7 +47,7 @@ async function run(policy: string, mode: 'all' | 'think', budget: number) {
       },
     },
   );
-  return { result, occupancy, limit, audits, auditCount, decisions: [...backend.evictions()] };
+  return { result, occupancy, limits, limit, audits, auditCount, decisions: [...backend.evictions()] };
 }
 
 describe.each(POLICY_IDS)('policy %s', (id) => {
@@ -57,17 +59,26 @@ describe.each(POLICY_IDS)('policy %s', (id) => {
         expect(a.result.generatedIds.length).toBeGreaterThan(20);
         // Never over budget: every head after every step (full keeps everything).
         a.occupancy.forEach((step, i) => {
-          for (const n of step) {
+          step.forEach((n, head) => {
             // full keeps everything: at step i the cache holds the prompt and i generated tokens
             if (id === 'full') expect(n).toBe(promptLength + i);
-            else if (policy.granularity !== 'model') expect(n).toBeLessThanOrEqual(a.limit);
-          }
-          if (policy.granularity === 'model') expect(step.reduce((s, n) => s + n, 0)).toBeLessThanOrEqual(a.limit * heads);
+            // every head within its own limit; the limits are uniform unless the policy moves budgets
+            else if (policy.granularity !== 'model') expect(n).toBeLessThanOrEqual(a.limits[i][head]);
+            if (id !== 'full' && !policy.rebalance) expect(a.limits[i][head]).toBe(a.limit);
+          });
+          // the total never exceeds the global budget
+          if (id !== 'full') expect(step.reduce((s, n) => s + n, 0)).toBeLessThanOrEqual(a.limit * heads);
         });
+        if (policy.rebalance && id !== 'full') {
+          // budgets did move, and their total is the global budget
+          const last = a.limits.at(-1)!;
+          expect(new Set(last).size).toBeGreaterThan(1);
+          expect(last.reduce((s, n) => s + n, 0)).toBe(a.limit * heads);
+        }
         if (id !== 'full') {
           expect(a.decisions.length).toBeGreaterThan(0);
           // The budget is used, not just respected: full heads sit exactly at their limit.
-          if (policy.granularity !== 'model') expect(a.occupancy.at(-1)).toEqual(new Array(heads).fill(a.limit));
+          if (policy.granularity !== 'model' && !policy.rebalance) expect(a.occupancy.at(-1)).toEqual(new Array(heads).fill(a.limit));
           // Protected entries are never evicted: sinks, the recent window, the prompt in think mode.
           for (const d of a.decisions) {
             if (mode === 'all') expect(d.position).toBeGreaterThanOrEqual(policy.sinks);
