@@ -1,0 +1,149 @@
+// Folds one step's attention into the eviction policy's per-slot state, for every KV head of a
+// layer (src/policies/evictor.ts observe + admit, on the GPU). Query row t sits at position
+// p = step.pos_start + t. Over the logical slots s < headSlots[g] of KV head g, slot s lives at
+// physical slot blockTable[g, s / PAGE_SIZE] * PAGE_SIZE + s % PAGE_SIZE and holds an entry iff
+// slotPos[phys] >= 0. Its attention from row t is the mean over the group's query heads
+//   a[s] = (1/G) sum_{h in [g*G, (g+1)*G)} probs[t, h, s]      if slotPos[phys] <= p, else 0
+// (entries newer than the query were masked; their probs are not read).
+// First, entries written this step (pos_start <= slotPos < pos_start + rows) are admitted:
+// score = 0, stamp = slotPos (crystal) or 0. Then, for each row t in order, by POLICY:
+//   1 accumulate (h2o):  score += a
+//   2 replace (tova):    score = a
+//   3 crystal LRFU:      theta = the largest value with sum_{a >= theta} a >= P * sum a; if
+//                        theta > 0, each entry with a >= theta is hit:
+//                        score = LAMBDA^(p - stamp) * score + 1, stamp = p
+// theta is found exactly by bisection over the u32 bit patterns of non-negative f32 (ordered like
+// the values): 31 fixed halvings of [0, +inf), each one reduction of the mass above the midpoint.
+// Each thread owns the slots s = lid, lid + WG, ...; it alone reads and writes their state, so
+// rows need no barrier except inside the reductions.
+// Dispatch: (KV_HEADS, 1, 1) workgroups of WG threads, one workgroup per KV head.
+
+struct Step {
+  rows: u32,
+  pos_start: u32,
+  _pad0: u32,
+  _pad1: u32,
+}
+
+override HEADS: u32;
+override KV_HEADS: u32;
+override PAGE_SIZE: u32;
+override MAX_PAGES: u32; // pages per head in the block table
+override POLICY: u32; // 1 h2o, 2 tova, 3 crystal
+override LAMBDA: f32 = 0.6; // crystal decay per step
+override P: f32 = 0.9; // crystal hit mass
+override WG: u32 = 64;
+
+const INF_BITS = 0x7f800000u; // +inf: no entry has a >= it
+
+@group(0) @binding(0) var<uniform> step: Step;
+@group(0) @binding(1) var<storage, read> probs: array<f32>;         // (rows, HEADS, MAX_PAGES * PAGE_SIZE)
+@group(0) @binding(2) var<storage, read> slotPos: array<i32>;       // (numSlots) absolute position, -1 if empty
+@group(0) @binding(3) var<storage, read> blockTable: array<u32>;    // (KV_HEADS, MAX_PAGES) physical page ids
+@group(0) @binding(4) var<storage, read> headSlots: array<u32>;     // (KV_HEADS) logical slots in use
+@group(0) @binding(5) var<storage, read_write> score: array<f32>;   // (numSlots) policy score
+@group(0) @binding(6) var<storage, read_write> stamp: array<f32>;   // (numSlots) crystal: step of last hit
+
+var<workgroup> red: array<f32, WG>;
+
+fn physical(g: u32, s: u32) -> u32 {
+  return blockTable[g * MAX_PAGES + s / PAGE_SIZE] * PAGE_SIZE + s % PAGE_SIZE;
+}
+
+// Attention of row t's query group on logical slot s (0 for entries newer than p); -1 if empty.
+fn attention(g: u32, t: u32, s: u32, p: i32) -> f32 {
+  let pos = slotPos[physical(g, s)];
+  if (pos < 0) {
+    return -1.0;
+  }
+  if (pos > p) {
+    return 0.0;
+  }
+  let group = HEADS / KV_HEADS;
+  let row = (t * HEADS + g * group) * (MAX_PAGES * PAGE_SIZE) + s;
+  var sum = 0.0;
+  for (var q = 0u; q < group; q++) {
+    sum += probs[row + q * (MAX_PAGES * PAGE_SIZE)];
+  }
+  return sum / f32(group);
+}
+
+// Sum over the workgroup. Every thread adds the partials in the same order, so all get the same
+// value; two barriers, whatever WG is (barriers are what costs on SwiftShader).
+fn reduce_sum(lid: u32, v: f32) -> f32 {
+  red[lid] = v;
+  workgroupBarrier();
+  var sum = 0.0;
+  for (var i = 0u; i < WG; i++) {
+    sum += red[i];
+  }
+  workgroupBarrier();
+  return sum;
+}
+
+// Mass of the entries with a >= bitcast<f32>(bits), over the slots this thread owns.
+fn mass_above(g: u32, t: u32, n: u32, p: i32, lid: u32, bits: u32) -> f32 {
+  let th = bitcast<f32>(bits);
+  var m = 0.0;
+  for (var s = lid; s < n; s += WG) {
+    let a = attention(g, t, s, p);
+    if (a >= th) {
+      m += a;
+    }
+  }
+  return m;
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let g = wg.x;
+  let n = min(headSlots[g], MAX_PAGES * PAGE_SIZE);
+  let first = i32(step.pos_start);
+  let last = i32(step.pos_start + step.rows); // exclusive
+
+  // Admit this step's new entries before any row updates them.
+  for (var s = lid; s < n; s += WG) {
+    let phys = physical(g, s);
+    let pos = slotPos[phys];
+    if (pos >= first && pos < last) {
+      score[phys] = 0.0;
+      stamp[phys] = select(0.0, f32(pos), POLICY == 3u);
+    }
+  }
+
+  for (var t = 0u; t < step.rows; t++) {
+    let p = i32(step.pos_start + t);
+    var theta = 0.0;
+    if (POLICY == 3u) {
+      let total = reduce_sum(lid, mass_above(g, t, n, p, lid, 0u));
+      let want = P * total;
+      var lo = 0u; // mass(a >= lo) >= want
+      var hi = INF_BITS; // mass(a >= hi) < want (when want > 0)
+      for (var i = 0u; i < 31u; i++) {
+        let mid = lo + (hi - lo) / 2u;
+        let m = reduce_sum(lid, mass_above(g, t, n, p, lid, mid));
+        if (m >= want) {
+          lo = mid;
+        } else {
+          hi = mid;
+        }
+      }
+      theta = select(0.0, bitcast<f32>(lo), total > 0.0);
+    }
+    for (var s = lid; s < n; s += WG) {
+      let a = attention(g, t, s, p);
+      if (a < 0.0) {
+        continue;
+      }
+      let phys = physical(g, s);
+      if (POLICY == 1u) {
+        score[phys] += a;
+      } else if (POLICY == 2u) {
+        score[phys] = a;
+      } else if (POLICY == 3u && theta > 0.0 && a >= theta) {
+        score[phys] = pow(LAMBDA, f32(p) - stamp[phys]) * score[phys] + 1.0;
+        stamp[phys] = f32(p);
+      }
+    }
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * Folds a step's attention (the probs rows paged-attention writes) into the eviction policy's
+ * per-slot state for every KV head of one layer: admits the step's new entries, then applies
+ * h2o's accumulate, tova's replace or crystal-lite's LRFU hit rule row by row.
+ */
+import code from '../../shaders/score-update.wgsl?raw';
+import { assert } from '../assert.ts';
+import type { Gpu } from '../gpu/device.ts';
+import { makeDispatch, type Binding, type Dispatch } from '../gpu/kernel.ts';
+import { CRYSTAL_DEFAULTS } from '../policies/crystal-lite.ts';
+
+export type ScoreRule = 'h2o' | 'tova' | 'crystal';
+
+const POLICY: Record<ScoreRule, number> = { h2o: 1, tova: 2, crystal: 3 };
+
+export interface ScoreUpdateArgs {
+  policy: ScoreRule;
+  /** crystal: decay per step (default CRYSTAL_DEFAULTS.lambda). */
+  lambda?: number;
+  /** crystal: attention mass the hit set must hold (default CRYSTAL_DEFAULTS.p). */
+  p?: number;
+  heads: number;
+  kvHeads: number;
+  pageSize: number;
+  maxPages: number;
+  step: Binding; // uniform Step {rows, pos_start, _, _}
+  probs: Binding; // (rows, heads, maxPages * pageSize) f32 probability per logical slot
+  slotPos: Binding; // (numSlots) i32 absolute position, -1 if empty
+  blockTable: Binding; // (kvHeads, maxPages) u32: this layer's slice
+  headSlots: Binding; // (kvHeads) u32 logical slots to scan: this layer's slice
+  score: Binding; // (numSlots) f32 policy score, updated in place
+  stamp: Binding; // (numSlots) f32 crystal's step of the last hit, updated in place
+  /** Threads per workgroup; default 64. */
+  wg?: number;
+}
+
+export function scoreUpdate(gpu: Gpu, a: ScoreUpdateArgs): Dispatch {
+  assert(a.heads % a.kvHeads === 0, `heads ${a.heads} is not a multiple of kvHeads ${a.kvHeads}`);
+  const constants = {
+    HEADS: a.heads,
+    KV_HEADS: a.kvHeads,
+    PAGE_SIZE: a.pageSize,
+    MAX_PAGES: a.maxPages,
+    POLICY: POLICY[a.policy],
+    LAMBDA: a.lambda ?? CRYSTAL_DEFAULTS.lambda,
+    P: a.p ?? CRYSTAL_DEFAULTS.p,
+    WG: a.wg ?? 64,
+  };
+  const buffers = [a.step, a.probs, a.slotPos, a.blockTable, a.headSlots, a.score, a.stamp];
+  return makeDispatch(gpu, 'score-update', code, constants, buffers, () => [a.kvHeads, 1, 1]);
+}

@@ -1,0 +1,208 @@
+import { describe, expect, test } from 'vitest';
+import { createBufferFrom, readF32 } from '../../src/gpu/buffers.ts';
+import { runDispatches } from '../../src/gpu/kernel.ts';
+import { createStepBuffer, writeStep } from '../../src/gpu/step-params.ts';
+import { scoreUpdate, type ScoreRule } from '../../src/kernels/score-update.ts';
+import { scoreUpdateRef } from '../../src/kernels/score-update.ref.ts';
+import { expectClose, seededRandom } from '../helpers/close.ts';
+import { testGpu } from '../helpers/gpu.ts';
+
+// Scores are sums of <= 5 rows of group means (h2o), one group mean (tova) or LRFU values <= 1/(1-lambda)
+// (crystal, f32 pow): f32 against f64 lands within a few ulps, so 1e-5 relative (+1e-6 absolute for
+// values near 0). One wrong hit or a missed row moves a score by >= 1e-3. Stamps are integers: exact.
+const TOL = { atol: 1e-6, rtol: 1e-5 };
+const PAGE_SIZE = 16;
+const ALIGN_U32 = 64; // 256-byte binding offsets, counted in u32
+
+interface Case {
+  name: string;
+  policy: ScoreRule;
+  heads: number;
+  kvHeads: number;
+  lengths: number[]; // logical slots per KV head (headSlots)
+  rows: number;
+  posStart: number;
+  holeRate: number;
+  p?: number; // crystal
+  lambda?: number;
+  allHoles?: number; // a KV head whose every slot is a hole
+  wg?: number;
+}
+
+const cases: Case[] = [];
+for (const policy of ['h2o', 'tova', 'crystal'] as const) {
+  cases.push(
+    { name: `${policy} GQA 1, decode`, policy, heads: 4, kvHeads: 4, lengths: [1, 15, 16, 40], rows: 1, posStart: 200, holeRate: 0.1 },
+    { name: `${policy} GQA 2, tile of 5`, policy, heads: 4, kvHeads: 2, lengths: [100, 17], rows: 5, posStart: 150, holeRate: 0.2 },
+    { name: `${policy} GQA 4, tile of 5, wg 32, one head empty and one all holes`, policy, heads: 12, kvHeads: 3,
+      lengths: [0, 20, 70], rows: 5, posStart: 90, holeRate: 0.15, allHoles: 1, wg: 32 },
+    { name: `${policy} GQA 4, decode, p 0.6`, policy, heads: 8, kvHeads: 2, lengths: [33, 64], rows: 1, posStart: 70,
+      holeRate: 0.1, p: 0.6, lambda: 0.8 },
+  );
+}
+
+/** Mass of the entries of a >= each distinct value, none within 1e-5 of p * total: no near-ties. */
+function checkNoNearTie(a: number[], p: number): void {
+  const sorted = [...a].sort((x, y) => y - x);
+  const total = sorted.reduce((x, y) => x + y, 0);
+  let mass = 0;
+  for (let i = 0; i < sorted.length; i++) {
+    mass += sorted[i];
+    if (i + 1 < sorted.length && sorted[i + 1] === sorted[i]) continue;
+    if (Math.abs(mass - p * total) <= 1e-5 * total) throw new Error(`test data has a near-tie at mass ${mass}`);
+  }
+}
+
+describe('score-update', () => {
+  cases.forEach((c, ci) => {
+    test(c.name, async () => {
+      const gpu = await testGpu();
+      const { heads, kvHeads, rows: T, posStart } = c;
+      const group = heads / kvHeads;
+      const rand = seededRandom(500 + ci);
+      const randInt = (n: number) => Math.floor(rand() * n);
+      const maxPages = Math.ceil(Math.max(...c.lengths) / PAGE_SIZE) + 1;
+      const maxSlots = maxPages * PAGE_SIZE;
+      const tableStride = Math.ceil((kvHeads * maxPages) / ALIGN_U32) * ALIGN_U32;
+      const slotsStride = Math.ceil(kvHeads / ALIGN_U32) * ALIGN_U32;
+
+      // Two layers' pages plus spares, shuffled; this layer is bound as the second slice, and the
+      // first points at other pages: reading it, or any page not owned, changes the result.
+      const numPages = 2 * kvHeads * maxPages + 3;
+      const numSlots = numPages * PAGE_SIZE;
+      const order = Array.from({ length: numPages }, (_, i) => i);
+      for (let i = numPages - 1; i > 0; i--) {
+        const j = randInt(i + 1);
+        [order[i], order[j]] = [order[j], order[i]];
+      }
+      const slotPos = new Int32Array(numSlots);
+      for (let i = 0; i < numSlots; i++) slotPos[i] = randInt(posStart + T);
+      const blockTables = new Uint32Array(2 * tableStride);
+      const headSlotsAll = new Uint32Array(2 * slotsStride);
+      for (let i = 0; i < kvHeads * maxPages; i++) blockTables[i] = order[numPages - 1 - (i % Math.floor(numPages / 2))];
+      for (let g = 0; g < kvHeads; g++) headSlotsAll[g] = maxSlots;
+      const blockTable = blockTables.subarray(tableStride);
+      const headSlots = headSlotsAll.subarray(slotsStride);
+      const phys = (g: number, s: number) => blockTable[g * maxPages + Math.floor(s / PAGE_SIZE)] * PAGE_SIZE + (s % PAGE_SIZE);
+      let next = 0;
+      const newSlots: number[] = [];
+      for (let g = 0; g < kvHeads; g++) {
+        const len = c.lengths[g];
+        headSlots[g] = len;
+        for (let j = 0; j < maxPages; j++) blockTable[g * maxPages + j] = order[next++];
+        // The tile's tokens go into random logical slots; the rest are distinct older positions or holes.
+        const tileSlots = new Map<number, number>();
+        while (c.allHoles !== g && tileSlots.size < Math.min(T, len)) tileSlots.set(randInt(len), tileSlots.size);
+        const older = Array.from({ length: posStart }, (_, i) => i).sort(() => rand() - 0.5);
+        for (let s = 0; s < len; s++) {
+          const t = tileSlots.get(s);
+          if (t !== undefined) {
+            slotPos[phys(g, s)] = posStart + t;
+            newSlots.push(phys(g, s));
+          } else if (rand() < c.holeRate || c.allHoles === g) slotPos[phys(g, s)] = -1;
+          else slotPos[phys(g, s)] = older.pop()!;
+        }
+      }
+
+      // State before the step: old entries hold scores and past stamps; every other slot garbage
+      // (new entries must be admitted before use).
+      const score = new Float32Array(numSlots);
+      const stamp = new Float32Array(numSlots);
+      for (let i = 0; i < numSlots; i++) {
+        score[i] = slotPos[i] >= 0 && slotPos[i] < posStart ? rand() * 2 : 99;
+        stamp[i] = slotPos[i] >= 0 && slotPos[i] < posStart ? slotPos[i] + randInt(posStart - slotPos[i]) : 77;
+      }
+
+      // Probabilities: masked or unused entries hold garbage the kernel must not read.
+      const probs = new Float32Array(T * heads * maxSlots).fill(5);
+      const tied: Array<[number, number, number]> = []; // (row, slot, slot) tied at 0.2 (crystal)
+      for (let t = 0; t < T; t++) {
+        for (let g = 0; g < kvHeads; g++) {
+          const valid: number[] = [];
+          for (let s = 0; s < c.lengths[g]; s++) {
+            const pos = slotPos[phys(g, s)];
+            if (pos >= 0 && pos <= posStart + t) valid.push(s);
+          }
+          for (const s of valid) {
+            for (let q = 0; q < group; q++) {
+              probs[(t * heads + g * group + q) * maxSlots + s] = c.policy === 'crystal' ? rand() * 0.01 : rand() * rand();
+            }
+          }
+          // crystal: one heavy entry and an exact tie below it (the same value in every head of the group).
+          if (c.policy === 'crystal' && valid.length >= 3) {
+            const pick = [...valid].sort(() => rand() - 0.5).slice(0, 3);
+            [0.3, 0.2, 0.2].forEach((v, k) => {
+              for (let q = 0; q < group; q++) probs[(t * heads + g * group + q) * maxSlots + pick[k]] = v;
+            });
+            tied.push([t, phys(g, pick[1]), phys(g, pick[2])]);
+          }
+          if (c.policy === 'crystal') {
+            const a = valid.map((s) => {
+              let sum = 0;
+              for (let q = 0; q < group; q++) sum += probs[(t * heads + g * group + q) * maxSlots + s];
+              return sum / group;
+            });
+            checkNoNearTie(a, c.p ?? 0.9);
+          }
+        }
+      }
+
+      const dev = gpu.device;
+      const step = createStepBuffer(dev);
+      writeStep(dev, step, T, posStart);
+      const tablesBuf = createBufferFrom(dev, 'blockTables', blockTables);
+      const slotsBuf = createBufferFrom(dev, 'headSlots', headSlotsAll);
+      const scoreBuf = createBufferFrom(dev, 'score', score);
+      const stampBuf = createBufferFrom(dev, 'stamp', stamp);
+      const d = scoreUpdate(gpu, {
+        policy: c.policy,
+        lambda: c.lambda,
+        p: c.p,
+        heads,
+        kvHeads,
+        pageSize: PAGE_SIZE,
+        maxPages,
+        step,
+        probs: createBufferFrom(dev, 'probs', probs),
+        slotPos: createBufferFrom(dev, 'slotPos', slotPos),
+        blockTable: { buffer: tablesBuf, offset: tableStride * 4, size: kvHeads * maxPages * 4 },
+        headSlots: { buffer: slotsBuf, offset: slotsStride * 4, size: kvHeads * 4 },
+        score: scoreBuf,
+        stamp: stampBuf,
+        wg: c.wg,
+      });
+      await runDispatches(gpu, [d], T);
+      const gotScore = await readF32(dev, scoreBuf, numSlots);
+      const gotStamp = await readF32(dev, stampBuf, numSlots);
+      const want = scoreUpdateRef({
+        policy: c.policy,
+        lambda: c.lambda,
+        p: c.p,
+        heads,
+        kvHeads,
+        pageSize: PAGE_SIZE,
+        maxPages,
+        rows: T,
+        posStart,
+        probs,
+        slotPos,
+        blockTable,
+        headSlots,
+        score,
+        stamp,
+      });
+      expectClose('score', gotScore, want.score, TOL);
+      expectClose('stamp', gotStamp, want.stamp, { atol: 0 });
+      // The data exercises what it claims: new entries admitted, and (crystal) the tie hit on both.
+      for (const slot of newSlots) expect(want.score[slot]).not.toBe(99);
+      if (c.policy === 'crystal') {
+        expect(tied.length).toBeGreaterThan(0);
+        const lastRow = tied.filter(([t]) => t === T - 1);
+        for (const [, s1, s2] of lastRow) {
+          expect(gotStamp[s1]).toBe(posStart + T - 1);
+          expect(gotStamp[s2]).toBe(posStart + T - 1);
+        }
+      }
+    });
+  });
+});
