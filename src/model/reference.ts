@@ -45,13 +45,30 @@ export function createReferenceBackend(model: LoadedModel, options: BackendOptio
   const V = c.vocabSize;
   const eps = c.rmsNormEps;
 
+  /** LaProx's output-aware factor: mean over the group's query heads h of ||W_O^h v||. */
+  function valueNorm(o: Float32Array, v: Float64Array, kvHead: number, t: number): number {
+    const group = c.numHeads / c.numKvHeads;
+    const vBase = (t * c.numKvHeads + kvHead) * c.headDim;
+    let total = 0;
+    for (let q = 0; q < group; q++) {
+      const col = (kvHead * group + q) * c.headDim;
+      let sq = 0;
+      for (let r = 0; r < H; r++) {
+        let dot = 0;
+        for (let d = 0; d < c.headDim; d++) dot += o[r * qDim + col + d] * v[vBase + d];
+        sq += dot * dot;
+      }
+      total += Math.sqrt(sq);
+    }
+    return total / group;
+  }
+
   function forwardRows(tokens: readonly number[], posStart: number, logits: LogitsRequest): Float64Array {
     const T = tokens.length;
     const x = new Float64Array(T * H); // (T, H) residual stream
     for (let t = 0; t < T; t++) for (let i = 0; i < H; i++) x[t * H + i] = w.embed[tokens[t] * H + i];
     if (T === 1) evictor.makeRoom(posStart);
     const slotMap = appendTokens(layout, posStart, T);
-    evictor.admit(slotMap, T, posStart);
     const normed = new Float64Array(T * H);
     const q = new Float64Array(T * qDim);
     const k = new Float64Array(T * kvDim);
@@ -70,6 +87,7 @@ export function createReferenceBackend(model: LoadedModel, options: BackendOptio
       }
       ropeRef(q, T, c.numHeads, c.headDim, posStart, cos, sin);
       ropeRef(k, T, c.numKvHeads, c.headDim, posStart, cos, sin);
+      evictor.admit(l, slotMap, T, posStart, evictor.policy.needsValueNorm ? (h, t) => valueNorm(L.o, v, h, t) : undefined);
       for (let t = 0; t < T; t++) {
         for (let h = 0; h < c.numKvHeads; h++) {
           const slot = slotMap[l * geometry.slotMapLayerStride + t * c.numKvHeads + h];

@@ -40,8 +40,8 @@ export interface Evictor {
   decisions: Eviction[];
   /** Folds `rows` queries' attention (probs (rows, heads, maxSlots) by logical slot) of one layer. */
   observe(layer: number, probs: Float64Array, rows: number, posStart: number, heads: number, maxSlots: number): void;
-  /** Initialises the state of the entries just written (slotMap as kv-layout returns it). */
-  admit(slotMap: Uint32Array, rows: number, posStart: number, valueNorm?: (layer: number, kvHead: number, t: number) => number): void;
+  /** Initialises the state of one layer's entries just written (slotMap as kv-layout returns it). */
+  admit(layer: number, slotMap: Uint32Array, rows: number, posStart: number, valueNorm?: (kvHead: number, t: number) => number): void;
   /** Called once the prompt is in the cache: `all` mode cuts every head to its budget. */
   afterPrefill(promptLength: number): void;
   /** Before the token at `position` is written: evicts from every full head. */
@@ -142,17 +142,27 @@ export function createEvictor(policy: EvictionPolicy, layout: KvLayout, spec: Bu
     }
   }
 
-  /** LaProx: the lowest score across every head of the model. */
+  /** LaProx: the lowest score across every head of the model, each layer's scores divided by their mean. */
   function evictFromModel(at: number): void {
     let best = { score: Infinity, layer: -1, kvHead: -1, position: -1 };
     for (let l = 0; l < g.numLayers; l++) {
+      let sum = 0;
+      let count = 0;
+      for (let h = 0; h < g.numKvHeads; h++) {
+        const v = gather(l, h);
+        policy.score(state, v, at, scores);
+        for (let i = 0; i < v.length; i++) sum += scores[i];
+        count += v.length;
+      }
+      const mean = sum / Math.max(1, count) || 1;
       for (let h = 0; h < g.numKvHeads; h++) {
         const v = gather(l, h);
         scoreHead(v, at);
         for (let i = 0; i < v.length; i++) {
           if (!candidate[i]) continue;
-          if (scores[i] < best.score || (scores[i] === best.score && v.positions[i] < best.position)) {
-            best = { score: scores[i], layer: l, kvHead: h, position: v.positions[i] };
+          const s = scores[i] / mean;
+          if (s < best.score || (s === best.score && v.positions[i] < best.position)) {
+            best = { score: s, layer: l, kvHead: h, position: v.positions[i] };
           }
         }
       }
@@ -226,14 +236,12 @@ export function createEvictor(policy: EvictionPolicy, layout: KvLayout, spec: Bu
         }
       }
     },
-    admit(slotMap, rows, posStart, valueNorm) {
-      for (let l = 0; l < g.numLayers; l++) {
-        for (let t = 0; t < rows; t++) {
-          for (let h = 0; h < g.numKvHeads; h++) {
-            const slot = slotMap[l * g.slotMapLayerStride + t * g.numKvHeads + h];
-            if (policy.admit) policy.admit(state, slot, posStart + t, valueNorm ? valueNorm(l, h, t) : 0);
-            else resetSlot(state, slot, policy.historyWindow);
-          }
+    admit(layer, slotMap, rows, posStart, valueNorm) {
+      for (let t = 0; t < rows; t++) {
+        for (let h = 0; h < g.numKvHeads; h++) {
+          const slot = slotMap[layer * g.slotMapLayerStride + t * g.numKvHeads + h];
+          if (policy.admit) policy.admit(state, slot, posStart + t, valueNorm ? valueNorm(h, t) : 0);
+          else resetSlot(state, slot, policy.historyWindow);
         }
       }
     },

@@ -7,6 +7,7 @@ import { createCrystal } from './crystal.ts';
 import { createCrystalLite, type CrystalParams } from './crystal-lite.ts';
 import { createFull } from './full.ts';
 import { createH2o } from './h2o.ts';
+import { createLaprox } from './laprox.ts';
 import type { EvictionPolicy } from './policy.ts';
 import { createSnapkvD } from './snapkv-d.ts';
 import { createStreaming } from './streaming.ts';
@@ -20,6 +21,7 @@ const FACTORIES: Record<string, (params: PolicyParams) => EvictionPolicy> = {
   h2o: (p) => createH2o(p),
   tova: () => createTova(),
   'snapkv-d': (p) => createSnapkvD(p),
+  laprox: (p) => createLaprox(p),
   crystal: (p) => createCrystal(p as Partial<CrystalParams>),
   'crystal-lite': (p) => createCrystalLite(p as Partial<CrystalParams>),
 };

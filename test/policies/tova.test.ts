@@ -19,7 +19,7 @@ test('tova evicts one position per layer, by the mean over the layer heads', () 
   const layout = createKvLayout(g);
   const evictor = createEvictor(createTova(), layout, { mode: 'all', budget: 3 }, 2);
   const slotMap = appendTokens(layout, 0, 4);
-  evictor.admit(slotMap, 4, 0);
+  evictor.admit(0, slotMap, 4, 0);
   // Last query's probabilities (rows 1, heads 2, 8 logical slots): head 0 prefers pos 1 least,
   // head 1 prefers pos 2 least, but the mean is lowest at pos 2: (0.3 + 0.05) / 2 < (0.1 + 0.4) / 2.
   const probs = new Float64Array(2 * 8);

@@ -1,0 +1,55 @@
+/**
+ * Chooses the entry each full KV head of a layer evicts: the lowest-scoring candidate outside
+ * the sinks, the recent window and the protected prompt, ties to the older entry (select.ts).
+ */
+import code from '../../shaders/select-victim.wgsl?raw';
+import type { Gpu } from '../gpu/device.ts';
+import { makeDispatch, type Binding, type Dispatch } from '../gpu/kernel.ts';
+import { CRYSTAL_DEFAULTS } from '../policies/crystal-lite.ts';
+
+/** position: streaming; score: h2o, tova (the stored score); crystal: decayed CRF. */
+export type VictimRule = 'position' | 'score' | 'crystal';
+
+const RULE: Record<VictimRule, number> = { position: 0, score: 1, crystal: 2 };
+
+/** victims[g] when head g is not full. */
+export const NOT_FULL = 0xffffffff;
+/** victims[g] when head g is full but every entry is protected. */
+export const NO_CANDIDATE = 0xfffffffe;
+
+export interface SelectVictimArgs {
+  rule: VictimRule;
+  /** crystal: decay per step (default CRYSTAL_DEFAULTS.lambda). */
+  lambda?: number;
+  sinks: number;
+  recent: number;
+  pageSize: number;
+  maxPages: number;
+  kvHeads: number;
+  params: Binding; // uniform {protect_below, t, _, _} u32
+  slotPos: Binding; // (numSlots) i32 absolute position, -1 if empty
+  blockTable: Binding; // (kvHeads, maxPages) u32: this layer's slice
+  headSlots: Binding; // (kvHeads) u32 logical slots to scan: this layer's slice
+  score: Binding; // (numSlots) f32 policy score
+  stamp: Binding; // (numSlots) f32 crystal's step of the last hit
+  limits: Binding; // (kvHeads) u32 entries each head may hold
+  counts: Binding; // (kvHeads) u32 entries each head holds
+  victims: Binding; // (kvHeads) u32 logical slot to evict, NOT_FULL or NO_CANDIDATE
+  /** Threads per workgroup; default 64. */
+  wg?: number;
+}
+
+export function selectVictim(gpu: Gpu, a: SelectVictimArgs): Dispatch {
+  const constants = {
+    KV_HEADS: a.kvHeads,
+    PAGE_SIZE: a.pageSize,
+    MAX_PAGES: a.maxPages,
+    RULE: RULE[a.rule],
+    SINKS: a.sinks,
+    RECENT: a.recent,
+    LAMBDA: a.lambda ?? CRYSTAL_DEFAULTS.lambda,
+    WG: a.wg ?? 64,
+  };
+  const buffers = [a.params, a.slotPos, a.blockTable, a.headSlots, a.score, a.stamp, a.limits, a.counts, a.victims];
+  return makeDispatch(gpu, 'select-victim', code, constants, buffers, () => [a.kvHeads, 1, 1]);
+}

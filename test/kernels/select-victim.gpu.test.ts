@@ -1,0 +1,193 @@
+import { describe, expect, test } from 'vitest';
+import { createBufferFrom, readU32, UNIFORM } from '../../src/gpu/buffers.ts';
+import { runDispatches } from '../../src/gpu/kernel.ts';
+import { NO_CANDIDATE, NOT_FULL, selectVictim, type VictimRule } from '../../src/kernels/select-victim.ts';
+import { selectVictimRef } from '../../src/kernels/select-victim.ref.ts';
+import { seededRandom } from '../helpers/close.ts';
+import { testGpu } from '../helpers/gpu.ts';
+
+// The victim is a choice, so it must match exactly. Scores are random f32 (no near-ties: distinct
+// values differ by far more than crystal's f32 decay error, ~1e-7 relative) plus exact ties copied
+// from one entry to others, which both sides break by position.
+const PAGE_SIZE = 16;
+const ALIGN_U32 = 64; // 256-byte binding offsets, counted in u32
+const LAMBDA = 0.6;
+
+interface Case {
+  name: string;
+  rule: VictimRule;
+  sinks: number;
+  recent: number;
+  protectBelow: number;
+  lengths: number[]; // logical slots per KV head
+  holeRate: number;
+  ties: boolean; // copy scores (and stamps) between entries: exact ties
+  duplicates?: boolean; // some positions held twice in a head: the cuts count with multiplicity
+  wg?: number;
+}
+
+const cases: Case[] = [];
+for (const rule of ['position', 'score', 'crystal'] as const) {
+  cases.push(
+    { name: `${rule}, no protection`, rule, sinks: 0, recent: 0, protectBelow: 0, lengths: [40, 17, 100, 3, 64], holeRate: 0.1, ties: false },
+    { name: `${rule}, sinks 4 recent 16`, rule, sinks: 4, recent: 16, protectBelow: 0, lengths: [40, 17, 100, 3, 64], holeRate: 0.2, ties: true },
+    { name: `${rule}, recent 8 protectBelow 50, wg 32`, rule, sinks: 0, recent: 8, protectBelow: 50, lengths: [90, 20, 130], holeRate: 0.15, ties: true, wg: 32 },
+    { name: `${rule}, sinks 2 recent 3 protectBelow 20, duplicates`, rule, sinks: 2, recent: 3, protectBelow: 20, lengths: [50, 33, 7], holeRate: 0.1, ties: true, duplicates: true },
+    { name: `${rule}, sinks 33 (> WG 32, > some heads), wg 32`, rule, sinks: 33, recent: 1, protectBelow: 0, lengths: [100, 30, 60], holeRate: 0.05, ties: false, wg: 32 },
+  );
+}
+
+describe('select-victim', () => {
+  cases.forEach((c, ci) => {
+    test(c.name, async () => {
+      const gpu = await testGpu();
+      const kvHeads = c.lengths.length;
+      const rand = seededRandom(900 + ci);
+      const randInt = (n: number) => Math.floor(rand() * n);
+      const maxPages = Math.ceil(Math.max(...c.lengths) / PAGE_SIZE) + 1;
+      const tableStride = Math.ceil((kvHeads * maxPages) / ALIGN_U32) * ALIGN_U32;
+      const slotsStride = Math.ceil(kvHeads / ALIGN_U32) * ALIGN_U32;
+
+      // Two layers' pages plus spares, shuffled; this layer is bound as the second slice.
+      const numPages = 2 * kvHeads * maxPages + 3;
+      const numSlots = numPages * PAGE_SIZE;
+      const order = Array.from({ length: numPages }, (_, i) => i);
+      for (let i = numPages - 1; i > 0; i--) {
+        const j = randInt(i + 1);
+        [order[i], order[j]] = [order[j], order[i]];
+      }
+      const maxPos = 300;
+      const t = maxPos + 1;
+      // Unowned slots hold valid-looking positions and the lowest scores: reading one changes the victim.
+      const slotPos = new Int32Array(numSlots).map(() => randInt(maxPos));
+      const score = new Float32Array(numSlots).fill(-1);
+      const stamp = new Float32Array(numSlots).fill(t);
+      const blockTables = new Uint32Array(2 * tableStride);
+      const headSlotsAll = new Uint32Array(2 * slotsStride);
+      for (let i = 0; i < kvHeads * maxPages; i++) blockTables[i] = order[numPages - 1 - (i % Math.floor(numPages / 2))];
+      for (let g = 0; g < kvHeads; g++) headSlotsAll[g] = maxPages * PAGE_SIZE;
+      const blockTable = blockTables.subarray(tableStride);
+      const headSlots = headSlotsAll.subarray(slotsStride);
+      const phys = (g: number, s: number) => blockTable[g * maxPages + Math.floor(s / PAGE_SIZE)] * PAGE_SIZE + (s % PAGE_SIZE);
+      const held = new Uint32Array(kvHeads);
+      let next = 0;
+      for (let g = 0; g < kvHeads; g++) {
+        const len = c.lengths[g];
+        headSlots[g] = len;
+        for (let j = 0; j < maxPages; j++) blockTable[g * maxPages + j] = order[next++];
+        const positions = Array.from({ length: maxPos }, (_, i) => i).sort(() => rand() - 0.5);
+        const entries: number[] = [];
+        for (let s = 0; s < len; s++) {
+          const slot = phys(g, s);
+          if (rand() < c.holeRate) {
+            slotPos[slot] = -1;
+            continue;
+          }
+          slotPos[slot] = c.duplicates && entries.length > 0 && rand() < 0.2 ? slotPos[entries[randInt(entries.length)]] : positions.pop()!;
+          score[slot] = c.rule === 'crystal' ? rand() * 2.5 : rand();
+          stamp[slot] = slotPos[slot] + randInt(t - slotPos[slot]);
+          entries.push(slot);
+        }
+        if (c.ties) {
+          for (let k = 0; k < entries.length / 4; k++) {
+            const from = entries[randInt(entries.length)];
+            const to = entries[randInt(entries.length)];
+            score[to] = score[from];
+            stamp[to] = stamp[from];
+          }
+        }
+        held[g] = entries.length;
+      }
+      // Head 1 is not full; the others are full or over.
+      const limits = held.map((n, g) => (g === 1 ? n + 1 : g === 2 ? Math.max(0, n - 2) : n));
+
+      const dev = gpu.device;
+      const params = createBufferFrom(dev, 'params', new Uint32Array([c.protectBelow, t, 0, 0]), UNIFORM);
+      const tablesBuf = createBufferFrom(dev, 'blockTables', blockTables);
+      const slotsBuf = createBufferFrom(dev, 'headSlots', headSlotsAll);
+      const victims = createBufferFrom(dev, 'victims', new Uint32Array(kvHeads).fill(12345));
+      const d = selectVictim(gpu, {
+        rule: c.rule,
+        lambda: LAMBDA,
+        sinks: c.sinks,
+        recent: c.recent,
+        pageSize: PAGE_SIZE,
+        maxPages,
+        kvHeads,
+        params,
+        slotPos: createBufferFrom(dev, 'slotPos', slotPos),
+        blockTable: { buffer: tablesBuf, offset: tableStride * 4, size: kvHeads * maxPages * 4 },
+        headSlots: { buffer: slotsBuf, offset: slotsStride * 4, size: kvHeads * 4 },
+        score: createBufferFrom(dev, 'score', score),
+        stamp: createBufferFrom(dev, 'stamp', stamp),
+        limits: createBufferFrom(dev, 'limits', limits),
+        counts: createBufferFrom(dev, 'counts', held),
+        victims,
+        wg: c.wg,
+      });
+      await runDispatches(gpu, [d], 1);
+      const got = await readU32(dev, victims, kvHeads);
+      const want = selectVictimRef({
+        rule: c.rule,
+        lambda: LAMBDA,
+        sinks: c.sinks,
+        recent: c.recent,
+        pageSize: PAGE_SIZE,
+        maxPages,
+        kvHeads,
+        protectBelow: c.protectBelow,
+        t,
+        slotPos,
+        blockTable,
+        headSlots,
+        score,
+        stamp,
+        limits,
+        counts: held,
+      });
+      expect(Array.from(got)).toEqual(Array.from(want));
+      // The data exercises what it claims: a head not full, real victims, and (mostly) no empty choice.
+      expect(want[1]).toBe(NOT_FULL);
+      expect(Array.from(want).filter((v) => v < NO_CANDIDATE).length).toBeGreaterThan(0);
+    });
+  });
+
+  test('a full head whose every entry is protected gets NO_CANDIDATE', async () => {
+    const gpu = await testGpu();
+    const dev = gpu.device;
+    // One head, 2 pages (page 1 then page 0), positions 0..9 in logical slots 0..9 with holes.
+    const slotPos = new Int32Array(2 * PAGE_SIZE).fill(-1);
+    const blockTable = new Uint32Array([1, 0]);
+    for (let s = 0; s < 10; s++) if (s !== 3) slotPos[PAGE_SIZE + s] = s;
+    const common = { pageSize: PAGE_SIZE, maxPages: 2, kvHeads: 1, score: new Float32Array(32), stamp: new Float32Array(32) };
+    for (const { sinks, recent, want } of [
+      { sinks: 4, recent: 5, want: NO_CANDIDATE }, // 9 entries, all sinks or recent
+      { sinks: 0, recent: 10, want: NO_CANDIDATE }, // fewer entries than the window: all kept
+      { sinks: 4, recent: 4, want: 5 }, // the oldest non-sink (rule position)
+    ]) {
+      const victims = createBufferFrom(dev, 'victims', new Uint32Array(1));
+      const d = selectVictim(gpu, {
+        ...common,
+        rule: 'position',
+        sinks,
+        recent,
+        params: createBufferFrom(dev, 'params', new Uint32Array([0, 10, 0, 0]), UNIFORM),
+        slotPos: createBufferFrom(dev, 'slotPos', slotPos),
+        blockTable: createBufferFrom(dev, 'blockTable', blockTable),
+        headSlots: createBufferFrom(dev, 'headSlots', new Uint32Array([10])),
+        score: createBufferFrom(dev, 'score', common.score),
+        stamp: createBufferFrom(dev, 'stamp', common.stamp),
+        limits: createBufferFrom(dev, 'limits', new Uint32Array([9])),
+        counts: createBufferFrom(dev, 'counts', new Uint32Array([9])),
+        victims,
+      });
+      await runDispatches(gpu, [d], 1);
+      const got = (await readU32(dev, victims, 1))[0];
+      const ref = selectVictimRef({
+        ...common, rule: 'position', lambda: LAMBDA, sinks, recent, protectBelow: 0, t: 10, slotPos, blockTable,
+        headSlots: [10], limits: [9], counts: [9],
+      })[0];
+      expect([got, ref]).toEqual([want, want]);
+    }
+  });
+});
