@@ -85,6 +85,7 @@ describe('select-victim', () => {
           }
           slotPos[slot] = c.duplicates && entries.length > 0 && rand() < 0.2 ? slotPos[entries[randInt(entries.length)]] : positions.pop()!;
           score[slot] = c.rule === 'crystal' ? rand() * 2.5 : rand();
+          if (c.rule === 'crystal' && c.duplicates && rand() < 0.1) score[slot] = 0; // never hit: CRF 0
           stamp[slot] = slotPos[slot] + randInt(t - slotPos[slot]);
           entries.push(slot);
         }

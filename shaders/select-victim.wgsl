@@ -1,0 +1,182 @@
+// Picks the entry to evict from every full KV head of a layer (src/policies/select.ts
+// markCandidates + lowestCandidate, on the GPU). Over the logical slots s < headSlots[g] of KV
+// head g, slot s lives at physical slot blockTable[g, s / PAGE_SIZE] * PAGE_SIZE + s % PAGE_SIZE
+// and holds an entry iff slotPos[phys] >= 0. Head g is full iff counts[g] >= limits[g]; then
+//   candidates: entries with pos > sinkCut, pos < recentCut, pos >= params.protect_below, where
+//     sinkCut   = the SINKS-th lowest position of the head's entries (the largest if fewer; none if 0)
+//     recentCut = the RECENT-th highest position (no candidate at all if fewer; none if 0)
+//   eviction score by RULE: 0 position (streaming), 1 score (h2o, tova),
+//     2 crystal decayed score * LAMBDA^(params.t - stamp), compared as its log2
+//   victims[g] = logical slot of the lowest (score, position, logical slot) candidate
+// A head that is not full gets NOT_FULL; a full head without candidates gets NO_CANDIDATE (the
+// CPU engine treats that as an error). The cuts count positions with multiplicity, like a sort:
+// each of SINKS (RECENT) passes finds the next lower (higher) distinct position and how many
+// entries hold it. Each pass and the final choice is one reduction of two barriers.
+// Dispatch: (KV_HEADS, 1, 1) workgroups of WG threads, one workgroup per KV head.
+
+struct Params {
+  protect_below: u32, // positions below are kept (the prompt in think mode), else 0
+  t: u32,             // the step crystal's decay is taken at
+  _pad0: u32,
+  _pad1: u32,
+}
+
+override KV_HEADS: u32;
+override PAGE_SIZE: u32;
+override MAX_PAGES: u32; // pages per head in the block table
+override RULE: u32; // 0 position, 1 score, 2 crystal
+override SINKS: u32;
+override RECENT: u32;
+override LAMBDA: f32 = 0.6; // crystal decay per step
+override WG: u32 = 64;
+
+const NOT_FULL = 0xffffffffu;
+const NO_CANDIDATE = 0xfffffffeu;
+const POS_MAX = 0x7fffffff; // above every position
+const NONE = 0xffffffffu;
+const LOWEST = bitcast<f32>(0xff7fffffu); // -3.4e38: crystal's key for a CRF of 0
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> slotPos: array<i32>;        // (numSlots) absolute position, -1 if empty
+@group(0) @binding(2) var<storage, read> blockTable: array<u32>;     // (KV_HEADS, MAX_PAGES) physical page ids
+@group(0) @binding(3) var<storage, read> headSlots: array<u32>;      // (KV_HEADS) logical slots in use
+@group(0) @binding(4) var<storage, read> score: array<f32>;          // (numSlots) policy score
+@group(0) @binding(5) var<storage, read> stamp: array<f32>;          // (numSlots) crystal: step of last hit
+@group(0) @binding(6) var<storage, read> limits: array<u32>;         // (KV_HEADS) entries the head may hold
+@group(0) @binding(7) var<storage, read> counts: array<u32>;         // (KV_HEADS) entries the head holds
+@group(0) @binding(8) var<storage, read_write> victims: array<u32>;  // (KV_HEADS) logical slot, or NOT_FULL / NO_CANDIDATE
+
+var<workgroup> redScore: array<f32, WG>;
+var<workgroup> redPos: array<i32, WG>;
+var<workgroup> redSlot: array<u32, WG>;
+
+fn physical(g: u32, s: u32) -> u32 {
+  return blockTable[g * MAX_PAGES + s / PAGE_SIZE] * PAGE_SIZE + s % PAGE_SIZE;
+}
+
+// The next distinct position beyond `prev` (above it if up, below it if down) and how many entries
+// hold it; the position is `none` when there is no such entry.
+fn next_position(g: u32, n: u32, lid: u32, prev: i32, up: bool, none: i32) -> vec2i {
+  var best = none;
+  var count = 0u;
+  for (var s = lid; s < n; s += WG) {
+    let pos = slotPos[physical(g, s)];
+    let beyond = select((pos >= 0) && (pos < prev), (pos > prev), up);
+    if (beyond) {
+      if (pos == best) {
+        count++;
+      } else if ((up && pos < best) || (!up && pos > best) || best == none) {
+        best = pos;
+        count = 1u;
+      }
+    }
+  }
+  redPos[lid] = best;
+  redSlot[lid] = count;
+  workgroupBarrier();
+  var m = none;
+  for (var i = 0u; i < WG; i++) {
+    let v = redPos[i];
+    if (v != none && (m == none || (up && v < m) || (!up && v > m))) {
+      m = v;
+    }
+  }
+  var c = 0u;
+  for (var i = 0u; i < WG; i++) {
+    if (redPos[i] == m) {
+      c += redSlot[i];
+    }
+  }
+  workgroupBarrier();
+  return vec2i(m, i32(c));
+}
+
+// (score, pos, slot) lexicographically below the best so far (slot NONE: no best yet).
+fn better(sc: f32, pos: i32, slot: u32, bestScore: f32, bestPos: i32, bestSlot: u32) -> bool {
+  if (bestSlot == NONE) {
+    return slot != NONE;
+  }
+  if (slot == NONE) {
+    return false;
+  }
+  return sc < bestScore || (sc == bestScore && (pos < bestPos || (pos == bestPos && slot < bestSlot)));
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let g = wg.x;
+  let n = min(headSlots[g], MAX_PAGES * PAGE_SIZE);
+
+  // Sinks: the SINKS lowest positions are kept.
+  var sinkCut = -1;
+  var taken = 0u;
+  var prev = -1;
+  for (var i = 0u; i < SINKS; i++) {
+    let r = next_position(g, n, lid, prev, true, POS_MAX);
+    if (taken < SINKS && r.x != POS_MAX) {
+      sinkCut = r.x;
+      taken += u32(r.y);
+    }
+    prev = r.x;
+  }
+  // Recent window: the RECENT highest positions are kept; fewer entries than that keep all.
+  var recentCut = POS_MAX;
+  taken = 0u;
+  prev = POS_MAX;
+  for (var i = 0u; i < RECENT; i++) {
+    let r = next_position(g, n, lid, prev, false, -1);
+    if (taken < RECENT && r.x != -1) {
+      recentCut = r.x;
+      taken += u32(r.y);
+    }
+    prev = r.x;
+  }
+  if (taken < RECENT) {
+    recentCut = -1;
+  }
+
+  // The lowest candidate this thread owns.
+  let protect = i32(params.protect_below);
+  var bestScore = 0.0;
+  var bestPos = 0;
+  var bestSlot = NONE;
+  for (var s = lid; s < n; s += WG) {
+    let phys = physical(g, s);
+    let pos = slotPos[phys];
+    if (pos < 0 || pos <= sinkCut || pos >= recentCut || pos < protect) {
+      continue;
+    }
+    var sc = f32(pos);
+    if (RULE == 1u) {
+      sc = score[phys];
+    } else if (RULE == 2u) {
+      // log2 of the decayed score: the same order, without the f32 underflow of LAMBDA^(t - stamp)
+      // (0.6^300 ~ 1e-67) that would tie every long-missed entry at 0.
+      let crf = score[phys];
+      sc = select(LOWEST, log2(crf) + (f32(params.t) - stamp[phys]) * log2(LAMBDA), crf > 0.0);
+    }
+    if (better(sc, pos, s, bestScore, bestPos, bestSlot)) {
+      bestScore = sc;
+      bestPos = pos;
+      bestSlot = s;
+    }
+  }
+  redScore[lid] = bestScore;
+  redPos[lid] = bestPos;
+  redSlot[lid] = bestSlot;
+  workgroupBarrier();
+  if (lid == 0u) {
+    for (var i = 1u; i < WG; i++) {
+      if (better(redScore[i], redPos[i], redSlot[i], bestScore, bestPos, bestSlot)) {
+        bestScore = redScore[i];
+        bestPos = redPos[i];
+        bestSlot = redSlot[i];
+      }
+    }
+    var victim = select(bestSlot, NO_CANDIDATE, bestSlot == NONE);
+    if (counts[g] < limits[g]) {
+      victim = NOT_FULL;
+    }
+    victims[g] = victim;
+  }
+}
