@@ -138,6 +138,7 @@ export function createReferenceBackend(model: LoadedModel, options: BackendOptio
       const policy = createPolicy(cache?.policy ?? 'full', cache?.params);
       const budget = cache?.budget === undefined ? null : { mode: cache.mode ?? 'all', budget: cache.budget };
       evictor = createEvictor(policy, layout, budget, c.numHeads);
+      if (policy.needsKeys) evictor.state.keys = { data: kPool, dim: c.headDim };
     },
     finishPrefill(promptLength: number) {
       evictor.afterPrefill(promptLength);

@@ -117,6 +117,25 @@ export function createEvictor(policy: EvictionPolicy, layout: KvLayout, spec: Bu
     evictPosition(layer, kvHead, v, victim, at);
   }
 
+  /** Evicts the `k` lowest candidates of a head, scored once (burst compression, prompt cut). */
+  function evictLowest(layer: number, kvHead: number, k: number, at: number): void {
+    const v = gather(layer, kvHead);
+    scoreHead(v, at);
+    const order: number[] = [];
+    for (let i = 0; i < v.length; i++) if (candidate[i]) order.push(i);
+    order.sort((a, b) => scores[a] - scores[b] || v.positions[a] - v.positions[b]);
+    assert(order.length >= k, `head (${layer}, ${kvHead}) must drop ${k} entries but only ${order.length} may go`);
+    const chosen = order.slice(0, k).map((i) => {
+      evictor.audit?.(v, scores, candidate, i); // each is the lowest of the candidates left
+      candidate[i] = 0;
+      return [v.positions[i], v.logical[i]];
+    });
+    for (const [position, logical] of chosen) {
+      decisions.push({ at, layer, kvHead, position });
+      evictSlot(layout, layer, kvHead, logical);
+    }
+  }
+
   /** TOVA: one position per layer, by the mean of the heads' scores of that position. */
   function evictFromLayer(layer: number, at: number): void {
     const total = new Map<number, number>();
@@ -210,7 +229,15 @@ export function createEvictor(policy: EvictionPolicy, layout: KvLayout, spec: Bu
         while (over(l, 0, extra)) evictFromLayer(l, at);
         continue;
       }
-      for (let h = 0; h < g.numKvHeads; h++) while (over(l, h, extra)) evictFromHead(l, h, at);
+      for (let h = 0; h < g.numKvHeads; h++) {
+        const i = l * g.numKvHeads + h;
+        const excess = layout.count[i] + extra - limits[i];
+        if (excess <= 0) continue;
+        // Bursts drop a share of the budget at once; the prompt cut (extra 0) drops exactly the excess.
+        if (policy.burst && extra > 0) evictLowest(l, h, excess + Math.floor(policy.burst * budgets[i]), at);
+        else if (policy.burst) evictLowest(l, h, excess, at);
+        else while (over(l, h, extra)) evictFromHead(l, h, at);
+      }
     }
   }
 

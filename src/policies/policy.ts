@@ -12,6 +12,8 @@ export interface PolicyState {
   score: Float64Array; // accumulated attention (h2o), CRF (crystal), last attention (tova), ...
   stamp: Float64Array; // crystal: step of the last hit (tau); laprox: value-norm constant
   history: Float64Array; // last W attention values, ring-indexed by query position % W
+  /** The key pool, for policies that compare keys (r-kv): (numSlots, dim). Set by the engine. */
+  keys?: { data: ArrayLike<number>; dim: number };
 }
 
 /** One (layer, kvHead): its valid slots, as physical slot ids with their positions. */
@@ -37,6 +39,10 @@ export interface EvictionPolicy {
   readonly historyWindow: number;
   /** Budgets re-divided by utilisation every `period` decode steps, each head keeping `floor` of the uniform budget (crystal). */
   readonly rebalance?: { period: number; floor: number };
+  /** Evicts in bursts: a full head drops this share of its budget at once (r-kv's buffer). */
+  readonly burst?: number;
+  /** Whether the engine must supply the key pool (r-kv). */
+  readonly needsKeys?: boolean;
   /** Whether the engine must supply ||v W_O|| per new entry (laprox). */
   readonly needsValueNorm?: boolean;
   /** A new entry written at `position`. Default: zero state. */

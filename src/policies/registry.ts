@@ -8,6 +8,7 @@ import { createCrystalLite, type CrystalParams } from './crystal-lite.ts';
 import { createFull } from './full.ts';
 import { createH2o } from './h2o.ts';
 import { createLaprox } from './laprox.ts';
+import { createRkv } from './r-kv.ts';
 import type { EvictionPolicy } from './policy.ts';
 import { createSnapkvD } from './snapkv-d.ts';
 import { createStreaming } from './streaming.ts';
@@ -21,6 +22,7 @@ const FACTORIES: Record<string, (params: PolicyParams) => EvictionPolicy> = {
   h2o: (p) => createH2o(p),
   tova: () => createTova(),
   'snapkv-d': (p) => createSnapkvD(p),
+  'r-kv': (p) => createRkv(p),
   laprox: (p) => createLaprox(p),
   crystal: (p) => createCrystal(p as Partial<CrystalParams>),
   'crystal-lite': (p) => createCrystalLite(p as Partial<CrystalParams>),

@@ -56,7 +56,7 @@ describe.each(POLICY_IDS)('policy %s', (id) => {
     for (const budget of budgets) {
       test(`${mode} budget ${budget}: within budget, protected entries kept, lowest victim, deterministic`, async () => {
         const a = await run(id, mode, budget);
-        expect(a.result.generatedIds.length).toBeGreaterThan(20);
+        expect(a.result.generatedIds.length).toBeGreaterThan(10);
         // Never over budget: every head after every step (full keeps everything).
         a.occupancy.forEach((step, i) => {
           step.forEach((n, head) => {
@@ -78,7 +78,11 @@ describe.each(POLICY_IDS)('policy %s', (id) => {
         if (id !== 'full') {
           expect(a.decisions.length).toBeGreaterThan(0);
           // The budget is used, not just respected: full heads sit exactly at their limit.
-          if (policy.granularity !== 'model' && !policy.rebalance) expect(a.occupancy.at(-1)).toEqual(new Array(heads).fill(a.limit));
+          if (policy.granularity !== 'model' && !policy.rebalance) {
+            // bursts (r-kv) free a share of the budget at once and refill it
+            const floor = a.limit - Math.floor((policy.burst ?? 0) * budget) - 1;
+            for (const n of a.occupancy.at(-1)!) expect(n).toBeGreaterThanOrEqual(policy.burst ? floor : a.limit);
+          }
           // Protected entries are never evicted: sinks, the recent window, the prompt in think mode.
           for (const d of a.decisions) {
             if (mode === 'all') expect(d.position).toBeGreaterThanOrEqual(policy.sinks);
