@@ -66,7 +66,7 @@ export interface ForwardBackend {
   /** Forgets the cached sequence and sets the eviction policy for the next one. */
   reset(cache?: CacheConfig): void;
   /** Called once the whole prompt is in the cache (`all` mode cuts it to the budget here). */
-  finishPrefill(promptLength: number): void;
+  finishPrefill(promptLength: number): void | Promise<void>;
   /** Every eviction of the current sequence so far, in order. */
   evictions(): readonly Eviction[];
   /** Entries each (layer, kvHead) holds now. */

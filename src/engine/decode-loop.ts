@@ -46,7 +46,7 @@ export async function generate(
     if (last) token = r.token;
     if (options.signal?.aborted) throw new GenerationAbortedError();
   }
-  backend.finishPrefill(prompt.length);
+  await backend.finishPrefill(prompt.length);
   const prefillMs = performance.now() - start;
 
   const generated: number[] = [];

@@ -5,7 +5,7 @@
  */
 import { createBufferFrom, readBuffer } from '../gpu/buffers.ts';
 import type { Gpu } from '../gpu/device.ts';
-import { encodeDispatch } from '../gpu/kernel.ts';
+import { encodeDispatch, runDispatches } from '../gpu/kernel.ts';
 import { timeDispatches, type KernelTime } from '../gpu/timing.ts';
 import { writeStep } from '../gpu/step-params.ts';
 import { KvCache } from '../kv/kv-cache.ts';
@@ -13,6 +13,7 @@ import { buildForward, createActivations, type ForwardPlan } from '../model/forw
 import { uploadWeights } from '../model/gpu-weights.ts';
 import type { LoadedModel } from '../model/load-model.ts';
 import { ropeTablesFor } from '../model/rope-frequencies.ts';
+import { createGpuEviction, type GpuEviction } from './gpu-eviction.ts';
 import { backendSizes, type BackendOptions, type CacheConfig, type ForwardBackend, type ForwardResult, type LogitsRequest, type SampleControl } from './backend.ts';
 
 export interface GpuBackend extends ForwardBackend {
@@ -33,12 +34,15 @@ export async function createGpuBackend(gpu: Gpu, model: LoadedModel, options: Ba
   const acts = createActivations(device, c, maxStepTokens, geometry.maxPagesPerHead * geometry.pageSize);
   const tables = ropeTablesFor(c, contextLength);
   const rope = { cos: createBufferFrom(device, 'ropeCos', tables.cos), sin: createBufferFrom(device, 'ropeSin', tables.sin) };
-  const plan: ForwardPlan = buildForward(gpu, c, weights, acts, kv, rope);
+  let eviction: GpuEviction | null = null;
+  let plan: ForwardPlan = buildForward(gpu, c, weights, acts, kv, rope);
   const V = c.vocabSize;
 
   async function forward(tokens: readonly number[], posStart: number, s: SampleControl, logits: LogitsRequest = 'none'): Promise<ForwardResult> {
     const T = tokens.length;
+    if (T === 1) eviction?.makeRoom(posStart);
     kv.append(posStart, T);
+    eviction?.upload(posStart + T);
     const q = device.queue;
     q.writeBuffer(acts.tokens, 0, Uint32Array.from(tokens));
     writeStep(device, acts.step, T, posStart);
@@ -51,6 +55,7 @@ export async function createGpuBackend(gpu: Gpu, model: LoadedModel, options: Ba
     pass.end();
     q.submit([encoder.finish()]);
     const token = new Uint32Array(await readBuffer(device, acts.token, 4))[0];
+    if (eviction) eviction.setPending(new Uint32Array(await readBuffer(device, eviction.victims)));
     if (logits === 'none') return { token };
     const source = logits === 'all' ? acts.logitsAll : acts.logitsLast;
     const rows = logits === 'all' ? T : 1;
@@ -75,14 +80,23 @@ export async function createGpuBackend(gpu: Gpu, model: LoadedModel, options: Ba
     contextLength,
     adapter: gpu.adapterInfo,
     reset(cache?: CacheConfig) {
-      // TODO(#4): eviction on the GPU (score-update / select-victim kernels) is not built yet.
-      if (cache && cache.policy !== 'full') {
-        throw new Error(`The GPU engine runs the full cache only for now; "${cache.policy}" runs on the CPU reference.`);
+      eviction?.destroy();
+      eviction = null;
+      if (cache && cache.policy !== 'full' && cache.budget !== undefined) {
+        const spec = { mode: cache.mode ?? 'all', budget: cache.budget };
+        eviction = createGpuEviction(gpu, kv, c.numHeads, acts.step, acts.probs, cache.policy, spec, cache.params);
       }
+      const e = eviction;
+      plan = buildForward(gpu, c, weights, acts, kv, rope, e ? (l) => e.dispatches(l) : undefined);
       kv.reset();
     },
-    finishPrefill() {},
-    evictions: () => [],
+    async finishPrefill(promptLength: number) {
+      await eviction?.finishPrefill(promptLength, async (dispatches) => {
+        await runDispatches(gpu, dispatches, 1);
+        return new Uint32Array(await readBuffer(device, eviction!.victims));
+      });
+    },
+    evictions: () => eviction?.decisions ?? [],
     occupancy: () => kv.layout.count.slice(),
     forward,
     dispose() {

@@ -15,8 +15,20 @@ export function gemvRef(
     const b = bias ? bias[j] : 0;
     for (let t = 0; t < rows; t++) {
       const xBase = t * k;
-      let sum = 0;
-      for (let i = 0; i < k; i++) sum += x[xBase + i] * w[wBase + i];
+      // Four partial sums: independent chains the JIT can overlap (the reference runs every step).
+      let s0 = 0;
+      let s1 = 0;
+      let s2 = 0;
+      let s3 = 0;
+      let i = 0;
+      for (; i + 3 < k; i += 4) {
+        s0 += x[xBase + i] * w[wBase + i];
+        s1 += x[xBase + i + 1] * w[wBase + i + 1];
+        s2 += x[xBase + i + 2] * w[wBase + i + 2];
+        s3 += x[xBase + i + 3] * w[wBase + i + 3];
+      }
+      for (; i < k; i++) s0 += x[xBase + i] * w[wBase + i];
+      const sum = s0 + s1 + s2 + s3;
       const o = t * n + j;
       out[o] = accumulate ? out[o] + sum + b : sum + b;
     }

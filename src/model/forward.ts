@@ -88,6 +88,8 @@ export function buildForward(
   a: Activations,
   kv: KvCache,
   { cos, sin }: RopeBuffers,
+  /** Dispatches run right after a layer's attention (the eviction policy's score update and victim choice). */
+  afterAttention: (layer: number) => Dispatch[] = () => [],
 ): ForwardPlan {
   const g = kv.geometry;
   const H = c.hiddenSize;
@@ -143,6 +145,7 @@ export function buildForward(
         out: a.attn,
         probs: a.probs,
       }),
+      ...afterAttention(l),
       gemv(gpu, { n: H, k: qDim, x: a.attn, weight: L.o, out: a.hidden, step: a.step, accumulate: true }),
       rmsnorm(gpu, { dim: H, eps, rowsPerToken: 1, x: a.hidden, weight: L.postNorm, out: a.normed }),
       gemv(gpu, { n: 2 * I, k: H, x: a.normed, weight: L.gateUp, out: a.gateUp, step: a.step }),

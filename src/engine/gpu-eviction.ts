@@ -1,0 +1,179 @@
+/**
+ * Eviction on the GPU engine: per layer, score-update folds the step's attention rows into the
+ * per-slot state and select-victim picks each full head's victim, both on the GPU; the victims
+ * come back with the sampled token (one read-back per step) and the host applies them to the
+ * paged layout before the next token is written, where kv-append reuses the freed slot.
+ * Policies with a GPU rule: streaming, h2o, crystal-lite. The others run on the CPU reference.
+ */
+import { assert } from '../assert.ts';
+import { createBuffer, UNIFORM } from '../gpu/buffers.ts';
+import type { Gpu } from '../gpu/device.ts';
+import type { Dispatch } from '../gpu/kernel.ts';
+import { scoreUpdate, type ScoreRule } from '../kernels/score-update.ts';
+import { NO_CANDIDATE, NOT_FULL, selectVictim, type VictimRule } from '../kernels/select-victim.ts';
+import { checkBudget, type BudgetSpec } from '../kv/budget.ts';
+import type { KvCache } from '../kv/kv-cache.ts';
+import { BINDING_ALIGN_U32, evictSlot, physicalSlot } from '../kv/kv-layout.ts';
+import { CRYSTAL_DEFAULTS } from '../policies/crystal-lite.ts';
+import type { Eviction } from '../policies/evictor.ts';
+import { createPolicy, type PolicyParams } from '../policies/registry.ts';
+
+const GPU_RULES: Record<string, { score?: ScoreRule; victim: VictimRule }> = {
+  streaming: { victim: 'position' },
+  h2o: { score: 'h2o', victim: 'score' },
+  'crystal-lite': { score: 'crystal', victim: 'crystal' },
+};
+
+export const GPU_POLICIES = Object.keys(GPU_RULES);
+
+export interface GpuEviction {
+  /** Dispatches that follow layer `l`'s attention. */
+  dispatches(layer: number): Dispatch[];
+  /** The victims buffer, (layers, 64) u32: copied back with the token. */
+  victims: GPUBuffer;
+  /** Before a decode step writes the token at `position`: frees the slots chosen last step. */
+  makeRoom(position: number): void;
+  /** After the step's slots are reserved: uploads counts, limits and the select parameters. */
+  upload(nextPosition: number): void;
+  /** The victims read back after a step (layers * 64 u32). */
+  setPending(victims: Uint32Array): void;
+  /** `all` mode cuts the prompt to the budget, choosing each victim on the GPU. */
+  finishPrefill(promptLength: number, run: (dispatches: Dispatch[]) => Promise<Uint32Array>): Promise<void>;
+  decisions: Eviction[];
+  destroy(): void;
+}
+
+export function createGpuEviction(
+  gpu: Gpu,
+  kv: KvCache,
+  numHeads: number,
+  step: GPUBuffer,
+  probs: GPUBuffer,
+  policyId: string,
+  spec: BudgetSpec,
+  params: PolicyParams = {},
+): GpuEviction {
+  const rules = GPU_RULES[policyId];
+  if (!rules) {
+    throw new Error(
+      `The GPU engine evicts with ${GPU_POLICIES.join(', ')} so far; "${policyId}" runs on the CPU reference (choose the CPU engine).`,
+    );
+  }
+  const policy = createPolicy(policyId, params);
+  checkBudget(spec, policy);
+  const device = gpu.device;
+  const g = kv.geometry;
+  const slots = g.numPages * g.pageSize;
+  const stride = BINDING_ALIGN_U32; // u32s between layers in limits/counts/victims
+  const score = createBuffer(device, 'policy score', slots * 4); // (numSlots) f32
+  const stamp = createBuffer(device, 'policy stamp', slots * 4); // (numSlots) f32
+  const limits = createBuffer(device, 'head limits', g.numLayers * stride * 4); // (layers, 64) u32
+  const counts = createBuffer(device, 'head counts', g.numLayers * stride * 4); // (layers, 64) u32
+  const victims = createBuffer(device, 'head victims', g.numLayers * stride * 4); // (layers, 64) u32
+  const selectParams = createBuffer(device, 'select params', 16, UNIFORM); // {protect_below, t, _, _}
+  const lambda = params.lambda ?? CRYSTAL_DEFAULTS.lambda;
+  const p = params.p ?? CRYSTAL_DEFAULTS.p;
+  const slice = (buffer: GPUBuffer, l: number) => ({ buffer, offset: l * stride * 4, size: g.numKvHeads * 4 });
+  const common = (l: number) => ({
+    pageSize: g.pageSize,
+    maxPages: g.maxPagesPerHead,
+    kvHeads: g.numKvHeads,
+    slotPos: kv.slotPos,
+    blockTable: kv.tableBinding(l),
+    headSlots: kv.headSlotsBinding(l),
+    score,
+    stamp,
+  });
+  const updates = Array.from({ length: g.numLayers }, (_, l) =>
+    rules.score ? [scoreUpdate(gpu, { ...common(l), policy: rules.score, lambda, p, heads: numHeads, step, probs })] : [],
+  );
+  const selects = Array.from({ length: g.numLayers }, (_, l) =>
+    selectVictim(gpu, {
+      ...common(l),
+      rule: rules.victim,
+      lambda,
+      sinks: policy.sinks,
+      recent: policy.recent,
+      params: selectParams,
+      limits: slice(limits, l),
+      counts: slice(counts, l),
+      victims: slice(victims, l),
+    }),
+  );
+  const headLimits = new Uint32Array(g.numLayers * stride).fill(0x7fffffff);
+  let promptLength = 0;
+  let pending: Uint32Array | null = null;
+  const decisions: Eviction[] = [];
+
+  function writeCounts(limitBonus: number) {
+    const c = new Uint32Array(g.numLayers * stride);
+    const lim = new Uint32Array(g.numLayers * stride);
+    for (let l = 0; l < g.numLayers; l++) {
+      for (let h = 0; h < g.numKvHeads; h++) {
+        c[l * stride + h] = kv.layout.count[l * g.numKvHeads + h];
+        lim[l * stride + h] = Math.min(0x7fffffff, headLimits[l * stride + h] + limitBonus);
+      }
+    }
+    device.queue.writeBuffer(counts, 0, c);
+    device.queue.writeBuffer(limits, 0, lim);
+  }
+
+  function writeParams(nextPosition: number) {
+    device.queue.writeBuffer(selectParams, 0, new Uint32Array([spec.mode === 'think' ? promptLength : 0, nextPosition, 0, 0]));
+  }
+
+  /** Frees every victim slot; returns how many heads gave one up. */
+  function apply(v: Uint32Array, at: number, invalidateOnGpu: boolean): number {
+    let evicted = 0;
+    for (let l = 0; l < g.numLayers; l++) {
+      for (let h = 0; h < g.numKvHeads; h++) {
+        const logical = v[l * stride + h];
+        if (logical === NOT_FULL) continue;
+        assert(logical !== NO_CANDIDATE, `head (${l}, ${h}) is full but every entry is protected`);
+        const slot = physicalSlot(kv.layout, l, h, logical);
+        decisions.push({ at, layer: l, kvHead: h, position: kv.layout.slotPos[slot] });
+        evictSlot(kv.layout, l, h, logical);
+        // In decode the next token overwrites the slot; the prompt cut must mark it empty.
+        if (invalidateOnGpu) device.queue.writeBuffer(kv.slotPos, slot * 4, new Int32Array([-1]));
+        evicted++;
+      }
+    }
+    return evicted;
+  }
+
+  return {
+    dispatches: (l) => [...updates[l], selects[l]],
+    victims,
+    makeRoom(position) {
+      if (pending) apply(pending, position, false);
+      pending = null;
+    },
+    upload(nextPosition) {
+      writeCounts(0);
+      writeParams(nextPosition);
+    },
+    setPending(v) {
+      pending = v;
+    },
+    async finishPrefill(length, run) {
+      promptLength = length;
+      for (let l = 0; l < g.numLayers; l++) {
+        for (let h = 0; h < g.numKvHeads; h++) headLimits[l * stride + h] = spec.mode === 'think' ? length + spec.budget : spec.budget;
+      }
+      // Cut: "full" means over the limit (limit + 1 held), one victim per head per round.
+      for (;;) {
+        writeCounts(1);
+        writeParams(length);
+        if (apply(await run(selects), length, true) === 0) break;
+      }
+      // Victims for the first decode token: the usual "no room for one more" test.
+      writeCounts(0);
+      writeParams(length);
+      pending = await run(selects);
+    },
+    decisions,
+    destroy() {
+      for (const b of [score, stamp, limits, counts, victims, selectParams]) b.destroy();
+    },
+  };
+}
