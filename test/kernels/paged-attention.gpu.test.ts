@@ -6,13 +6,13 @@ import { pagedAttention } from '../../src/kernels/paged-attention.ts';
 import { pagedAttentionRef } from '../../src/kernels/paged-attention.ref.ts';
 import { expectClose, seededRandom } from '../helpers/close.ts';
 import { testGpu } from '../helpers/gpu.ts';
+import { shuffledPagedGeometry } from '../helpers/paged-fixture.ts';
 
 // Inputs ~N(0, 1) and SCALE = 1/sqrt(headDim), so scores are O(1-5): f32 dot products over <= 128
 // terms, f32 exp and sums over <= 100 slots land within ~1e-6 of the f64 reference; 1e-5 absolute
 // leaves room without hiding a wrong slot (one misplaced probability moves values by >= 1e-3).
 const TOL = { atol: 1e-5 };
 const PAGE_SIZE = 16;
-const ALIGN_U32 = 64; // 256-byte binding offsets, counted in u32
 
 function gaussian(n: number, seed: number): Float32Array {
   const rand = seededRandom(seed);
@@ -59,20 +59,8 @@ describe('paged-attention', () => {
       const { heads, kvHeads, headDim: D, rows: T, posStart } = c;
       const rand = seededRandom(100 + ci);
       const randInt = (n: number) => Math.floor(rand() * n);
-      const maxPages = Math.ceil(Math.max(...c.lengths) / PAGE_SIZE) + 1;
-      const maxSlots = maxPages * PAGE_SIZE;
-      const tableStride = Math.ceil((kvHeads * maxPages) / ALIGN_U32) * ALIGN_U32;
-      const slotsStride = Math.ceil(kvHeads / ALIGN_U32) * ALIGN_U32;
-
-      // Two layers' pages plus spares, shuffled: this layer's heads get non-contiguous pages, and
-      // every page it does not own holds valid-looking slots it must never read.
-      const numPages = 2 * kvHeads * maxPages + 3;
-      const numSlots = numPages * PAGE_SIZE;
-      const order = Array.from({ length: numPages }, (_, i) => i);
-      for (let i = numPages - 1; i > 0; i--) {
-        const j = randInt(i + 1);
-        [order[i], order[j]] = [order[j], order[i]];
-      }
+      // Two layers' pages plus spares, shuffled (this layer is bound as the second slice where sliced).
+      const { maxPages, maxSlots, tableStride, slotsStride, numPages, numSlots, order } = shuffledPagedGeometry(rand, kvHeads, c.lengths, PAGE_SIZE);
       const slotPos = new Int32Array(numSlots);
       for (let i = 0; i < numSlots; i++) slotPos[i] = randInt(posStart + 1);
       const layer = c.sliced ? 1 : 0;

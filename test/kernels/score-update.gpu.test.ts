@@ -6,13 +6,13 @@ import { scoreUpdate, type ScoreRule } from '../../src/kernels/score-update.ts';
 import { scoreUpdateRef } from '../../src/kernels/score-update.ref.ts';
 import { expectClose, seededRandom } from '../helpers/close.ts';
 import { testGpu } from '../helpers/gpu.ts';
+import { shuffledPagedGeometry } from '../helpers/paged-fixture.ts';
 
 // Scores are sums of <= 5 rows of group means (h2o), one group mean (tova) or LRFU values <= 1/(1-lambda)
 // (crystal, f32 pow): f32 against f64 lands within a few ulps, so 1e-5 relative (+1e-6 absolute for
 // values near 0). One wrong hit or a missed row moves a score by >= 1e-3. Stamps are integers: exact.
 const TOL = { atol: 1e-6, rtol: 1e-5 };
 const PAGE_SIZE = 16;
-const ALIGN_U32 = 64; // 256-byte binding offsets, counted in u32
 
 interface Case {
   name: string;
@@ -61,20 +61,8 @@ describe('score-update', () => {
       const group = heads / kvHeads;
       const rand = seededRandom(500 + ci);
       const randInt = (n: number) => Math.floor(rand() * n);
-      const maxPages = Math.ceil(Math.max(...c.lengths) / PAGE_SIZE) + 1;
-      const maxSlots = maxPages * PAGE_SIZE;
-      const tableStride = Math.ceil((kvHeads * maxPages) / ALIGN_U32) * ALIGN_U32;
-      const slotsStride = Math.ceil(kvHeads / ALIGN_U32) * ALIGN_U32;
-
-      // Two layers' pages plus spares, shuffled; this layer is bound as the second slice, and the
-      // first points at other pages: reading it, or any page not owned, changes the result.
-      const numPages = 2 * kvHeads * maxPages + 3;
-      const numSlots = numPages * PAGE_SIZE;
-      const order = Array.from({ length: numPages }, (_, i) => i);
-      for (let i = numPages - 1; i > 0; i--) {
-        const j = randInt(i + 1);
-        [order[i], order[j]] = [order[j], order[i]];
-      }
+      // Two layers' pages plus spares, shuffled (this layer is bound as the second slice where sliced).
+      const { maxPages, maxSlots, tableStride, slotsStride, numPages, numSlots, order } = shuffledPagedGeometry(rand, kvHeads, c.lengths, PAGE_SIZE);
       const slotPos = new Int32Array(numSlots);
       for (let i = 0; i < numSlots; i++) slotPos[i] = randInt(posStart + T);
       const blockTables = new Uint32Array(2 * tableStride);

@@ -5,12 +5,12 @@ import { NO_CANDIDATE, NOT_FULL, selectVictim, type VictimRule } from '../../src
 import { selectVictimRef } from '../../src/kernels/select-victim.ref.ts';
 import { seededRandom } from '../helpers/close.ts';
 import { testGpu } from '../helpers/gpu.ts';
+import { shuffledPagedGeometry } from '../helpers/paged-fixture.ts';
 
 // The victim is a choice, so it must match exactly. Scores are random f32 (no near-ties: distinct
 // values differ by far more than crystal's f32 decay error, ~1e-7 relative) plus exact ties copied
 // from one entry to others, which both sides break by position.
 const PAGE_SIZE = 16;
-const ALIGN_U32 = 64; // 256-byte binding offsets, counted in u32
 const LAMBDA = 0.6;
 
 interface Case {
@@ -44,18 +44,8 @@ describe('select-victim', () => {
       const kvHeads = c.lengths.length;
       const rand = seededRandom(900 + ci);
       const randInt = (n: number) => Math.floor(rand() * n);
-      const maxPages = Math.ceil(Math.max(...c.lengths) / PAGE_SIZE) + 1;
-      const tableStride = Math.ceil((kvHeads * maxPages) / ALIGN_U32) * ALIGN_U32;
-      const slotsStride = Math.ceil(kvHeads / ALIGN_U32) * ALIGN_U32;
-
-      // Two layers' pages plus spares, shuffled; this layer is bound as the second slice.
-      const numPages = 2 * kvHeads * maxPages + 3;
-      const numSlots = numPages * PAGE_SIZE;
-      const order = Array.from({ length: numPages }, (_, i) => i);
-      for (let i = numPages - 1; i > 0; i--) {
-        const j = randInt(i + 1);
-        [order[i], order[j]] = [order[j], order[i]];
-      }
+      // Two layers' pages plus spares, shuffled (this layer is bound as the second slice where sliced).
+      const { maxPages, tableStride, slotsStride, numPages, numSlots, order } = shuffledPagedGeometry(rand, kvHeads, c.lengths, PAGE_SIZE);
       const maxPos = 300;
       const t = maxPos + 1;
       // Unowned slots hold valid-looking positions and the lowest scores: reading one changes the victim.
