@@ -1,11 +1,13 @@
 /**
  * npm run eval -- [--policy P | --policies a,b] [--budgets 64,96] [--mode all|think] [--grid]
- *                 [--limit N] [--model DIR] [--workers N] [--param key=value,...] [--out DIR]
+ *                 [--limit N] [--model DIR] [--workers N] [--param key=value,...] [--out DIR] [--no-memo]
  *
  * Greedy generation over the model folder's eval.jsonl; a prompt is correct when the text after
  * </think> equals `answer`. Runs the CPU reference engine (the oracle the GPU engine is tested
  * against) in worker threads, one per core. --grid runs every listed policy at the `all` budgets
- * {96, 128, 192, 256} and the `think` budgets {32, 64, 96, 128}, plus the full cache. Prints a
+ * {96, 128, 192, 256} and the `think` budgets {32, 64, 96, 128}, plus the full cache. A worker
+ * takes one prompt at a time and computes the steps every config shares (until it first evicts)
+ * once; --no-memo computes every config from scratch (same results, slower). Prints a
  * table, and writes results.json, results.md and results.svg to --out (default eval-out/).
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -30,6 +32,7 @@ const { values } = parseArgs({
     param: { type: 'string' },
     'max-new-tokens': { type: 'string', default: '1024' },
     out: { type: 'string', default: 'eval-out' },
+    'no-memo': { type: 'boolean', default: false },
   },
 });
 
@@ -67,8 +70,11 @@ if (values.grid || policies.includes('full')) configs.push({ policy: 'full', mod
 const modelDir = values.model!;
 let items = parseEvalJsonl(readFileSync(`${modelDir}/eval.jsonl`, 'utf8'));
 if (values.limit) items = items.slice(0, Number(values.limit));
-const jobs: EvalJob[] = [];
-for (let item = 0; item < items.length; item++) for (let config = 0; config < configs.length; config++) jobs.push({ config, item });
+// One job per prompt: a worker runs every config on it, replaying their shared beginning
+// (src/model/prefix-memo.ts) unless --no-memo.
+const jobs: EvalJob[] = items.map((_, item) => ({ item }));
+const total = jobs.length * configs.length;
+const memo = !values['no-memo'];
 const workerCount = Math.max(1, Math.min(Number(values.workers ?? availableParallelism()), jobs.length));
 const maxNewTokens = Number(values['max-new-tokens']);
 
@@ -87,15 +93,13 @@ await Promise.all(
   Array.from({ length: workerCount }, () =>
     new Promise<void>((resolve, reject) => {
       const worker = new Worker(new URL('./eval/eval-worker-entry.mjs', import.meta.url), {
-        workerData: { modelDir, items, configs, maxNewTokens },
+        workerData: { modelDir, items, configs, maxNewTokens, memo },
       });
       const feed = () => worker.postMessage(next < jobs.length ? jobs[next++] : null);
-      worker.on('message', (m: EvalOutcome | 'ready') => {
+      worker.on('message', (m: EvalOutcome[] | 'ready') => {
         if (m !== 'ready') {
-          outcomes.push(m);
-          if (process.stderr.isTTY || outcomes.length % 25 === 0 || outcomes.length === jobs.length) {
-            process.stderr.write(progressBar(outcomes.length, jobs.length, started));
-          }
+          outcomes.push(...m);
+          process.stderr.write(progressBar(outcomes.length, total, started));
         }
         feed();
       });

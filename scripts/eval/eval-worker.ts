@@ -4,15 +4,17 @@ import { generate } from '../../src/engine/decode-loop.ts';
 import { GREEDY } from '../../src/engine/types.ts';
 import { createReferenceBackend } from '../../src/model/reference.ts';
 import { loadModel } from '../../src/model/load-model.ts';
+import { PrefixMemo } from '../../src/model/prefix-memo.ts';
 import { dirModelSource } from '../lib/dir-model-source.ts';
 import { nodeWebTokenizers } from '../lib/node-web-tokenizers.ts';
 import type { EvalConfig, EvalItem, EvalJob, EvalOutcome } from './score.ts';
 
-const { modelDir, items, configs, maxNewTokens } = workerData as {
+const { modelDir, items, configs, maxNewTokens, memo } = workerData as {
   modelDir: string;
   items: EvalItem[];
   configs: EvalConfig[];
   maxNewTokens: number;
+  memo: boolean;
 };
 const model = await loadModel(dirModelSource(modelDir), { tokenizerLib: nodeWebTokenizers() });
 const backend = createReferenceBackend(model);
@@ -20,18 +22,25 @@ const backend = createReferenceBackend(model);
 parentPort!.on('message', async (job: EvalJob | null) => {
   if (job === null) process.exit(0);
   const item = items[job.item];
-  const config = configs[job.config];
-  const cache =
-    config.mode === 'none' ? undefined : { policy: config.policy, budget: config.budget ?? undefined, mode: config.mode, params: config.params };
-  const r = await generate(backend, { prompt: item.prompt, maxNewTokens, sampling: GREEDY, cache });
-  const outcome: EvalOutcome = {
-    ...job,
-    correct: r.answer === item.answer,
-    answer: r.answer,
-    thinkTokens: r.thinkTokens,
-    closedThink: r.closedThink,
-    generatedTokens: r.generatedIds.length,
-  };
-  parentPort!.postMessage(outcome);
+  // Every config of this prompt shares one memo: their common beginning is computed once.
+  backend.useMemo(memo ? new PrefixMemo() : null);
+  const outcomes: EvalOutcome[] = [];
+  for (let index = 0; index < configs.length; index++) {
+    const config = configs[index];
+    const cache =
+      config.mode === 'none' ? undefined : { policy: config.policy, budget: config.budget ?? undefined, mode: config.mode, params: config.params };
+    const r = await generate(backend, { prompt: item.prompt, maxNewTokens, sampling: GREEDY, cache });
+    outcomes.push({
+      item: job.item,
+      config: index,
+      correct: r.answer === item.answer,
+      answer: r.answer,
+      thinkTokens: r.thinkTokens,
+      closedThink: r.closedThink,
+      generatedTokens: r.generatedIds.length,
+    });
+  }
+  backend.useMemo(null);
+  parentPort!.postMessage(outcomes);
 });
 parentPort!.postMessage('ready');

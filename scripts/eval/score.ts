@@ -12,12 +12,13 @@ export interface EvalConfig {
   label: string;
 }
 
+/** One prompt: the worker runs every config on it. */
 export interface EvalJob {
-  config: number;
   item: number;
 }
 
 export interface EvalOutcome extends EvalJob {
+  config: number;
   correct: boolean;
   answer: string;
   thinkTokens: number;

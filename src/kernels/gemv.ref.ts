@@ -9,28 +9,43 @@ export function gemvRef(
   out: Float64Array = new Float64Array(rows * n), // (rows, n)
   accumulate = false,
 ): Float64Array {
-  // Weight row outermost: it stays in cache while every row of x passes over it.
-  for (let j = 0; j < n; j++) {
-    const wBase = j * k;
+  const put = (t: number, j: number, sum: number) => {
+    const o = t * n + j;
     const b = bias ? bias[j] : 0;
+    out[o] = accumulate ? out[o] + sum + b : sum + b;
+  };
+  // Four weight rows at a time: each x value is loaded once for four products (the reference
+  // runs every step of the evaluation), and the four rows stay in cache while every x row passes.
+  let j = 0;
+  for (; j + 3 < n; j += 4) {
+    const w0 = j * k;
+    const w1 = w0 + k;
+    const w2 = w1 + k;
+    const w3 = w2 + k;
     for (let t = 0; t < rows; t++) {
       const xBase = t * k;
-      // Four partial sums: independent chains the JIT can overlap (the reference runs every step).
       let s0 = 0;
       let s1 = 0;
       let s2 = 0;
       let s3 = 0;
-      let i = 0;
-      for (; i + 3 < k; i += 4) {
-        s0 += x[xBase + i] * w[wBase + i];
-        s1 += x[xBase + i + 1] * w[wBase + i + 1];
-        s2 += x[xBase + i + 2] * w[wBase + i + 2];
-        s3 += x[xBase + i + 3] * w[wBase + i + 3];
+      for (let i = 0; i < k; i++) {
+        const xi = x[xBase + i];
+        s0 += xi * w[w0 + i];
+        s1 += xi * w[w1 + i];
+        s2 += xi * w[w2 + i];
+        s3 += xi * w[w3 + i];
       }
-      for (; i < k; i++) s0 += x[xBase + i] * w[wBase + i];
-      const sum = s0 + s1 + s2 + s3;
-      const o = t * n + j;
-      out[o] = accumulate ? out[o] + sum + b : sum + b;
+      put(t, j, s0);
+      put(t, j + 1, s1);
+      put(t, j + 2, s2);
+      put(t, j + 3, s3);
+    }
+  }
+  for (; j < n; j++) {
+    for (let t = 0; t < rows; t++) {
+      let sum = 0;
+      for (let i = 0; i < k; i++) sum += x[t * k + i] * w[j * k + i];
+      put(t, j, sum);
     }
   }
   return out;

@@ -23,8 +23,14 @@ import { siluMulRef } from '../kernels/silu-mul.ref.ts';
 import { appendTokens, createKvLayout, type KvLayout } from '../kv/kv-layout.ts';
 import type { LoadedModel } from './load-model.ts';
 import { ropeTablesFor } from './rope-frequencies.ts';
+import type { MemoStep, PrefixMemo } from './prefix-memo.ts';
 
-export function createReferenceBackend(model: LoadedModel, options: BackendOptions = {}): ForwardBackend {
+export interface ReferenceBackend extends ForwardBackend {
+  /** Replays the shared beginning of sequences on one prompt from `memo` (evaluation); null: off. */
+  useMemo(memo: PrefixMemo | null): void;
+}
+
+export function createReferenceBackend(model: LoadedModel, options: BackendOptions = {}): ReferenceBackend {
   const c = model.config;
   const w = model.weights;
   const { contextLength, maxStepTokens, geometry } = backendSizes(c, options);
@@ -63,12 +69,58 @@ export function createReferenceBackend(model: LoadedModel, options: BackendOptio
     return total / group;
   }
 
+  let memo: PrefixMemo | null = null;
+
+  /** Every head holds exactly the positions below posStart: nothing was ever evicted. */
+  function pristine(posStart: number): boolean {
+    const g = geometry;
+    for (let l = 0; l < g.numLayers; l++) {
+      for (let h = 0; h < g.numKvHeads; h++) {
+        if (layout.count[l * g.numKvHeads + h] !== posStart) return false;
+        if (layout.headSlots[l * g.headSlotsLayerStride + h] !== posStart) return false;
+      }
+    }
+    return true;
+  }
+
+  /** A memoised step: the same cache writes and policy calls as forwardRows, without the arithmetic. */
+  function replayRows(step: MemoStep, slotMap: Uint32Array, posStart: number): Float64Array {
+    const T = step.tokens.length;
+    const maxSlots = geometry.maxPagesPerHead * geometry.pageSize;
+    for (let l = 0; l < c.numLayers; l++) {
+      const L = w.layers[l];
+      const v = step.v[l];
+      evictor.admit(l, slotMap, T, posStart, evictor.policy.needsValueNorm ? (h, t) => valueNorm(L.o, v, h, t) : undefined);
+      writePools(l, slotMap, T, step.k[l], v);
+      for (let r = 0; r < T * c.numHeads; r++) probs.set(step.probs[l].subarray(r * step.slots, (r + 1) * step.slots), r * maxSlots);
+      evictor.observe(l, probs, T, posStart, c.numHeads, maxSlots);
+    }
+    return step.logits;
+  }
+
+  function writePools(l: number, slotMap: Uint32Array, T: number, k: Float64Array, v: Float64Array): void {
+    for (let t = 0; t < T; t++) {
+      for (let h = 0; h < c.numKvHeads; h++) {
+        const slot = slotMap[l * geometry.slotMapLayerStride + t * c.numKvHeads + h];
+        const src = (t * c.numKvHeads + h) * c.headDim;
+        kPool.set(k.subarray(src, src + c.headDim), slot * c.headDim);
+        vPool.set(v.subarray(src, src + c.headDim), slot * c.headDim);
+      }
+    }
+  }
+
   function forwardRows(tokens: readonly number[], posStart: number, logits: LogitsRequest): Float64Array {
     const T = tokens.length;
     const x = new Float64Array(T * H); // (T, H) residual stream
     for (let t = 0; t < T; t++) for (let i = 0; i < H; i++) x[t * H + i] = w.embed[tokens[t] * H + i];
     if (T === 1) evictor.makeRoom(posStart);
+    const clean = memo !== null && pristine(posStart);
+    const replay = memo?.lookup(tokens, posStart, clean, logits === 'all') ?? null;
     const slotMap = appendTokens(layout, posStart, T);
+    if (replay) return replayRows(replay, slotMap, posStart);
+    const record: MemoStep | null = memo?.wantsRecord(posStart, clean)
+      ? { tokens: [...tokens], slots: posStart + T, k: [], v: [], probs: [], logits: new Float64Array(0), allRows: logits === 'all' }
+      : null;
     const normed = new Float64Array(T * H);
     const q = new Float64Array(T * qDim);
     const k = new Float64Array(T * kvDim);
@@ -88,14 +140,7 @@ export function createReferenceBackend(model: LoadedModel, options: BackendOptio
       ropeRef(q, T, c.numHeads, c.headDim, posStart, cos, sin);
       ropeRef(k, T, c.numKvHeads, c.headDim, posStart, cos, sin);
       evictor.admit(l, slotMap, T, posStart, evictor.policy.needsValueNorm ? (h, t) => valueNorm(L.o, v, h, t) : undefined);
-      for (let t = 0; t < T; t++) {
-        for (let h = 0; h < c.numKvHeads; h++) {
-          const slot = slotMap[l * geometry.slotMapLayerStride + t * c.numKvHeads + h];
-          const src = (t * c.numKvHeads + h) * c.headDim;
-          kPool.set(k.subarray(src, src + c.headDim), slot * c.headDim);
-          vPool.set(v.subarray(src, src + c.headDim), slot * c.headDim);
-        }
-      }
+      writePools(l, slotMap, T, k, v);
       const { out } = pagedAttentionRef({
         heads: c.numHeads,
         kvHeads: c.numKvHeads,
@@ -115,6 +160,14 @@ export function createReferenceBackend(model: LoadedModel, options: BackendOptio
         probs,
       });
       evictor.observe(l, probs, T, posStart, c.numHeads, geometry.maxPagesPerHead * geometry.pageSize);
+      if (record) {
+        record.k.push(k.slice(0, T * kvDim));
+        record.v.push(v.slice(0, T * kvDim));
+        const maxSlots = geometry.maxPagesPerHead * geometry.pageSize;
+        const kept = new Float64Array(T * c.numHeads * record.slots); // (T, heads, slots)
+        for (let r = 0; r < T * c.numHeads; r++) kept.set(probs.subarray(r * maxSlots, r * maxSlots + record.slots), r * record.slots);
+        record.probs.push(kept);
+      }
       gemvRef(out, L.o, undefined, T, H, qDim, x, true);
       rmsnormRef(x, L.postNorm, T, H, eps, normed);
       gemvRef(normed, L.gateUp, undefined, T, 2 * I, H, gateUp);
@@ -124,7 +177,13 @@ export function createReferenceBackend(model: LoadedModel, options: BackendOptio
     const rows = logits === 'all' ? T : 1;
     const first = T - rows;
     const finalNormed = rmsnormRef(x.subarray(first * H), w.finalNorm, rows, H, eps);
-    return gemvRef(finalNormed, w.lmHead, undefined, rows, V, H);
+    const result = gemvRef(finalNormed, w.lmHead, undefined, rows, V, H);
+    if (record) {
+      record.logits = result.slice();
+      memo!.record(posStart, record);
+    }
+    memo?.computed(T, record !== null);
+    return result;
   }
 
   return {
@@ -133,7 +192,11 @@ export function createReferenceBackend(model: LoadedModel, options: BackendOptio
     maxStepTokens,
     contextLength,
     adapter: 'CPU reference (f64)',
+    useMemo(m) {
+      memo = m;
+    },
     reset(cache?: CacheConfig) {
+      memo?.restart();
       layout = createKvLayout(geometry);
       const policy = createPolicy(cache?.policy ?? 'full', cache?.params);
       const budget = cache?.budget === undefined ? null : { mode: cache.mode ?? 'all', budget: cache.budget };
