@@ -55,6 +55,7 @@ async function main() {
   const evalLine = (await (await fetch(MODEL + 'eval.jsonl')).text()).split('\n')[0];
   const prompt = promptIds(gpuBackend, JSON.parse(evalLine).prompt);
   log(`prompt         ${prompt.length} tokens; decode ${DECODE_TOKENS} tokens; ${RUNS} runs (+1 warm-up); full cache`);
+  gpuBackend.reset(); // the KV cache is allocated at reset: the full cache here
   log(`weights        ${(gpuBackend.weightBytes / 2 ** 20).toFixed(2)} MiB; KV cache ${(gpuBackend.kvBytes / 2 ** 20).toFixed(2)} MiB (context ${gpuBackend.contextLength})`);
 
   await timeRun(gpuBackend, prompt, 8); // warm-up: pipelines, caches

@@ -3,9 +3,10 @@
  * the GPU engine (WGSL kernels) and the CPU reference (f64 loops, the oracle). Both keep the
  * same paged-KV bookkeeping (kv/kv-layout.ts).
  */
-import type { BudgetMode } from '../kv/budget.ts';
+import { budgetPages, type BudgetMode, type BudgetSpec } from '../kv/budget.ts';
 import { kvGeometry, type KvGeometry } from '../kv/kv-layout.ts';
 import type { Eviction, Evictor } from '../policies/evictor.ts';
+import type { EvictionPolicy } from '../policies/policy.ts';
 import type { ModelConfig } from '../model/config.ts';
 import type { LoadedModel } from '../model/load-model.ts';
 
@@ -32,6 +33,26 @@ export function backendSizes(c: ModelConfig, options: BackendOptions): { context
   return { contextLength, maxStepTokens, geometry };
 }
 
+/**
+ * The geometry of one sequence: the whole context per head for the full cache; under a budget,
+ * a pool of budgetPages (kv/budget.ts). maxPagesPerHead (the block tables, the attention row)
+ * stays context-sized, so any head can take any share of a budget that moves to it. Without the
+ * prompt's length, the prompt may fill the context. A policy that evicts across the whole model
+ * (laprox) has no per-head limit, and nothing compacts its heads: it keeps the context-sized pool.
+ */
+export function sequenceGeometry(
+  base: KvGeometry, // backendSizes' context-sized geometry
+  spec: BudgetSpec | null, // null: the full cache
+  promptLength: number | undefined,
+  policy: Pick<EvictionPolicy, 'granularity' | 'rebalance'>,
+): KvGeometry {
+  if (!spec || policy.granularity === 'model') return base;
+  const heads = base.numLayers * base.numKvHeads;
+  const prompt = promptLength ?? base.maxPagesPerHead * base.pageSize;
+  const pages = budgetPages(spec, prompt, heads, base.pageSize, policy.rebalance !== undefined);
+  return { ...base, numPages: Math.min(base.numPages, pages) };
+}
+
 export interface SampleControl {
   temperature: number;
   topP: number;
@@ -55,6 +76,12 @@ export interface CacheConfig {
   params?: Record<string, number>;
 }
 
+/** The budget a cache config evicts to; null when nothing is evicted (no budget, or `full`). */
+export function evictionSpec(cache: CacheConfig | undefined): BudgetSpec | null {
+  if (!cache || cache.policy === 'full' || cache.budget === undefined) return null;
+  return { mode: cache.mode ?? 'all', budget: cache.budget };
+}
+
 export interface ForwardBackend {
   kind: 'gpu' | 'cpu-reference';
   model: LoadedModel;
@@ -63,8 +90,14 @@ export interface ForwardBackend {
   /** Most positions a sequence may use. */
   contextLength: number;
   adapter: string;
-  /** Forgets the cached sequence and sets the eviction policy for the next one. */
-  reset(cache?: CacheConfig): void;
+  /** Bytes of K and V (f32) the current sequence's pool holds: the budget's, or the context's. */
+  readonly kvBytes: number;
+  /**
+   * Forgets the cached sequence and sets the eviction policy for the next one. Under a budget the
+   * KV pool is re-sized for it (and for a prompt of `promptLength` tokens; the whole context if
+   * not given).
+   */
+  reset(cache?: CacheConfig, promptLength?: number): void;
   /** Called once the whole prompt is in the cache (`all` mode cuts it to the budget here). */
   finishPrefill(promptLength: number): void | Promise<void>;
   /** Every eviction of the current sequence so far, in order. */

@@ -34,7 +34,7 @@ export async function generate(
   const sampleControl = () => ({ temperature: request.sampling.temperature, topP: request.sampling.topP, u: rng() });
   const logitsMode: LogitsRequest = options.onLogits ? 'all' : 'none';
   const decoder = createStreamDecoder(model.tokenizer);
-  backend.reset(request.cache);
+  backend.reset(request.cache, prompt.length);
 
   const start = performance.now();
   let token = -1;

@@ -14,14 +14,13 @@ import { uploadWeights } from '../model/gpu-weights.ts';
 import type { LoadedModel } from '../model/load-model.ts';
 import { ropeTablesFor } from '../model/rope-frequencies.ts';
 import { createGpuEviction, type GpuEviction } from './gpu-eviction.ts';
-import { backendSizes, type BackendOptions, type CacheConfig, type ForwardBackend, type ForwardResult, type LogitsRequest, type SampleControl } from './backend.ts';
+import { createPolicy } from '../policies/registry.ts';
+import { backendSizes, evictionSpec, sequenceGeometry, type BackendOptions, type CacheConfig, type ForwardBackend, type ForwardResult, type LogitsRequest, type SampleControl } from './backend.ts';
 
 export interface GpuBackend extends ForwardBackend {
   kind: 'gpu';
   /** Runs one step with a timestamp around every kernel (benchmarks): appends like forward(). */
   profile(tokens: readonly number[], posStart: number): Promise<KernelTime[]>;
-  /** Bytes of K and V the cache holds on the GPU. */
-  kvBytes: number;
   weightBytes: number;
 }
 
@@ -30,16 +29,48 @@ export async function createGpuBackend(gpu: Gpu, model: LoadedModel, options: Ba
   const device = gpu.device;
   const { contextLength, maxStepTokens, geometry } = backendSizes(c, options);
   const weights = await uploadWeights(device, model.weights);
-  const kv = await KvCache.create(device, geometry);
+  // The KV cache is allocated at reset, for the sequence's budget (the whole context without one).
+  let kv: KvCache | null = null;
+  let ready: Promise<void> = Promise.resolve(); // kv's allocation check
   const acts = createActivations(device, c, maxStepTokens, geometry.maxPagesPerHead * geometry.pageSize);
   const tables = ropeTablesFor(c, contextLength);
   const rope = { cos: createBufferFrom(device, 'ropeCos', tables.cos), sin: createBufferFrom(device, 'ropeSin', tables.sin) };
   let eviction: GpuEviction | null = null;
-  let plan: ForwardPlan = buildForward(gpu, c, weights, acts, kv, rope);
+  let plan: ForwardPlan | null = null;
   const V = c.vocabSize;
+
+  function reset(cache?: CacheConfig, promptLength?: number): void {
+    const spec = evictionSpec(cache);
+    const policy = createPolicy(cache?.policy ?? 'full', cache?.params);
+    const next = sequenceGeometry(geometry, spec, promptLength, policy);
+    eviction?.destroy();
+    eviction = null;
+    if (kv?.geometry.numPages !== next.numPages) {
+      kv?.destroy();
+      ({ cache: kv, checked: ready } = KvCache.allocate(device, next));
+    } else {
+      kv.reset();
+    }
+    try {
+      if (spec) eviction = createGpuEviction(gpu, kv, c.numHeads, acts.step, acts.probs, cache!.policy, spec, cache!.params);
+    } catch (e) {
+      reset(); // a policy the GPU cannot run leaves the full cache
+      throw e;
+    }
+    const e = eviction;
+    plan = buildForward(gpu, c, weights, acts, kv, rope, e ? (l) => e.dispatches(l) : undefined);
+  }
+
+  /** The cache and plan of the current sequence (the full cache if reset was never called). */
+  async function prepared(): Promise<{ kv: KvCache; plan: ForwardPlan }> {
+    if (!kv || !plan) reset();
+    await ready;
+    return { kv: kv!, plan: plan! };
+  }
 
   async function forward(tokens: readonly number[], posStart: number, s: SampleControl, logits: LogitsRequest = 'none'): Promise<ForwardResult> {
     const T = tokens.length;
+    const { kv, plan } = await prepared();
     if (T === 1) eviction?.makeRoom(posStart);
     kv.append(posStart, T);
     eviction?.upload(posStart + T);
@@ -63,6 +94,7 @@ export async function createGpuBackend(gpu: Gpu, model: LoadedModel, options: Ba
   }
 
   async function profile(tokens: readonly number[], posStart: number): Promise<KernelTime[]> {
+    const { kv, plan } = await prepared();
     kv.append(posStart, tokens.length);
     device.queue.writeBuffer(acts.tokens, 0, Uint32Array.from(tokens));
     writeStep(device, acts.step, tokens.length, posStart);
@@ -73,23 +105,15 @@ export async function createGpuBackend(gpu: Gpu, model: LoadedModel, options: Ba
   return {
     kind: 'gpu',
     profile,
-    kvBytes: kv.kvBytes,
+    get kvBytes() {
+      return kv?.kvBytes ?? 0;
+    },
     weightBytes: weights.bytes,
     model,
     maxStepTokens,
     contextLength,
     adapter: gpu.adapterInfo,
-    reset(cache?: CacheConfig) {
-      eviction?.destroy();
-      eviction = null;
-      if (cache && cache.policy !== 'full' && cache.budget !== undefined) {
-        const spec = { mode: cache.mode ?? 'all', budget: cache.budget };
-        eviction = createGpuEviction(gpu, kv, c.numHeads, acts.step, acts.probs, cache.policy, spec, cache.params);
-      }
-      const e = eviction;
-      plan = buildForward(gpu, c, weights, acts, kv, rope, e ? (l) => e.dispatches(l) : undefined);
-      kv.reset();
-    },
+    reset,
     async finishPrefill(promptLength: number) {
       await eviction?.finishPrefill(promptLength, async (dispatches) => {
         await runDispatches(gpu, dispatches, 1);
@@ -97,11 +121,11 @@ export async function createGpuBackend(gpu: Gpu, model: LoadedModel, options: Ba
       });
     },
     evictions: () => eviction?.decisions ?? [],
-    occupancy: () => kv.layout.count.slice(),
+    occupancy: () => kv?.layout.count.slice() ?? new Int32Array(c.numLayers * c.numKvHeads),
     forward,
     dispose() {
       weights.destroy();
-      kv.destroy();
+      kv?.destroy();
       for (const b of Object.values(acts)) b.destroy();
       rope.cos.destroy();
       rope.sin.destroy();

@@ -52,6 +52,24 @@ export async function allocateChecked<T>(
   return result;
 }
 
+/**
+ * allocateChecked for code that cannot wait (a backend's synchronous reset): the buffers exist on
+ * return; `checked` rejects with GpuOutOfMemoryError if any allocation failed, and is awaited
+ * before the buffers are first used. Both scopes are popped at once, so later calls are not caught.
+ */
+export function allocateNow<T>(device: GPUDevice, label: string, bytes: number, allocate: () => T): { value: T; checked: Promise<void> } {
+  device.pushErrorScope('out-of-memory');
+  device.pushErrorScope('validation');
+  const value = allocate();
+  const validation = device.popErrorScope();
+  const oom = device.popErrorScope();
+  const checked = Promise.all([validation, oom]).then(([v, o]) => {
+    if (v || o) throw new GpuOutOfMemoryError(label, bytes);
+  });
+  checked.catch(() => {}); // handled where it is awaited; no unhandled rejection if it never is
+  return { value, checked };
+}
+
 /** Copies `bytes` of `source` into a mappable buffer and returns them. */
 export async function readBuffer(device: GPUDevice, source: GPUBuffer, bytes = source.size, offset = 0): Promise<ArrayBuffer> {
   const staging = device.createBuffer({ size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });

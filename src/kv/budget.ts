@@ -20,3 +20,25 @@ export function checkBudget(spec: BudgetSpec, policy: { id: string; sinks: numbe
     throw new BudgetTooSmallError(spec.budget, kept, policy.id);
   }
 }
+
+/**
+ * Pages one sequence needs under a budget (memory is allocated for the budget, not the context).
+ * Before the cut every head holds the whole prompt. After it, a head's logical slots never pass
+ * max(prompt, limit): holes are refilled before a head grows. When budgets move between heads
+ * (crystal), a head whose budget shrinks is compacted to ceil(n / pageSize) pages (kv/compact.ts),
+ * so head h never holds more than ceil(limit_h / pageSize) pages, and the limits sum to
+ * heads * the uniform limit: the pool needs at most sum_h ceil(limit_h / pageSize) pages.
+ */
+export function budgetPages(
+  spec: BudgetSpec,
+  promptLength: number,
+  heads: number, // layers * kvHeads
+  pageSize: number,
+  movesBudgets: boolean,
+): number {
+  const limit = spec.mode === 'all' ? spec.budget : promptLength + spec.budget; // each head's uniform limit
+  const prefill = heads * Math.ceil(promptLength / pageSize);
+  if (!movesBudgets) return heads * Math.ceil(Math.max(promptLength, limit) / pageSize);
+  // sum_h ceil(l_h / P) <= sum_h (l_h + P - 1) / P, an integer: its floor.
+  return Math.max(prefill, Math.floor((heads * limit + heads * (pageSize - 1)) / pageSize));
+}

@@ -3,8 +3,8 @@
  * slot's position (the valid mask), and the packed tables of kv-layout.ts uploaded each step.
  * One of the few classes: it owns GPU buffers' lifetimes.
  */
-import { allocateChecked, createBuffer } from '../gpu/buffers.ts';
-import { appendTokens, createKvLayout, type KvGeometry, type KvLayout } from './kv-layout.ts';
+import { allocateNow, createBuffer } from '../gpu/buffers.ts';
+import { appendTokens, createKvLayout, kvBytes, type KvGeometry, type KvLayout } from './kv-layout.ts';
 
 export class KvCache {
   layout: KvLayout;
@@ -21,10 +21,14 @@ export class KvCache {
     this.layout = createKvLayout(geometry);
   }
 
-  static async create(device: GPUDevice, g: KvGeometry): Promise<KvCache> {
+  /**
+   * Creates the buffers for `g` (context-sized for the full cache, budget-sized under a budget:
+   * engine/backend.ts sequenceGeometry); `checked` rejects if they could not be allocated.
+   */
+  static allocate(device: GPUDevice, g: KvGeometry): { cache: KvCache; checked: Promise<void> } {
     const slots = g.numPages * g.pageSize;
     const poolBytes = slots * g.headDim * 4;
-    const cache = await allocateChecked(device, 'KV cache', 2 * poolBytes, () => {
+    const { value: cache, checked } = allocateNow(device, 'KV cache', 2 * poolBytes, () => {
       return new KvCache(
         device,
         g,
@@ -37,12 +41,12 @@ export class KvCache {
       );
     });
     cache.reset();
-    return cache;
+    return { cache, checked };
   }
 
   /** Bytes held by K and V (what a budget saves). */
   get kvBytes(): number {
-    return 2 * this.geometry.numPages * this.geometry.pageSize * this.geometry.headDim * 4;
+    return kvBytes(this.geometry);
   }
 
   reset(): void {
@@ -53,10 +57,14 @@ export class KvCache {
   /** Reserves slots for `count` tokens at posStart.. and uploads the tables the kernels read. */
   append(posStart: number, count: number): void {
     const slotMap = appendTokens(this.layout, posStart, count);
-    const q = this.device.queue;
-    q.writeBuffer(this.slotMap, 0, slotMap);
-    q.writeBuffer(this.blockTables, 0, this.layout.blockTables);
-    q.writeBuffer(this.headSlots, 0, this.layout.headSlots);
+    this.device.queue.writeBuffer(this.slotMap, 0, slotMap);
+    this.uploadTables();
+  }
+
+  /** Uploads the block tables and logical slot counts (after appending or compacting). */
+  uploadTables(): void {
+    this.device.queue.writeBuffer(this.blockTables, 0, this.layout.blockTables);
+    this.device.queue.writeBuffer(this.headSlots, 0, this.layout.headSlots);
   }
 
   tableBinding(layer: number): GPUBufferBinding {

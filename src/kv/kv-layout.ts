@@ -50,6 +50,11 @@ export function kvGeometry(g: {
   };
 }
 
+/** Bytes of K and V in a pool of this geometry (f32, as the GPU stores them). */
+export function kvBytes(g: KvGeometry): number {
+  return 2 * g.numPages * g.pageSize * g.headDim * 4;
+}
+
 export interface KvLayout {
   geometry: KvGeometry;
   pool: PagePool;

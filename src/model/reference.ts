@@ -5,6 +5,8 @@
  */
 import {
   backendSizes,
+  evictionSpec,
+  sequenceGeometry,
   type BackendOptions,
   type CacheConfig,
   type ForwardBackend,
@@ -15,12 +17,13 @@ import {
 import { createEvictor, type Evictor } from '../policies/evictor.ts';
 import { createPolicy } from '../policies/registry.ts';
 import { gemvRef } from '../kernels/gemv.ref.ts';
+import { kvCompactRef } from '../kernels/kv-compact.ref.ts';
 import { pagedAttentionRef } from '../kernels/paged-attention.ref.ts';
 import { rmsnormRef } from '../kernels/rmsnorm.ref.ts';
 import { ropeRef } from '../kernels/rope.ref.ts';
 import { sampleRef } from '../kernels/sample.ref.ts';
 import { siluMulRef } from '../kernels/silu-mul.ref.ts';
-import { appendTokens, createKvLayout, type KvLayout } from '../kv/kv-layout.ts';
+import { appendTokens, createKvLayout, kvBytes, type KvLayout } from '../kv/kv-layout.ts';
 import type { LoadedModel } from './load-model.ts';
 import { ropeTablesFor } from './rope-frequencies.ts';
 import type { MemoStep, PrefixMemo } from './prefix-memo.ts';
@@ -33,11 +36,12 @@ export interface ReferenceBackend extends ForwardBackend {
 export function createReferenceBackend(model: LoadedModel, options: BackendOptions = {}): ReferenceBackend {
   const c = model.config;
   const w = model.weights;
-  const { contextLength, maxStepTokens, geometry } = backendSizes(c, options);
+  const { contextLength, maxStepTokens, geometry: contextGeometry } = backendSizes(c, options);
   const { cos, sin } = ropeTablesFor(c, contextLength);
-  const numSlots = geometry.numPages * geometry.pageSize;
-  const kPool = new Float64Array(numSlots * c.headDim); // (numSlots, headDim)
-  const vPool = new Float64Array(numSlots * c.headDim); // (numSlots, headDim)
+  // The pool is re-sized at reset: the whole context for the full cache, the budget otherwise.
+  let geometry = contextGeometry;
+  let kPool = new Float64Array(geometry.numPages * geometry.pageSize * c.headDim); // (numSlots, headDim)
+  let vPool = new Float64Array(geometry.numPages * geometry.pageSize * c.headDim); // (numSlots, headDim)
   let layout: KvLayout = createKvLayout(geometry);
   let evictor: Evictor = createEvictor(createPolicy('full'), layout, null, c.numHeads);
   // Attention scratch, reused: (maxStepTokens, heads, slots per head) probabilities, (maxStepTokens, heads, headDim) output.
@@ -192,16 +196,28 @@ export function createReferenceBackend(model: LoadedModel, options: BackendOptio
     maxStepTokens,
     contextLength,
     adapter: 'CPU reference (f64)',
+    get kvBytes() {
+      return kvBytes(geometry);
+    },
     useMemo(m) {
       memo = m;
     },
-    reset(cache?: CacheConfig) {
+    reset(cache?: CacheConfig, promptLength?: number) {
       memo?.restart();
-      layout = createKvLayout(geometry);
       const policy = createPolicy(cache?.policy ?? 'full', cache?.params);
       const budget = cache?.budget === undefined ? null : { mode: cache.mode ?? 'all', budget: cache.budget };
-      evictor = createEvictor(policy, layout, budget, c.numHeads);
+      const next = sequenceGeometry(contextGeometry, evictionSpec(cache), promptLength, policy);
+      const nextLayout = createKvLayout(next);
+      evictor = createEvictor(policy, nextLayout, budget, c.numHeads); // throws on a budget too small, before anything changes
+      layout = nextLayout;
+      if (next.numPages !== geometry.numPages) {
+        kPool = new Float64Array(next.numPages * next.pageSize * c.headDim);
+        vPool = new Float64Array(next.numPages * next.pageSize * c.headDim);
+      }
+      geometry = next;
       if (policy.needsKeys) evictor.state.keys = { data: kPool, dim: c.headDim };
+      // Compaction (budgets that shrink): K and V follow the entries the layout moved.
+      evictor.onCompact = (moves) => kvCompactRef({ moves, headDim: c.headDim, k: kPool, v: vPool });
     },
     finishPrefill(promptLength: number) {
       evictor.afterPrefill(promptLength);

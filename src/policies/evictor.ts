@@ -7,9 +7,10 @@
  */
 import { assert } from '../assert.ts';
 import { checkBudget, type BudgetSpec } from '../kv/budget.ts';
+import { compactHeads } from '../kv/compact.ts';
 import { evictSlot, physicalSlot, type KvLayout } from '../kv/kv-layout.ts';
 import { createPolicyState, resetSlot, type EvictionPolicy, type HeadSlots, type PolicyState } from './policy.ts';
-import { reallocateBudgets } from './reallocate.ts';
+import { budgetFloor, reallocateBudgets } from './reallocate.ts';
 import { lowestCandidate, markCandidates } from './select.ts';
 
 export interface Eviction {
@@ -25,6 +26,12 @@ interface HeadView extends HeadSlots {
   logical: Int32Array; // logical slot of each valid entry (the attention row's index)
 }
 
+export interface BudgetChange {
+  /** Position of the token about to be written. */
+  at: number;
+  budgets: Int32Array; // (layers * kvHeads)
+}
+
 /** What a per-head choice saw: for tests that check the victim is the lowest candidate. */
 export type DecisionAudit = (head: HeadSlots, scores: Float64Array, candidate: Uint8Array, victim: number) => void;
 
@@ -38,6 +45,13 @@ export interface Evictor {
   /** (layers * kvHeads) each head's budget (limits less the kept prompt in `think` mode). */
   budgets: Int32Array;
   decisions: Eviction[];
+  /** Every re-division of the budgets (crystal): the step and each head's new budget. */
+  rebalances: BudgetChange[];
+  /**
+   * Called with the moves (count, 2) [from, to] of physical slots after heads whose budget shrank
+   * were compacted (kv/compact.ts); the engine moves K and V, the evictor has moved its state.
+   */
+  onCompact?: (moves: Uint32Array) => void;
   /** Folds `rows` queries' attention (probs (rows, heads, maxSlots) by logical slot) of one layer. */
   observe(layer: number, probs: Float64Array, rows: number, posStart: number, heads: number, maxSlots: number): void;
   /** Initialises the state of one layer's entries just written (slotMap as kv-layout returns it). */
@@ -61,6 +75,7 @@ export function createEvictor(policy: EvictionPolicy, layout: KvLayout, spec: Bu
   const limits = new Int32Array(heads).fill(UNLIMITED);
   const budgets = new Int32Array(heads).fill(spec?.budget ?? 0);
   const decisions: Eviction[] = [];
+  const rebalances: BudgetChange[] = [];
   let promptLength = 0;
   const capacity = g.maxPagesPerHead * g.pageSize;
   const view: HeadView = {
@@ -203,9 +218,25 @@ export function createEvictor(policy: EvictionPolicy, layout: KvLayout, spec: Bu
         loads[l * g.numKvHeads + h] = load;
       }
     }
-    const floor = Math.max(policy.recent + 1, Math.ceil(policy.rebalance!.floor * spec!.budget));
+    const floor = budgetFloor(policy.rebalance!.floor, spec!.budget, policy.recent);
     budgets.set(reallocateBudgets(loads, budgets, g.numLayers, g.numKvHeads, floor));
     for (let i = 0; i < heads; i++) limits[i] = budgets[i] + protectBelow();
+    rebalances.push({ at: position, budgets: budgets.slice() });
+  }
+
+  /** Moving budgets: heads holding more pages than their limit needs give them back to the pool. */
+  function compact(): void {
+    if (!policy.rebalance) return;
+    const moves = compactHeads(layout, limits);
+    if (moves.length === 0) return;
+    const w = policy.historyWindow;
+    for (let i = 0; i < moves.length; i += 2) {
+      const [from, to] = [moves[i], moves[i + 1]];
+      state.score[to] = state.score[from];
+      state.stamp[to] = state.stamp[from];
+      if (w > 0) state.history.copyWithin(to * w, from * w, (from + 1) * w);
+    }
+    evictor.onCompact?.(moves);
   }
 
   function over(l: number, h: number, extra: number): boolean {
@@ -247,6 +278,7 @@ export function createEvictor(policy: EvictionPolicy, layout: KvLayout, spec: Bu
     limits,
     budgets,
     decisions,
+    rebalances,
     observe(layer, probs, rows, posStart, numHeads, maxSlots) {
       if (!policy.observe) return;
       for (let kvHead = 0; kvHead < g.numKvHeads; kvHead++) {
@@ -277,12 +309,15 @@ export function createEvictor(policy: EvictionPolicy, layout: KvLayout, spec: Bu
       if (!evicting) return;
       limits.fill(spec!.mode === 'think' ? length + spec!.budget : spec!.budget);
       shrinkToLimits(length, 0);
+      compact(); // `all` mode: the prompt's pages past the budget
     },
     makeRoom(position) {
       if (!evicting) return;
       const step = position - promptLength;
-      if (policy.rebalance && step > 0 && step % policy.rebalance.period === 0) rebalance(position);
+      const rebalancing = policy.rebalance !== undefined && step > 0 && step % policy.rebalance.period === 0;
+      if (rebalancing) rebalance(position);
       shrinkToLimits(position, 1);
+      if (rebalancing) compact();
     },
     counts: () => layout.count.slice(),
   };

@@ -5,6 +5,11 @@
  * Integer budgets by largest remainder, so the total is exactly conserved.
  */
 
+/** The smallest budget a head is given: `share` of the uniform budget, and always more than the recent window. */
+export function budgetFloor(share: number, budget: number, recent: number): number {
+  return Math.max(recent + 1, Math.ceil(share * budget));
+}
+
 /** Splits `total` into parts of at least `floor`, the remainder in proportion to `weights`. */
 export function proportionalSplit(total: number, weights: ArrayLike<number>, floor: number): Int32Array {
   const n = weights.length;
