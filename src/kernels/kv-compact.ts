@@ -1,0 +1,41 @@
+/**
+ * Moves KV entries (K and V rows, position, policy state) between physical slots when a head whose
+ * budget shrank is compacted; src/kv/compact.ts decides the moves on the host.
+ */
+import code from '../../shaders/kv-compact.wgsl?raw';
+import { assert } from '../assert.ts';
+import type { Gpu } from '../gpu/device.ts';
+import { makeDispatch, type Binding, type Dispatch } from '../gpu/kernel.ts';
+
+/** Workgroups per grid row (a grid dimension holds at most 65535). */
+export const GROUPS_X = 32768;
+
+export interface KvCompactArgs {
+  headDim: number;
+  /** Moves in the list. */
+  count: number;
+  /** Workgroups per grid row; default GROUPS_X (tests lower it to cross rows). */
+  groupsX?: number;
+  params: Binding; // uniform {count, groups_x, _, _} u32: kvCompactParams()
+  moves: Binding; // (count, 2) u32 [src, dst] physical slots, sources and destinations disjoint
+  kPool: Binding; // (numSlots, headDim) f32
+  vPool: Binding; // (numSlots, headDim) f32
+  slotPos: Binding; // (numSlots) i32 absolute position, -1 = empty
+  score: Binding; // (numSlots) f32 policy score
+  stamp: Binding; // (numSlots) f32 crystal's step of the last hit
+  /** Threads per workgroup; default 32. */
+  wg?: number;
+}
+
+/** The params uniform's contents for `count` moves. */
+export function kvCompactParams(count: number, groupsX = GROUPS_X): Uint32Array {
+  return new Uint32Array([count, groupsX, 0, 0]);
+}
+
+export function kvCompact(gpu: Gpu, a: KvCompactArgs): Dispatch {
+  const groupsX = a.groupsX ?? GROUPS_X;
+  assert(Math.ceil(a.count / groupsX) <= 65535, `${a.count} moves do not fit one grid`);
+  const constants = { HEAD_DIM: a.headDim, WG: a.wg ?? 32 };
+  const buffers = [a.params, a.moves, a.kPool, a.vPool, a.slotPos, a.score, a.stamp];
+  return makeDispatch(gpu, 'kv-compact', code, constants, buffers, () => [Math.min(a.count, groupsX), Math.ceil(a.count / groupsX), 1]);
+}

@@ -1,0 +1,103 @@
+import { describe, expect, test } from 'vitest';
+import { createBufferFrom, readBuffer, readF32, UNIFORM } from '../../src/gpu/buffers.ts';
+import { runDispatches } from '../../src/gpu/kernel.ts';
+import { kvCompact, kvCompactParams } from '../../src/kernels/kv-compact.ts';
+import { kvCompactRef } from '../../src/kernels/kv-compact.ref.ts';
+import { compactHeads } from '../../src/kv/compact.ts';
+import { appendTokens, createKvLayout, evictSlot, kvGeometry } from '../../src/kv/kv-layout.ts';
+import { expectClose, randomArray, seededRandom } from '../helpers/close.ts';
+import { testGpu } from '../helpers/gpu.ts';
+
+// A copy: every f32 and position must come back exactly (tolerance 0), moved and unmoved slots alike.
+const TOL = { atol: 0 };
+
+interface Case {
+  layers: number;
+  kvHeads: number;
+  headDim: number;
+  pageSize: number;
+  tokens: number; // appended per head before the evictions
+  keep: number; // share of entries that survive
+  limitShare: number; // new limit / survivors' need: below 1 would be over the limit
+  groupsX?: number; // moves per grid row (small: the moves cross rows)
+  wg?: number;
+}
+
+const cases: Case[] = [
+  { layers: 1, kvHeads: 1, headDim: 1, pageSize: 4, tokens: 9, keep: 0.3, limitShare: 1 },
+  { layers: 2, kvHeads: 2, headDim: 32, pageSize: 16, tokens: 100, keep: 0.4, limitShare: 1 },
+  { layers: 3, kvHeads: 4, headDim: 33, pageSize: 15, tokens: 47, keep: 0.5, limitShare: 1.2 },
+  { layers: 2, kvHeads: 1, headDim: 64, pageSize: 17, tokens: 130, keep: 0.2, limitShare: 1, wg: 64 },
+  { layers: 4, kvHeads: 2, headDim: 32, pageSize: 16, tokens: 64, keep: 0.3, limitShare: 1, groupsX: 5 },
+];
+
+describe('kv-compact', () => {
+  cases.forEach((c, ci) => {
+    const label = `layers ${c.layers} kvHeads ${c.kvHeads} headDim ${c.headDim} pageSize ${c.pageSize} tokens ${c.tokens}` +
+      (c.groupsX ? ` groupsX ${c.groupsX}` : '') + (c.wg ? ` wg ${c.wg}` : '');
+    test(label, async () => {
+      const gpu = await testGpu();
+      const dev = gpu.device;
+      const rand = seededRandom(700 + ci);
+      // The moves come from the layout logic: random evictions, then every head compacted to its new limit.
+      const g = kvGeometry({ numLayers: c.layers, numKvHeads: c.kvHeads, headDim: c.headDim, pageSize: c.pageSize, capacityPerHead: c.tokens, maxStepTokens: c.tokens });
+      const layout = createKvLayout(g);
+      // Shuffle the pool so heads get scattered pages.
+      for (let i = layout.pool.free.length - 1; i > 0; i--) {
+        const j = Math.floor(rand() * (i + 1));
+        [layout.pool.free[i], layout.pool.free[j]] = [layout.pool.free[j], layout.pool.free[i]];
+      }
+      appendTokens(layout, 0, c.tokens);
+      const heads = c.layers * c.kvHeads;
+      for (let l = 0; l < c.layers; l++) {
+        for (let h = 0; h < c.kvHeads; h++) for (let s = 0; s < c.tokens; s++) if (rand() > c.keep) evictSlot(layout, l, h, s);
+      }
+      const slotPosBefore = layout.slotPos.slice();
+      const limits = Array.from({ length: heads }, (_, i) => Math.max(1, Math.ceil(layout.count[i] * c.limitShare)));
+      const moves = compactHeads(layout, limits);
+      expect(moves.length).toBeGreaterThan(0);
+
+      const numSlots = g.numPages * g.pageSize;
+      const k = randomArray(numSlots * c.headDim, 11 + ci);
+      const v = randomArray(numSlots * c.headDim, 23 + ci);
+      const score = randomArray(numSlots, 37 + ci, 3);
+      const stamp = Float32Array.from({ length: numSlots }, () => Math.floor(rand() * 500));
+      const bufs = {
+        kPool: createBufferFrom(dev, 'kPool', k),
+        vPool: createBufferFrom(dev, 'vPool', v),
+        slotPos: createBufferFrom(dev, 'slotPos', slotPosBefore),
+        score: createBufferFrom(dev, 'score', score),
+        stamp: createBufferFrom(dev, 'stamp', stamp),
+      };
+      const count = moves.length / 2;
+      const d = kvCompact(gpu, {
+        headDim: c.headDim,
+        count,
+        groupsX: c.groupsX,
+        params: createBufferFrom(dev, 'params', kvCompactParams(count, c.groupsX), UNIFORM),
+        moves: createBufferFrom(dev, 'moves', moves),
+        ...bufs,
+        wg: c.wg,
+      });
+      await runDispatches(gpu, [d], 1);
+
+      const want = { k: k.slice(), v: v.slice(), slotPos: slotPosBefore.slice(), score: score.slice(), stamp: stamp.slice() };
+      kvCompactRef({ moves, headDim: c.headDim, ...want });
+      // The layout logic's own slotPos mirror is what the kernel writes.
+      expect(Array.from(want.slotPos)).toEqual(Array.from(layout.slotPos));
+      expectClose('kPool', await readF32(dev, bufs.kPool, k.length), want.k, TOL);
+      expectClose('vPool', await readF32(dev, bufs.vPool, v.length), want.v, TOL);
+      expectClose('score', await readF32(dev, bufs.score, numSlots), want.score, TOL);
+      expectClose('stamp', await readF32(dev, bufs.stamp, numSlots), want.stamp, TOL);
+      const slotPos = new Int32Array(await readBuffer(dev, bufs.slotPos, numSlots * 4));
+      expect(Array.from(slotPos)).toEqual(Array.from(want.slotPos));
+      // The data moved something in every case, across rows when groupsX is small.
+      if (c.groupsX) expect(count).toBeGreaterThan(2 * c.groupsX);
+    });
+  });
+
+  test('the reference refuses overlapping moves (the kernel would race)', () => {
+    const k = new Float32Array(8);
+    expect(() => kvCompactRef({ moves: [1, 2, 2, 3], headDim: 2, k, v: k.slice() })).toThrow(/disjoint/);
+  });
+});
