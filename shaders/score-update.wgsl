@@ -6,9 +6,12 @@
 //   a[s] = (1/G) sum_{h in [g*G, (g+1)*G)} probs[t, h, s]      if slotPos[phys] <= p, else 0
 // (entries newer than the query were masked; their probs are not read).
 // First, entries written this step (pos_start <= slotPos < pos_start + rows) are admitted:
-// score = 0, stamp = slotPos (crystal) or 0. Then, for each row t in order, by POLICY:
+// score = 0, stamp = slotPos (crystal) or 0, and (window) history = 0. Then, for each row t in
+// order, by POLICY:
 //   1 accumulate (h2o):  score += a
 //   2 replace (tova):    score = a
+//   4 window (snapkv-d, r-kv, laprox): history[phys, p % WINDOW] = a, the ring of the last
+//                        WINDOW queries' attention that policy-score / select-model read
 //   3 crystal LRFU:      theta = the largest value with sum_{a >= theta} a >= P * sum a; if
 //                        theta > 0, each entry with a >= theta is hit:
 //                        score = LAMBDA^(p - stamp) * score + 1, stamp = p
@@ -29,9 +32,10 @@ override HEADS: u32;
 override KV_HEADS: u32;
 override PAGE_SIZE: u32;
 override MAX_PAGES: u32; // pages per head in the block table
-override POLICY: u32; // 1 h2o, 2 tova, 3 crystal
+override POLICY: u32; // 1 h2o, 2 tova, 3 crystal, 4 window
 override LAMBDA: f32 = 0.6; // crystal decay per step
 override P: f32 = 0.9; // crystal hit mass
+override WINDOW: u32 = 1; // window: queries kept per slot
 override WG: u32 = 64;
 
 const INF_BITS = 0x7f800000u; // +inf: no entry has a >= it
@@ -43,6 +47,7 @@ const INF_BITS = 0x7f800000u; // +inf: no entry has a >= it
 @group(0) @binding(4) var<storage, read> headSlots: array<u32>;     // (KV_HEADS) logical slots in use
 @group(0) @binding(5) var<storage, read_write> score: array<f32>;   // (numSlots) policy score
 @group(0) @binding(6) var<storage, read_write> stamp: array<f32>;   // (numSlots) crystal: step of last hit
+@group(0) @binding(7) var<storage, read_write> history: array<f32>; // (numSlots, WINDOW) window: ring by query position
 
 var<workgroup> red: array<f32, WG>;
 
@@ -108,6 +113,11 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
     if (pos >= first && pos < last) {
       score[phys] = 0.0;
       stamp[phys] = select(0.0, f32(pos), POLICY == 3u);
+      if (POLICY == 4u) {
+        for (var r = 0u; r < WINDOW; r++) {
+          history[phys * WINDOW + r] = 0.0;
+        }
+      }
     }
   }
 
@@ -140,6 +150,8 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
         score[phys] += a;
       } else if (POLICY == 2u) {
         score[phys] = a;
+      } else if (POLICY == 4u) {
+        history[phys * WINDOW + u32(p) % WINDOW] = a;
       } else if (POLICY == 3u && theta > 0.0 && a >= theta) {
         score[phys] = pow(LAMBDA, f32(p) - stamp[phys]) * score[phys] + 1.0;
         stamp[phys] = f32(p);

@@ -1,33 +1,41 @@
-// Picks the entry to evict from every full KV head of a layer (src/policies/select.ts
+// Picks the entries to evict from every full KV head of a layer (src/policies/select.ts
 // markCandidates + lowestCandidate, on the GPU). Over the logical slots s < headSlots[g] of KV
 // head g, slot s lives at physical slot blockTable[g, s / PAGE_SIZE] * PAGE_SIZE + s % PAGE_SIZE
 // and holds an entry iff slotPos[phys] >= 0. Head g is full iff counts[g] >= limits[g]; then
 //   candidates: entries with pos > sinkCut, pos < recentCut, pos >= params.protect_below, where
 //     sinkCut   = the SINKS-th lowest position of the head's entries (the largest if fewer; none if 0)
 //     recentCut = the RECENT-th highest position (no candidate at all if fewer; none if 0)
-//   eviction score by RULE: 0 position (streaming), 1 score (h2o, tova),
-//     2 crystal decayed score * LAMBDA^(params.t - stamp), compared as its log2
-//   victims[g] = logical slot of the lowest (score, position, logical slot) candidate
-// A head that is not full gets NOT_FULL; a full head without candidates gets NO_CANDIDATE (the
-// CPU engine treats that as an error). The cuts count positions with multiplicity, like a sort:
-// each of SINKS (RECENT) passes finds the next lower (higher) distinct position and how many
-// entries hold it. Each pass and the final choice is one reduction of two barriers.
+//   eviction score by RULE: 0 position (streaming), 1 score (h2o, tova, snapkv-d, r-kv),
+//     2 crystal decayed score * LAMBDA^(params.t - stamp), compared as its log2,
+//     3 layer (tova): the mean of score over the layer's KV heads at the same logical slot (TOVA
+//       evicts one position from every head, so a layer's heads hold the same positions in the
+//       same logical slots, and every head of the layer picks the same slot)
+//   CAP 1: victims[g] = logical slot of the lowest (score, position, logical slot) candidate.
+//   CAP > 1 (bursts, r-kv): the head drops want = min(CAP, counts[g] + 1 - limits[g] + params.burst)
+//     entries: victims[g, j] = the candidate of rank j in that order for j < want; NOT_FULL ends
+//     a shorter list (one scoring, the k lowest: the evictor's evictLowest).
+// A head that is not full gets NOT_FULL; a full head without (enough) candidates gets NO_CANDIDATE
+// (the CPU engine treats that as an error). The cuts count positions with multiplicity, like a
+// sort: each of SINKS (RECENT) passes finds the next lower (higher) distinct position and how many
+// entries hold it. Each pass and the final choice is one reduction of two barriers; a burst ranks
+// every candidate against every other (O(n^2) per head, only in the steps where a head is full).
 // Dispatch: (KV_HEADS, 1, 1) workgroups of WG threads, one workgroup per KV head.
 
 struct Params {
   protect_below: u32, // positions below are kept (the prompt in think mode), else 0
   t: u32,             // the step crystal's decay is taken at
+  burst: u32,         // CAP > 1: entries a full head drops beyond its excess
   _pad0: u32,
-  _pad1: u32,
 }
 
 override KV_HEADS: u32;
 override PAGE_SIZE: u32;
 override MAX_PAGES: u32; // pages per head in the block table
-override RULE: u32; // 0 position, 1 score, 2 crystal
+override RULE: u32; // 0 position, 1 score, 2 crystal, 3 layer
 override SINKS: u32;
 override RECENT: u32;
 override LAMBDA: f32 = 0.6; // crystal decay per step
+override CAP: u32 = 1; // victims per head
 override WG: u32 = 64;
 
 const NOT_FULL = 0xffffffffu;
@@ -44,7 +52,7 @@ const LOWEST = bitcast<f32>(0xff7fffffu); // -3.4e38: crystal's key for a CRF of
 @group(0) @binding(5) var<storage, read> stamp: array<f32>;          // (numSlots) crystal: step of last hit
 @group(0) @binding(6) var<storage, read> limits: array<u32>;         // (KV_HEADS) entries the head may hold
 @group(0) @binding(7) var<storage, read> counts: array<u32>;         // (KV_HEADS) entries the head holds
-@group(0) @binding(8) var<storage, read_write> victims: array<u32>;  // (KV_HEADS) logical slot, or NOT_FULL / NO_CANDIDATE
+@group(0) @binding(8) var<storage, read_write> victims: array<u32>;  // (KV_HEADS, CAP) logical slots, NOT_FULL / NO_CANDIDATE
 
 var<workgroup> redScore: array<f32, WG>;
 var<workgroup> redPos: array<i32, WG>;
@@ -102,6 +110,32 @@ fn better(sc: f32, pos: i32, slot: u32, bestScore: f32, bestPos: i32, bestSlot: 
   return sc < bestScore || (sc == bestScore && (pos < bestPos || (pos == bestPos && slot < bestSlot)));
 }
 
+// The eviction score of logical slot s (entry at phys, position pos) of head g.
+fn eviction_score(g: u32, s: u32, phys: u32, pos: i32) -> f32 {
+  if (RULE == 1u) {
+    return score[phys];
+  }
+  if (RULE == 2u) {
+    // log2 of the decayed score: the same order, without the f32 underflow of LAMBDA^(t - stamp)
+    // (0.6^300 ~ 1e-67) that would tie every long-missed entry at 0.
+    let crf = score[phys];
+    return select(LOWEST, log2(crf) + (f32(params.t) - stamp[phys]) * log2(LAMBDA), crf > 0.0);
+  }
+  if (RULE == 3u) {
+    // The evictor's order of operations: sum over heads of score / KV_HEADS.
+    var sum = 0.0;
+    for (var h = 0u; h < KV_HEADS; h++) {
+      sum += score[physical(h, s)] / f32(KV_HEADS);
+    }
+    return sum;
+  }
+  return f32(pos);
+}
+
+fn is_candidate(pos: i32, sinkCut: i32, recentCut: i32) -> bool {
+  return pos >= 0 && pos > sinkCut && pos < recentCut && pos >= i32(params.protect_below);
+}
+
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let g = wg.x;
@@ -135,26 +169,23 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
     recentCut = -1;
   }
 
+  let full = counts[g] >= limits[g];
+  if (CAP > 1u) {
+    burst(g, n, lid, sinkCut, recentCut, full);
+    return;
+  }
+
   // The lowest candidate this thread owns.
-  let protect = i32(params.protect_below);
   var bestScore = 0.0;
   var bestPos = 0;
   var bestSlot = NONE;
   for (var s = lid; s < n; s += WG) {
     let phys = physical(g, s);
     let pos = slotPos[phys];
-    if (pos < 0 || pos <= sinkCut || pos >= recentCut || pos < protect) {
+    if (!is_candidate(pos, sinkCut, recentCut)) {
       continue;
     }
-    var sc = f32(pos);
-    if (RULE == 1u) {
-      sc = score[phys];
-    } else if (RULE == 2u) {
-      // log2 of the decayed score: the same order, without the f32 underflow of LAMBDA^(t - stamp)
-      // (0.6^300 ~ 1e-67) that would tie every long-missed entry at 0.
-      let crf = score[phys];
-      sc = select(LOWEST, log2(crf) + (f32(params.t) - stamp[phys]) * log2(LAMBDA), crf > 0.0);
-    }
+    let sc = eviction_score(g, s, phys, pos);
     if (better(sc, pos, s, bestScore, bestPos, bestSlot)) {
       bestScore = sc;
       bestPos = pos;
@@ -174,9 +205,59 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
       }
     }
     var victim = select(bestSlot, NO_CANDIDATE, bestSlot == NONE);
-    if (counts[g] < limits[g]) {
+    if (!full) {
       victim = NOT_FULL;
     }
     victims[g] = victim;
+  }
+}
+
+// CAP > 1: the `want` lowest candidates, each written at its rank (ranks are distinct: the order
+// ends in the logical slot).
+fn burst(g: u32, n: u32, lid: u32, sinkCut: i32, recentCut: i32, full: bool) {
+  var mine = 0u;
+  for (var s = lid; s < n; s += WG) {
+    if (is_candidate(slotPos[physical(g, s)], sinkCut, recentCut)) {
+      mine++;
+    }
+  }
+  redSlot[lid] = mine;
+  workgroupBarrier();
+  var candidates = 0u;
+  for (var i = 0u; i < WG; i++) {
+    candidates += redSlot[i];
+  }
+  var want = 0u;
+  if (full) {
+    want = min(CAP, counts[g] + 1u - limits[g] + params.burst);
+  }
+  for (var j = lid; j < CAP; j += WG) {
+    if (j >= want) {
+      victims[g * CAP + j] = NOT_FULL;
+    } else if (j >= candidates) {
+      victims[g * CAP + j] = NO_CANDIDATE;
+    }
+  }
+  if (want == 0u) {
+    return;
+  }
+  for (var s = lid; s < n; s += WG) {
+    let phys = physical(g, s);
+    let pos = slotPos[phys];
+    if (!is_candidate(pos, sinkCut, recentCut)) {
+      continue;
+    }
+    let sc = eviction_score(g, s, phys, pos);
+    var rank = 0u;
+    for (var o = 0u; o < n && rank < want; o++) {
+      let oPhys = physical(g, o);
+      let oPos = slotPos[oPhys];
+      if (o != s && is_candidate(oPos, sinkCut, recentCut) && better(eviction_score(g, o, oPhys, oPos), oPos, o, sc, pos, s)) {
+        rank++;
+      }
+    }
+    if (rank < want) {
+      victims[g * CAP + rank] = s;
+    }
   }
 }

@@ -1,8 +1,8 @@
 /**
  * Eviction on the GPU engine: per layer, score-update folds the step's attention rows into the
- * per-slot state and select-victim picks each full head's victim, both on the GPU; the victims
+ * per-slot state and select-victim picks each full head's victims, both on the GPU; the victims
  * come back with the sampled token (one read-back per step) and the host applies them to the
- * paged layout before the next token is written, where kv-append reuses the freed slot.
+ * paged layout before the next token is written, where kv-append reuses a freed slot.
  * Policies with a GPU rule: streaming, h2o, crystal-lite. The others run on the CPU reference.
  */
 import { assert } from '../assert.ts';
@@ -13,7 +13,7 @@ import { scoreUpdate, type ScoreRule } from '../kernels/score-update.ts';
 import { NO_CANDIDATE, NOT_FULL, selectVictim, type VictimRule } from '../kernels/select-victim.ts';
 import { checkBudget, type BudgetSpec } from '../kv/budget.ts';
 import type { KvCache } from '../kv/kv-cache.ts';
-import { BINDING_ALIGN_U32, evictSlot, physicalSlot } from '../kv/kv-layout.ts';
+import { BINDING_ALIGN_U32, evictSlot, physicalSlot, roundUp } from '../kv/kv-layout.ts';
 import { CRYSTAL_DEFAULTS } from '../policies/crystal-lite.ts';
 import type { Eviction } from '../policies/evictor.ts';
 import { createPolicy, type PolicyParams } from '../policies/registry.ts';
@@ -29,13 +29,13 @@ export const GPU_POLICIES = Object.keys(GPU_RULES);
 export interface GpuEviction {
   /** Dispatches that follow layer `l`'s attention. */
   dispatches(layer: number): Dispatch[];
-  /** The victims buffer, (layers, 64) u32: copied back with the token. */
+  /** The victims buffer, (layers, victimStride) u32: copied back with the token. */
   victims: GPUBuffer;
   /** Before a decode step writes the token at `position`: frees the slots chosen last step. */
   makeRoom(position: number): void;
   /** After the step's slots are reserved: uploads counts, limits and the select parameters. */
   upload(nextPosition: number): void;
-  /** The victims read back after a step (layers * 64 u32). */
+  /** The victims read back after a step (the whole victims buffer). */
   setPending(victims: Uint32Array): void;
   /** `all` mode cuts the prompt to the budget, choosing each victim on the GPU. */
   finishPrefill(promptLength: number, run: (dispatches: Dispatch[]) => Promise<Uint32Array>): Promise<void>;
@@ -64,16 +64,21 @@ export function createGpuEviction(
   const device = gpu.device;
   const g = kv.geometry;
   const slots = g.numPages * g.pageSize;
-  const stride = BINDING_ALIGN_U32; // u32s between layers in limits/counts/victims
+  const stride = BINDING_ALIGN_U32; // u32s between layers in limits/counts
+  const window = Math.max(1, policy.historyWindow);
+  const cap = 1; // victims per head and step
+  const victimStride = roundUp(g.numKvHeads * cap, BINDING_ALIGN_U32); // u32s between layers in victims
   const score = createBuffer(device, 'policy score', slots * 4); // (numSlots) f32
   const stamp = createBuffer(device, 'policy stamp', slots * 4); // (numSlots) f32
+  const history = createBuffer(device, 'policy history', policy.historyWindow > 0 ? slots * window * 4 : 16); // (numSlots, window) f32
   const limits = createBuffer(device, 'head limits', g.numLayers * stride * 4); // (layers, 64) u32
   const counts = createBuffer(device, 'head counts', g.numLayers * stride * 4); // (layers, 64) u32
-  const victims = createBuffer(device, 'head victims', g.numLayers * stride * 4); // (layers, 64) u32
-  const selectParams = createBuffer(device, 'select params', 16, UNIFORM); // {protect_below, t, _, _}
+  // (layers, victimStride) u32: layer l's slice is (kvHeads, cap), each head's victims in order, NOT_FULL after the last.
+  const victims = createBuffer(device, 'head victims', g.numLayers * victimStride * 4);
+  const selectParams = createBuffer(device, 'select params', 16, UNIFORM); // {protect_below, t, burst, _}
   const lambda = params.lambda ?? CRYSTAL_DEFAULTS.lambda;
   const p = params.p ?? CRYSTAL_DEFAULTS.p;
-  const slice = (buffer: GPUBuffer, l: number) => ({ buffer, offset: l * stride * 4, size: g.numKvHeads * 4 });
+  const slice = (buffer: GPUBuffer, l: number, width = stride, size = g.numKvHeads) => ({ buffer, offset: l * width * 4, size: size * 4 });
   const common = (l: number) => ({
     pageSize: g.pageSize,
     maxPages: g.maxPagesPerHead,
@@ -85,7 +90,9 @@ export function createGpuEviction(
     stamp,
   });
   const updates = Array.from({ length: g.numLayers }, (_, l) =>
-    rules.score ? [scoreUpdate(gpu, { ...common(l), policy: rules.score, lambda, p, heads: numHeads, step, probs })] : [],
+    rules.score
+      ? [scoreUpdate(gpu, { ...common(l), policy: rules.score, lambda, p, window, heads: numHeads, step, probs, history })]
+      : [],
   );
   const selects = Array.from({ length: g.numLayers }, (_, l) =>
     selectVictim(gpu, {
@@ -97,7 +104,8 @@ export function createGpuEviction(
       params: selectParams,
       limits: slice(limits, l),
       counts: slice(counts, l),
-      victims: slice(victims, l),
+      cap,
+      victims: slice(victims, l, victimStride, g.numKvHeads * cap),
     }),
   );
   const headLimits = new Uint32Array(g.numLayers * stride).fill(0x7fffffff);
@@ -122,20 +130,28 @@ export function createGpuEviction(
     device.queue.writeBuffer(selectParams, 0, new Uint32Array([spec.mode === 'think' ? promptLength : 0, nextPosition, 0, 0]));
   }
 
-  /** Frees every victim slot; returns how many heads gave one up. */
+  /** Frees every victim slot; returns how many entries went. */
   function apply(v: Uint32Array, at: number, invalidateOnGpu: boolean): number {
     let evicted = 0;
     for (let l = 0; l < g.numLayers; l++) {
+      let layerPosition = -1; // tova: the position every head of the layer drops
       for (let h = 0; h < g.numKvHeads; h++) {
-        const logical = v[l * stride + h];
-        if (logical === NOT_FULL) continue;
-        assert(logical !== NO_CANDIDATE, `head (${l}, ${h}) is full but every entry is protected`);
-        const slot = physicalSlot(kv.layout, l, h, logical);
-        decisions.push({ at, layer: l, kvHead: h, position: kv.layout.slotPos[slot] });
-        evictSlot(kv.layout, l, h, logical);
-        // In decode the next token overwrites the slot; the prompt cut must mark it empty.
-        if (invalidateOnGpu) device.queue.writeBuffer(kv.slotPos, slot * 4, new Int32Array([-1]));
-        evicted++;
+        for (let j = 0; j < cap; j++) {
+          const logical = v[l * victimStride + h * cap + j];
+          if (logical === NOT_FULL) break;
+          assert(logical !== NO_CANDIDATE, `head (${l}, ${h}) is full but every entry is protected`);
+          const slot = physicalSlot(kv.layout, l, h, logical);
+          const position = kv.layout.slotPos[slot];
+          if (rules.victim === 'layer') {
+            if (h === 0) layerPosition = position;
+            assert(position === layerPosition, `TOVA: head (${l}, ${h}) drops position ${position}, head 0 ${layerPosition}`);
+          }
+          decisions.push({ at, layer: l, kvHead: h, position });
+          evictSlot(kv.layout, l, h, logical);
+          // In decode the next token overwrites the slot; the prompt cut must mark it empty.
+          if (invalidateOnGpu) device.queue.writeBuffer(kv.slotPos, slot * 4, new Int32Array([-1]));
+          evicted++;
+        }
       }
     }
     return evicted;
@@ -173,7 +189,7 @@ export function createGpuEviction(
     },
     decisions,
     destroy() {
-      for (const b of [score, stamp, limits, counts, victims, selectParams]) b.destroy();
+      for (const b of [score, stamp, history, limits, counts, victims, selectParams]) b.destroy();
     },
   };
 }

@@ -1,11 +1,12 @@
 /**
  * CPU reference of score-update.wgsl: the very policy code the CPU engine runs (admit, then
  * observe per row with the group-mean attention, as src/policies/evictor.ts does), in f64, on the
- * GPU's paged layout.
+ * GPU's paged layout. The window rule is snapkv-d's ring (r-kv and laprox keep the same one).
  */
 import { createCrystalLite } from '../policies/crystal-lite.ts';
 import { createH2o } from '../policies/h2o.ts';
 import { resetSlot, type EvictionPolicy, type HeadSlots, type PolicyState } from '../policies/policy.ts';
+import { createSnapkvD } from '../policies/snapkv-d.ts';
 import { createTova } from '../policies/tova.ts';
 import type { ScoreRule } from './score-update.ts';
 
@@ -13,6 +14,7 @@ export interface ScoreUpdateRefArgs {
   policy: ScoreRule;
   lambda?: number;
   p?: number;
+  window?: number;
   heads: number;
   kvHeads: number;
   pageSize: number;
@@ -25,22 +27,24 @@ export interface ScoreUpdateRefArgs {
   headSlots: ArrayLike<number>; // (kvHeads): this layer's slice
   score: ArrayLike<number>; // (numSlots) state before the step
   stamp: ArrayLike<number>; // (numSlots)
+  history?: ArrayLike<number>; // (numSlots, window): window rule
 }
 
 function policyFor(a: ScoreUpdateRefArgs): EvictionPolicy {
   if (a.policy === 'h2o') return createH2o();
   if (a.policy === 'tova') return createTova();
+  if (a.policy === 'window') return createSnapkvD({ window: a.window });
   return createCrystalLite({ ...(a.lambda !== undefined && { lambda: a.lambda }), ...(a.p !== undefined && { p: a.p }) });
 }
 
-/** The state after the step: (numSlots) score and stamp. */
-export function scoreUpdateRef(a: ScoreUpdateRefArgs): { score: Float64Array; stamp: Float64Array } {
+/** The state after the step: (numSlots) score and stamp, (numSlots, window) history. */
+export function scoreUpdateRef(a: ScoreUpdateRefArgs): { score: Float64Array; stamp: Float64Array; history: Float64Array } {
   const { heads, kvHeads, pageSize, maxPages, rows, posStart, probs, slotPos, blockTable } = a;
   const policy = policyFor(a);
   const state: PolicyState = {
     score: Float64Array.from(a.score),
     stamp: Float64Array.from(a.stamp),
-    history: new Float64Array(1),
+    history: Float64Array.from(a.history ?? [0]),
   };
   const maxSlots = maxPages * pageSize;
   const group = heads / kvHeads;
@@ -88,5 +92,5 @@ export function scoreUpdateRef(a: ScoreUpdateRefArgs): { score: Float64Array; st
       policy.observe?.(state, head, attention, position);
     }
   }
-  return { score: state.score, stamp: state.stamp };
+  return { score: state.score, stamp: state.stamp, history: state.history };
 }

@@ -1,7 +1,8 @@
 /**
  * Folds a step's attention (the probs rows paged-attention writes) into the eviction policy's
  * per-slot state for every KV head of one layer: admits the step's new entries, then applies
- * h2o's accumulate, tova's replace or crystal-lite's LRFU hit rule row by row.
+ * h2o's accumulate, tova's replace, crystal-lite's LRFU hit rule or the window ring (the last W
+ * queries' attention: snapkv-d, r-kv, laprox) row by row.
  */
 import code from '../../shaders/score-update.wgsl?raw';
 import { assert } from '../assert.ts';
@@ -9,9 +10,9 @@ import type { Gpu } from '../gpu/device.ts';
 import { makeDispatch, type Binding, type Dispatch } from '../gpu/kernel.ts';
 import { CRYSTAL_DEFAULTS } from '../policies/crystal-lite.ts';
 
-export type ScoreRule = 'h2o' | 'tova' | 'crystal';
+export type ScoreRule = 'h2o' | 'tova' | 'crystal' | 'window';
 
-const POLICY: Record<ScoreRule, number> = { h2o: 1, tova: 2, crystal: 3 };
+const POLICY: Record<ScoreRule, number> = { h2o: 1, tova: 2, crystal: 3, window: 4 };
 
 export interface ScoreUpdateArgs {
   policy: ScoreRule;
@@ -19,6 +20,8 @@ export interface ScoreUpdateArgs {
   lambda?: number;
   /** crystal: attention mass the hit set must hold (default CRYSTAL_DEFAULTS.p). */
   p?: number;
+  /** window: queries kept per slot (the policy's historyWindow). */
+  window?: number;
   heads: number;
   kvHeads: number;
   pageSize: number;
@@ -30,12 +33,14 @@ export interface ScoreUpdateArgs {
   headSlots: Binding; // (kvHeads) u32 logical slots to scan: this layer's slice
   score: Binding; // (numSlots) f32 policy score, updated in place
   stamp: Binding; // (numSlots) f32 crystal's step of the last hit, updated in place
+  history: Binding; // (numSlots, window) f32 window ring by query position % window; any buffer otherwise
   /** Threads per workgroup; default 64. */
   wg?: number;
 }
 
 export function scoreUpdate(gpu: Gpu, a: ScoreUpdateArgs): Dispatch {
   assert(a.heads % a.kvHeads === 0, `heads ${a.heads} is not a multiple of kvHeads ${a.kvHeads}`);
+  assert(a.policy !== 'window' || (a.window ?? 0) >= 1, 'the window rule needs window >= 1');
   const constants = {
     HEADS: a.heads,
     KV_HEADS: a.kvHeads,
@@ -44,8 +49,9 @@ export function scoreUpdate(gpu: Gpu, a: ScoreUpdateArgs): Dispatch {
     POLICY: POLICY[a.policy],
     LAMBDA: a.lambda ?? CRYSTAL_DEFAULTS.lambda,
     P: a.p ?? CRYSTAL_DEFAULTS.p,
+    WINDOW: a.window ?? 1,
     WG: a.wg ?? 64,
   };
-  const buffers = [a.step, a.probs, a.slotPos, a.blockTable, a.headSlots, a.score, a.stamp];
+  const buffers = [a.step, a.probs, a.slotPos, a.blockTable, a.headSlots, a.score, a.stamp, a.history];
   return makeDispatch(gpu, 'score-update', code, constants, buffers, () => [a.kvHeads, 1, 1]);
 }

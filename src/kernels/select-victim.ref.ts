@@ -1,12 +1,15 @@
 /**
  * CPU reference of select-victim.wgsl: gathers each head like src/policies/evictor.ts, then runs
- * the policies' own score and select.ts's markCandidates + lowestCandidate, in f64.
+ * the policies' own score and select.ts's markCandidates + lowestCandidate, in f64; bursts take
+ * the lowest few like the evictor's evictLowest, the layer rule totals positions like its
+ * evictFromLayer.
  */
 import { crystalScore } from '../policies/crystal-lite.ts';
 import { createH2o } from '../policies/h2o.ts';
 import type { HeadSlots, PolicyState } from '../policies/policy.ts';
 import { lowestCandidate, markCandidates } from '../policies/select.ts';
 import { createStreaming } from '../policies/streaming.ts';
+import { createTova } from '../policies/tova.ts';
 import { NO_CANDIDATE, NOT_FULL, type VictimRule } from './select-victim.ts';
 
 export interface SelectVictimRefArgs {
@@ -17,6 +20,8 @@ export interface SelectVictimRefArgs {
   pageSize: number;
   maxPages: number;
   kvHeads: number;
+  cap?: number; // victims per head (default 1)
+  burst?: number; // cap > 1: extra victims beyond the excess
   protectBelow: number;
   t: number;
   slotPos: ArrayLike<number>; // (numSlots)
@@ -28,16 +33,18 @@ export interface SelectVictimRefArgs {
   counts: ArrayLike<number>; // (kvHeads)
 }
 
-/** victims (kvHeads): logical slot, NOT_FULL or NO_CANDIDATE. */
+interface Gathered extends HeadSlots {
+  logical: number[];
+  scores: Float64Array;
+  candidate: Uint8Array;
+}
+
+/** victims (kvHeads, cap): logical slots in eviction order, NOT_FULL after the last, or NO_CANDIDATE. */
 export function selectVictimRef(a: SelectVictimRefArgs): Uint32Array {
   const { pageSize, maxPages, slotPos, blockTable } = a;
+  const cap = a.cap ?? 1;
   const state: PolicyState = { score: Float64Array.from(a.score), stamp: Float64Array.from(a.stamp), history: new Float64Array(1) };
-  const victims = new Uint32Array(a.kvHeads);
-  for (let g = 0; g < a.kvHeads; g++) {
-    if (a.counts[g] < a.limits[g]) {
-      victims[g] = NOT_FULL;
-      continue;
-    }
+  const gather = (g: number): Gathered => {
     const slots: number[] = [];
     const positions: number[] = [];
     const logical: number[] = [];
@@ -48,15 +55,46 @@ export function selectVictimRef(a: SelectVictimRefArgs): Uint32Array {
       positions.push(slotPos[slot]);
       logical.push(s);
     }
-    const head: HeadSlots = { layer: 0, kvHead: g, slots: Int32Array.from(slots), positions: Int32Array.from(positions), length: slots.length };
+    const head = { layer: 0, kvHead: g, slots: Int32Array.from(slots), positions: Int32Array.from(positions), length: slots.length };
     const scores = new Float64Array(head.length);
     if (a.rule === 'position') createStreaming().score(state, head, a.t, scores);
     else if (a.rule === 'score') createH2o().score(state, head, a.t, scores);
+    else if (a.rule === 'layer') createTova().score(state, head, a.t, scores);
     else crystalScore(state, head, a.t, a.lambda, scores);
     const candidate = new Uint8Array(head.length);
     markCandidates(head, a.sinks, a.recent, a.protectBelow, candidate);
-    const best = lowestCandidate(head, scores, candidate);
-    victims[g] = best < 0 ? NO_CANDIDATE : logical[best];
+    return { ...head, logical, scores, candidate };
+  };
+  const victims = new Uint32Array(a.kvHeads * cap).fill(NOT_FULL);
+  const heads = Array.from({ length: a.kvHeads }, (_, g) => gather(g));
+  // The layer rule: each position's mean score over the heads (evictFromLayer), lowest first.
+  let layerBest = -1;
+  if (a.rule === 'layer') {
+    const total = new Map<number, number>();
+    for (const v of heads) {
+      for (let i = 0; i < v.length; i++) {
+        if (v.candidate[i]) total.set(v.positions[i], (total.get(v.positions[i]) ?? 0) + v.scores[i] / a.kvHeads);
+      }
+    }
+    let bestScore = Infinity;
+    for (const [p, s] of total) if (s < bestScore || (s === bestScore && p < layerBest)) [layerBest, bestScore] = [p, s];
+  }
+  for (let g = 0; g < a.kvHeads; g++) {
+    if (a.counts[g] < a.limits[g]) continue;
+    const v = heads[g];
+    if (a.rule === 'layer') {
+      const i = v.positions.indexOf(layerBest);
+      victims[g * cap] = layerBest < 0 || i < 0 ? NO_CANDIDATE : v.logical[i];
+    } else if (cap === 1) {
+      const best = lowestCandidate(v, v.scores, v.candidate);
+      victims[g] = best < 0 ? NO_CANDIDATE : v.logical[best];
+    } else {
+      const want = Math.min(cap, a.counts[g] + 1 - a.limits[g] + (a.burst ?? 0));
+      const order: number[] = [];
+      for (let i = 0; i < v.length; i++) if (v.candidate[i]) order.push(i);
+      order.sort((x, y) => v.scores[x] - v.scores[y] || v.positions[x] - v.positions[y]);
+      for (let j = 0; j < want; j++) victims[g * cap + j] = j < order.length ? v.logical[order[j]] : NO_CANDIDATE;
+    }
   }
   return victims;
 }

@@ -1,16 +1,18 @@
 /**
- * Chooses the entry each full KV head of a layer evicts: the lowest-scoring candidate outside
- * the sinks, the recent window and the protected prompt, ties to the older entry (select.ts).
+ * Chooses the entries each full KV head of a layer evicts: the lowest-scoring candidate outside
+ * the sinks, the recent window and the protected prompt, ties to the older entry (select.ts);
+ * with cap > 1, the lowest few at once (r-kv's bursts); with the layer rule, the position with the
+ * lowest mean score over the layer's heads, the same in every head (tova).
  */
 import code from '../../shaders/select-victim.wgsl?raw';
 import type { Gpu } from '../gpu/device.ts';
 import { makeDispatch, type Binding, type Dispatch } from '../gpu/kernel.ts';
 import { CRYSTAL_DEFAULTS } from '../policies/crystal-lite.ts';
 
-/** position: streaming; score: h2o, tova (the stored score); crystal: decayed CRF. */
-export type VictimRule = 'position' | 'score' | 'crystal';
+/** position: streaming; score: the stored score (h2o, snapkv-d, r-kv); crystal: decayed CRF; layer: tova. */
+export type VictimRule = 'position' | 'score' | 'crystal' | 'layer';
 
-const RULE: Record<VictimRule, number> = { position: 0, score: 1, crystal: 2 };
+const RULE: Record<VictimRule, number> = { position: 0, score: 1, crystal: 2, layer: 3 };
 
 /** victims[g] when head g is not full. */
 export const NOT_FULL = 0xffffffff;
@@ -26,7 +28,9 @@ export interface SelectVictimArgs {
   pageSize: number;
   maxPages: number;
   kvHeads: number;
-  params: Binding; // uniform {protect_below, t, _, _} u32
+  /** Victims per head: 1, or the most a burst drops (default 1). */
+  cap?: number;
+  params: Binding; // uniform {protect_below, t, burst, _} u32
   slotPos: Binding; // (numSlots) i32 absolute position, -1 if empty
   blockTable: Binding; // (kvHeads, maxPages) u32: this layer's slice
   headSlots: Binding; // (kvHeads) u32 logical slots to scan: this layer's slice
@@ -34,7 +38,7 @@ export interface SelectVictimArgs {
   stamp: Binding; // (numSlots) f32 crystal's step of the last hit
   limits: Binding; // (kvHeads) u32 entries each head may hold
   counts: Binding; // (kvHeads) u32 entries each head holds
-  victims: Binding; // (kvHeads) u32 logical slot to evict, NOT_FULL or NO_CANDIDATE
+  victims: Binding; // (kvHeads, cap) u32 logical slots to evict, in order; NOT_FULL ends a list, NO_CANDIDATE
   /** Threads per workgroup; default 64. */
   wg?: number;
 }
@@ -48,6 +52,7 @@ export function selectVictim(gpu: Gpu, a: SelectVictimArgs): Dispatch {
     SINKS: a.sinks,
     RECENT: a.recent,
     LAMBDA: a.lambda ?? CRYSTAL_DEFAULTS.lambda,
+    CAP: a.cap ?? 1,
     WG: a.wg ?? 64,
   };
   const buffers = [a.params, a.slotPos, a.blockTable, a.headSlots, a.score, a.stamp, a.limits, a.counts, a.victims];

@@ -11,6 +11,8 @@ import { shuffledPagedGeometry } from '../helpers/paged-fixture.ts';
 // Scores are sums of <= 5 rows of group means (h2o), one group mean (tova) or LRFU values <= 1/(1-lambda)
 // (crystal, f32 pow): f32 against f64 lands within a few ulps, so 1e-5 relative (+1e-6 absolute for
 // values near 0). One wrong hit or a missed row moves a score by >= 1e-3. Stamps are integers: exact.
+// The window ring holds single group means (the same tolerance); a value in the wrong ring cell
+// or a stale cell left by a new entry is off by far more.
 const TOL = { atol: 1e-6, rtol: 1e-5 };
 const PAGE_SIZE = 16;
 
@@ -25,12 +27,13 @@ interface Case {
   holeRate: number;
   p?: number; // crystal
   lambda?: number;
+  window?: number; // window rule: ring size
   allHoles?: number; // a KV head whose every slot is a hole
   wg?: number;
 }
 
 const cases: Case[] = [];
-for (const policy of ['h2o', 'tova', 'crystal'] as const) {
+for (const policy of ['h2o', 'tova', 'crystal', 'window'] as const) {
   cases.push(
     { name: `${policy} GQA 1, decode`, policy, heads: 4, kvHeads: 4, lengths: [1, 15, 16, 40], rows: 1, posStart: 200, holeRate: 0.1 },
     { name: `${policy} GQA 2, tile of 5`, policy, heads: 4, kvHeads: 2, lengths: [100, 17], rows: 5, posStart: 150, holeRate: 0.2 },
@@ -40,6 +43,10 @@ for (const policy of ['h2o', 'tova', 'crystal'] as const) {
       holeRate: 0.1, p: 0.6, lambda: 0.8 },
   );
 }
+// The ring wraps inside a tile: 5 rows into a ring of 4 (row 0's cell is overwritten by row 4).
+cases.push({ name: 'window, ring 4 wraps in a tile of 5', policy: 'window', heads: 4, kvHeads: 2, lengths: [50, 9], rows: 5,
+  posStart: 61, holeRate: 0.1, window: 4 });
+for (const c of cases) if (c.policy === 'window') c.window ??= 32;
 
 /** Mass of the entries of a >= each distinct value, none within 1e-5 of p * total: no near-ties. */
 function checkNoNearTie(a: number[], p: number): void {
@@ -94,8 +101,10 @@ describe('score-update', () => {
 
       // State before the step: old entries hold scores and past stamps; every other slot garbage
       // (new entries must be admitted before use).
+      const W = c.window ?? 1;
       const score = new Float32Array(numSlots);
       const stamp = new Float32Array(numSlots);
+      const history = new Float32Array(numSlots * W).map(() => rand()); // old rings; new entries' must be cleared
       for (let i = 0; i < numSlots; i++) {
         score[i] = slotPos[i] >= 0 && slotPos[i] < posStart ? rand() * 2 : 99;
         stamp[i] = slotPos[i] >= 0 && slotPos[i] < posStart ? slotPos[i] + randInt(posStart - slotPos[i]) : 77;
@@ -142,10 +151,12 @@ describe('score-update', () => {
       const slotsBuf = createBufferFrom(dev, 'headSlots', headSlotsAll);
       const scoreBuf = createBufferFrom(dev, 'score', score);
       const stampBuf = createBufferFrom(dev, 'stamp', stamp);
+      const historyBuf = createBufferFrom(dev, 'history', history);
       const d = scoreUpdate(gpu, {
         policy: c.policy,
         lambda: c.lambda,
         p: c.p,
+        window: c.window,
         heads,
         kvHeads,
         pageSize: PAGE_SIZE,
@@ -157,15 +168,18 @@ describe('score-update', () => {
         headSlots: { buffer: slotsBuf, offset: slotsStride * 4, size: kvHeads * 4 },
         score: scoreBuf,
         stamp: stampBuf,
+        history: historyBuf,
         wg: c.wg,
       });
       await runDispatches(gpu, [d], T);
       const gotScore = await readF32(dev, scoreBuf, numSlots);
       const gotStamp = await readF32(dev, stampBuf, numSlots);
+      const gotHistory = await readF32(dev, historyBuf, numSlots * W);
       const want = scoreUpdateRef({
         policy: c.policy,
         lambda: c.lambda,
         p: c.p,
+        window: c.window,
         heads,
         kvHeads,
         pageSize: PAGE_SIZE,
@@ -178,11 +192,20 @@ describe('score-update', () => {
         headSlots,
         score,
         stamp,
+        history,
       });
       expectClose('score', gotScore, want.score, TOL);
       expectClose('stamp', gotStamp, want.stamp, { atol: 0 });
+      expectClose('history', gotHistory, want.history, TOL);
       // The data exercises what it claims: new entries admitted, and (crystal) the tie hit on both.
       for (const slot of newSlots) expect(want.score[slot]).not.toBe(99);
+      if (c.policy === 'window') {
+        // New entries' rings were cleared: the cells no row of the step wrote are 0, not the old garbage.
+        const written = new Set(Array.from({ length: T }, (_, t) => (posStart + t) % W));
+        const unwritten = Array.from({ length: W }, (_, r) => r).filter((r) => !written.has(r));
+        expect(unwritten.length > 0).toBe(W > T);
+        for (const slot of newSlots) for (const r of unwritten) expect(gotHistory[slot * W + r]).toBe(0);
+      }
       if (c.policy === 'crystal') {
         expect(tied.length).toBeGreaterThan(0);
         const lastRow = tied.filter(([t]) => t === T - 1);

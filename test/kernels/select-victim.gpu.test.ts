@@ -8,8 +8,8 @@ import { testGpu } from '../helpers/gpu.ts';
 import { shuffledPagedGeometry } from '../helpers/paged-fixture.ts';
 
 // The victim is a choice, so it must match exactly. Scores are random f32 (no near-ties: distinct
-// values differ by far more than crystal's f32 decay error, ~1e-7 relative) plus exact ties copied
-// from one entry to others, which both sides break by position.
+// values differ by far more than crystal's f32 decay error, ~1e-7 relative, or the layer mean's
+// rounding) plus exact ties copied from one entry to others, which both sides break by position.
 const PAGE_SIZE = 16;
 const LAMBDA = 0.6;
 
@@ -23,6 +23,8 @@ interface Case {
   holeRate: number;
   ties: boolean; // copy scores (and stamps) between entries: exact ties
   duplicates?: boolean; // some positions held twice in a head: the cuts count with multiplicity
+  cap?: number; // victims per head (bursts)
+  burst?: number;
   wg?: number;
 }
 
@@ -36,6 +38,21 @@ for (const rule of ['position', 'score', 'crystal'] as const) {
     { name: `${rule}, sinks 33 (> WG 32, > some heads), wg 32`, rule, sinks: 33, recent: 1, protectBelow: 0, lengths: [100, 30, 60], holeRate: 0.05, ties: false, wg: 32 },
   );
 }
+// The layer rule (tova): every head of the layer holds the same positions in the same logical slots.
+cases.push(
+  { name: 'layer, no protection', rule: 'layer', sinks: 0, recent: 0, protectBelow: 0, lengths: [70, 70, 70], holeRate: 0.1, ties: true },
+  { name: 'layer, sinks 2 recent 5 protectBelow 40, wg 32', rule: 'layer', sinks: 2, recent: 5, protectBelow: 40, lengths: [90, 90, 90, 90],
+    holeRate: 0.2, ties: true, wg: 32 },
+);
+// Bursts: want = excess + burst victims per full head, fewer candidates than that ends in NO_CANDIDATE.
+cases.push(
+  { name: 'score, burst 3 cap 7, recent 8', rule: 'score', sinks: 0, recent: 8, protectBelow: 0, lengths: [40, 17, 100, 11, 64],
+    holeRate: 0.1, ties: true, cap: 7, burst: 3 },
+  { name: 'score, burst 0 cap 40 (> wg 32), sinks 2 recent 3 protectBelow 20', rule: 'score', sinks: 2, recent: 3, protectBelow: 20,
+    lengths: [50, 33, 70], holeRate: 0.1, ties: true, cap: 40, burst: 0, wg: 32 },
+  { name: 'position, burst 5 cap 6, sinks 4', rule: 'position', sinks: 4, recent: 0, protectBelow: 0, lengths: [30, 20, 40],
+    holeRate: 0.1, ties: false, cap: 6, burst: 5 },
+);
 
 describe('select-victim', () => {
   cases.forEach((c, ci) => {
@@ -69,17 +86,26 @@ describe('select-victim', () => {
         const entries: number[] = [];
         for (let s = 0; s < len; s++) {
           const slot = phys(g, s);
-          if (rand() < c.holeRate) {
+          const shared = c.rule === 'layer' && g > 0; // head 0's position and hole at the same logical slot
+          if (shared ? slotPos[phys(0, s)] < 0 : rand() < c.holeRate) {
             slotPos[slot] = -1;
             continue;
           }
-          slotPos[slot] = c.duplicates && entries.length > 0 && rand() < 0.2 ? slotPos[entries[randInt(entries.length)]] : positions.pop()!;
+          if (shared) slotPos[slot] = slotPos[phys(0, s)];
+          else slotPos[slot] = c.duplicates && entries.length > 0 && rand() < 0.2 ? slotPos[entries[randInt(entries.length)]] : positions.pop()!;
           score[slot] = c.rule === 'crystal' ? rand() * 2.5 : rand();
           if (c.rule === 'crystal' && c.duplicates && rand() < 0.1) score[slot] = 0; // never hit: CRF 0
           stamp[slot] = slotPos[slot] + randInt(t - slotPos[slot]);
           entries.push(slot);
         }
-        if (c.ties) {
+        if (c.ties && c.rule === 'layer' && g === kvHeads - 1) {
+          // Two logical slots with the same score in every head: the same mean.
+          for (let k = 0; k < entries.length / 4; k++) {
+            const [from, to] = [randInt(len), randInt(len)];
+            if (slotPos[phys(0, from)] < 0 || slotPos[phys(0, to)] < 0) continue;
+            for (let h = 0; h < kvHeads; h++) score[phys(h, to)] = score[phys(h, from)];
+          }
+        } else if (c.ties && c.rule !== 'layer') {
           for (let k = 0; k < entries.length / 4; k++) {
             const from = entries[randInt(entries.length)];
             const to = entries[randInt(entries.length)];
@@ -89,14 +115,15 @@ describe('select-victim', () => {
         }
         held[g] = entries.length;
       }
-      // Head 1 is not full; the others are full or over.
-      const limits = held.map((n, g) => (g === 1 ? n + 1 : g === 2 ? Math.max(0, n - 2) : n));
+      // Head 1 is not full; the others are full or over (the layer rule: every head full).
+      const limits = held.map((n, g) => (c.rule === 'layer' ? n : g === 1 ? n + 1 : g === 2 ? Math.max(0, n - 2) : n));
+      const cap = c.cap ?? 1;
 
       const dev = gpu.device;
-      const params = createBufferFrom(dev, 'params', new Uint32Array([c.protectBelow, t, 0, 0]), UNIFORM);
+      const params = createBufferFrom(dev, 'params', new Uint32Array([c.protectBelow, t, c.burst ?? 0, 0]), UNIFORM);
       const tablesBuf = createBufferFrom(dev, 'blockTables', blockTables);
       const slotsBuf = createBufferFrom(dev, 'headSlots', headSlotsAll);
-      const victims = createBufferFrom(dev, 'victims', new Uint32Array(kvHeads).fill(12345));
+      const victims = createBufferFrom(dev, 'victims', new Uint32Array(kvHeads * cap).fill(12345));
       const d = selectVictim(gpu, {
         rule: c.rule,
         lambda: LAMBDA,
@@ -105,6 +132,7 @@ describe('select-victim', () => {
         pageSize: PAGE_SIZE,
         maxPages,
         kvHeads,
+        cap: c.cap,
         params,
         slotPos: createBufferFrom(dev, 'slotPos', slotPos),
         blockTable: { buffer: tablesBuf, offset: tableStride * 4, size: kvHeads * maxPages * 4 },
@@ -117,7 +145,7 @@ describe('select-victim', () => {
         wg: c.wg,
       });
       await runDispatches(gpu, [d], 1);
-      const got = await readU32(dev, victims, kvHeads);
+      const got = await readU32(dev, victims, kvHeads * cap);
       const want = selectVictimRef({
         rule: c.rule,
         lambda: LAMBDA,
@@ -126,6 +154,8 @@ describe('select-victim', () => {
         pageSize: PAGE_SIZE,
         maxPages,
         kvHeads,
+        cap: c.cap,
+        burst: c.burst,
         protectBelow: c.protectBelow,
         t,
         slotPos,
@@ -138,8 +168,16 @@ describe('select-victim', () => {
       });
       expect(Array.from(got)).toEqual(Array.from(want));
       // The data exercises what it claims: a head not full, real victims, and (mostly) no empty choice.
-      expect(want[1]).toBe(NOT_FULL);
+      if (c.rule !== 'layer') expect(want[cap]).toBe(NOT_FULL);
       expect(Array.from(want).filter((v) => v < NO_CANDIDATE).length).toBeGreaterThan(0);
+      if (c.rule === 'layer') expect(new Set(want).size).toBe(1); // one logical slot, every head
+      if (cap > 1) {
+        // Full heads drop excess + burst entries; head 3 of the first burst case runs out of candidates.
+        const listed = (g: number) => Array.from(want.subarray(g * cap, (g + 1) * cap)).filter((v) => v !== NOT_FULL).length;
+        expect(listed(0)).toBe(Math.min(cap, 1 + c.burst!));
+        expect(listed(2)).toBe(Math.min(cap, held[2] - limits[2] + 1 + c.burst!));
+        if (c.lengths.length > 3) expect(want.subarray(3 * cap, 4 * cap)).toContain(NO_CANDIDATE);
+      }
     });
   });
 
