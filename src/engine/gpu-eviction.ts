@@ -3,12 +3,15 @@
  * per-slot state and select-victim picks each full head's victims, both on the GPU; the victims
  * come back with the sampled token (one read-back per step) and the host applies them to the
  * paged layout before the next token is written, where kv-append reuses a freed slot.
- * Policies with a GPU rule: streaming, h2o, crystal-lite. The others run on the CPU reference.
+ * Policies whose eviction score depends on the head's other entries (pooling over neighbouring
+ * positions) have it recomputed by policy-score before each choice.
+ * Policies with a GPU rule: streaming, h2o, crystal-lite, snapkv-d. The others run on the CPU reference.
  */
 import { assert } from '../assert.ts';
 import { createBuffer, UNIFORM } from '../gpu/buffers.ts';
 import type { Gpu } from '../gpu/device.ts';
 import type { Dispatch } from '../gpu/kernel.ts';
+import { policyScore, type PolicyScoreRule } from '../kernels/policy-score.ts';
 import { scoreUpdate, type ScoreRule } from '../kernels/score-update.ts';
 import { NO_CANDIDATE, NOT_FULL, selectVictim, type VictimRule } from '../kernels/select-victim.ts';
 import { checkBudget, type BudgetSpec } from '../kv/budget.ts';
@@ -16,12 +19,16 @@ import type { KvCache } from '../kv/kv-cache.ts';
 import { BINDING_ALIGN_U32, evictSlot, physicalSlot, roundUp } from '../kv/kv-layout.ts';
 import { CRYSTAL_DEFAULTS } from '../policies/crystal-lite.ts';
 import type { Eviction } from '../policies/evictor.ts';
+import { RKV_DEFAULTS } from '../policies/r-kv.ts';
 import { createPolicy, type PolicyParams } from '../policies/registry.ts';
+import { SNAPKV_DEFAULTS } from '../policies/snapkv-d.ts';
 
-const GPU_RULES: Record<string, { score?: ScoreRule; victim: VictimRule }> = {
+/** score: score-update's fold of each step's attention; pooled: policy-score's eviction scores; victim: select-victim's rule. */
+const GPU_RULES: Record<string, { score?: ScoreRule; pooled?: PolicyScoreRule; victim: VictimRule }> = {
   streaming: { victim: 'position' },
   h2o: { score: 'h2o', victim: 'score' },
   'crystal-lite': { score: 'crystal', victim: 'crystal' },
+  'snapkv-d': { score: 'window', pooled: 'snapkv-d', victim: 'score' },
 };
 
 export const GPU_POLICIES = Object.keys(GPU_RULES);
@@ -94,6 +101,25 @@ export function createGpuEviction(
       ? [scoreUpdate(gpu, { ...common(l), policy: rules.score, lambda, p, window, heads: numHeads, step, probs, history })]
       : [],
   );
+  const scorers = Array.from({ length: g.numLayers }, (_, l) =>
+    rules.pooled
+      ? [
+          policyScore(gpu, {
+            ...common(l),
+            rule: rules.pooled,
+            window,
+            pool: params.pool ?? (rules.pooled === 'r-kv' ? RKV_DEFAULTS.pool : SNAPKV_DEFAULTS.pool),
+            lambda: params.lambda,
+            threshold: params.threshold,
+            headDim: g.headDim,
+            history,
+            kPool: kv.kPool,
+            limits: slice(limits, l),
+            counts: slice(counts, l),
+          }),
+        ]
+      : [],
+  );
   const selects = Array.from({ length: g.numLayers }, (_, l) =>
     selectVictim(gpu, {
       ...common(l),
@@ -108,6 +134,8 @@ export function createGpuEviction(
       victims: slice(victims, l, victimStride, g.numKvHeads * cap),
     }),
   );
+  /** Every layer's choice; `rescore` recomputes pooled scores first (they move as neighbours go). */
+  const choose = (rescore: boolean) => selects.flatMap((select, l) => [...(rescore ? scorers[l] : []), select]);
   const headLimits = new Uint32Array(g.numLayers * stride).fill(0x7fffffff);
   let promptLength = 0;
   let pending: Uint32Array | null = null;
@@ -158,7 +186,7 @@ export function createGpuEviction(
   }
 
   return {
-    dispatches: (l) => [...updates[l], selects[l]],
+    dispatches: (l) => [...updates[l], ...scorers[l], selects[l]],
     victims,
     makeRoom(position) {
       if (pending) apply(pending, position, false);
@@ -176,16 +204,18 @@ export function createGpuEviction(
       for (let l = 0; l < g.numLayers; l++) {
         for (let h = 0; h < g.numKvHeads; h++) headLimits[l * stride + h] = spec.mode === 'think' ? length + spec.budget : spec.budget;
       }
-      // Cut: "full" means over the limit (limit + 1 held), one victim per head per round.
-      for (;;) {
+      // Cut: "full" means over the limit (limit + 1 held), one victim per head per round, each
+      // choice re-scored (the evictor's evictFromHead) unless the policy takes the lowest of one
+      // scoring (bursts: evictLowest), a cap at a time.
+      for (let round = 0; ; round++) {
         writeCounts(1);
         writeParams(length);
-        if (apply(await run(selects), length, true) === 0) break;
+        if (apply(await run(choose(round === 0 || !policy.burst)), length, true) === 0) break;
       }
       // Victims for the first decode token: the usual "no room for one more" test.
       writeCounts(0);
       writeParams(length);
-      pending = await run(selects);
+      pending = await run(choose(true));
     },
     decisions,
     destroy() {

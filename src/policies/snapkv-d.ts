@@ -13,9 +13,11 @@
 import type { EvictionPolicy } from './policy.ts';
 import { poolByPosition } from './pooling.ts';
 
+export const SNAPKV_DEFAULTS = { window: 32, pool: 5, recent: 16 };
+
 export function createSnapkvD(params: { window?: number; pool?: number; recent?: number } = {}): EvictionPolicy {
-  const window = params.window ?? 32;
-  const pool = params.pool ?? 5;
+  const window = params.window ?? SNAPKV_DEFAULTS.window;
+  const pool = params.pool ?? SNAPKV_DEFAULTS.pool;
   let windowed = new Float64Array(0);
   return {
     id: 'snapkv-d',
@@ -23,7 +25,7 @@ export function createSnapkvD(params: { window?: number; pool?: number; recent?:
     summary: 'Evicts the entry least attended by the last 32 queries, pooled over neighbours.',
     granularity: 'head',
     sinks: 0,
-    recent: params.recent ?? 16,
+    recent: params.recent ?? SNAPKV_DEFAULTS.recent,
     historyWindow: window,
     observe(state, head, attention, position) {
       const ring = position % window;

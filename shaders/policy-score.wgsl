@@ -1,0 +1,194 @@
+// Eviction scores that depend on a head's other entries (the policies' score(), on the GPU), for
+// every full KV head of a layer; select-victim then reads them as RULE 1. Over the logical slots
+// s < headSlots[g] of KV head g, slot s lives at physical slot
+// blockTable[g, s / PAGE_SIZE] * PAGE_SIZE + s % PAGE_SIZE and holds an entry iff slotPos[phys] >= 0.
+// Head g is full iff counts[g] >= limits[g]; other heads are skipped (select-victim ignores them).
+// An entry's neighbours are the HALF = POOL / 2 nearest entries below and above it in the order of
+// (position, logical slot), fewer at the ends (src/policies/pooling.ts).
+//   RULE 0 snapkv-d: w = sum_r history[phys, r];  score = (w over the entry and its neighbours) / POOL
+//   RULE 1 r-kv:     importance = max(0, mean_r history[., r] over the entry and its neighbours)
+//                    cos(i, j) = dot(k_i, k_j) / ((|k_i| + 1e-8) (|k_j| + 1e-8)) over the other entries j;
+//                    redundancy_i = (sum_j cos(i, j) - cos(i, newest)) / n, where newest is the
+//                    highest-positioned j with cos > THRESHOLD (nothing subtracted if none)
+//                    score = LAMBDA * importance - (1 - LAMBDA) * softmax_i(redundancy)
+// r-kv compares every pair of the head's keys: O(n^2 HEAD_DIM), paid only in steps where the head
+// evicts (a burst every ~B/4 steps). Each thread owns the slots s = lid, lid + WG, ... and alone
+// writes their score; r-kv parks redundancy there between the two softmax reductions.
+// Dispatch: (KV_HEADS, 1, 1) workgroups of WG threads, one workgroup per KV head.
+
+override KV_HEADS: u32;
+override PAGE_SIZE: u32;
+override MAX_PAGES: u32; // pages per head in the block table
+override RULE: u32; // 0 snapkv-d, 1 r-kv
+override WINDOW: u32; // queries kept per slot in history
+override POOL: u32; // pooling kernel (odd)
+override HEAD_DIM: u32 = 1; // r-kv
+override LAMBDA: f32 = 0.1; // r-kv: weight of importance
+override THRESHOLD: f32 = 0.5; // r-kv: cosine above which a newer key makes an entry redundant
+override WG: u32 = 64;
+
+const NONE = vec2i(-1, -1);
+
+@group(0) @binding(0) var<storage, read> slotPos: array<i32>;        // (numSlots) absolute position, -1 if empty
+@group(0) @binding(1) var<storage, read> blockTable: array<u32>;     // (KV_HEADS, MAX_PAGES) physical page ids
+@group(0) @binding(2) var<storage, read> headSlots: array<u32>;      // (KV_HEADS) logical slots in use
+@group(0) @binding(3) var<storage, read> history: array<f32>;        // (numSlots, WINDOW) last queries' attention
+@group(0) @binding(4) var<storage, read> kPool: array<f32>;          // (numSlots, HEAD_DIM) keys after RoPE (r-kv)
+@group(0) @binding(5) var<storage, read> limits: array<u32>;         // (KV_HEADS) entries the head may hold
+@group(0) @binding(6) var<storage, read> counts: array<u32>;         // (KV_HEADS) entries the head holds
+@group(0) @binding(7) var<storage, read_write> score: array<f32>;    // (numSlots) eviction score, lowest goes
+
+var<workgroup> red: array<f32, WG>;
+
+fn physical(g: u32, s: u32) -> u32 {
+  return blockTable[g * MAX_PAGES + s / PAGE_SIZE] * PAGE_SIZE + s % PAGE_SIZE;
+}
+
+// Sum (or max) over the workgroup; every thread gets the same value.
+fn reduce(lid: u32, v: f32, take_max: bool) -> f32 {
+  red[lid] = v;
+  workgroupBarrier();
+  var acc = red[0];
+  for (var i = 1u; i < WG; i++) {
+    acc = select(acc + red[i], max(acc, red[i]), take_max);
+  }
+  workgroupBarrier();
+  return acc;
+}
+
+// What pooling spreads over neighbours: the window's sum (snapkv-d) or mean (r-kv).
+fn window_value(phys: u32) -> f32 {
+  var sum = 0.0;
+  for (var r = 0u; r < WINDOW; r++) {
+    sum += history[phys * WINDOW + r];
+  }
+  return select(sum, sum / f32(WINDOW), RULE == 1u);
+}
+
+// The entry next to key (pos, s) in (position, logical slot) order, above if up: (pos, slot) or NONE.
+fn neighbour(g: u32, n: u32, key: vec2i, up: bool) -> vec2i {
+  var best = NONE;
+  for (var o = 0u; o < n; o++) {
+    let p = slotPos[physical(g, o)];
+    if (p < 0) {
+      continue;
+    }
+    let k = vec2i(p, i32(o));
+    let beyond = select(k.x < key.x || (k.x == key.x && k.y < key.y), k.x > key.x || (k.x == key.x && k.y > key.y), up);
+    if (!beyond) {
+      continue;
+    }
+    let closer = select(k.x > best.x || (k.x == best.x && k.y > best.y), k.x < best.x || (k.x == best.x && k.y < best.y), up);
+    if (best.y < 0 || closer) {
+      best = k;
+    }
+  }
+  return best;
+}
+
+// The pooled window value of entry (pos, s): snapkv-d's average (divided by POOL whatever the
+// count), r-kv's maximum (from 0).
+fn pooled(g: u32, n: u32, s: u32, pos: i32, own: f32) -> f32 {
+  var acc = select(own, max(0.0, own), RULE == 1u);
+  for (var side = 0u; side < 2u; side++) {
+    var key = vec2i(pos, i32(s));
+    for (var k = 0u; k < POOL / 2u; k++) {
+      key = neighbour(g, n, key, side == 1u);
+      if (key.y < 0) {
+        break;
+      }
+      let v = window_value(physical(g, u32(key.y)));
+      acc = select(acc + v, max(acc, v), RULE == 1u);
+    }
+  }
+  return select(acc / f32(POOL), acc, RULE == 1u);
+}
+
+fn key_norm(phys: u32) -> f32 {
+  var sq = 0.0;
+  for (var d = 0u; d < HEAD_DIM; d++) {
+    let x = kPool[phys * HEAD_DIM + d];
+    sq += x * x;
+  }
+  return sqrt(sq) + 1e-8;
+}
+
+// r-kv: (sum of cosines to the other entries) - (the cosine to the newest similar one).
+fn redundancy_sum(g: u32, n: u32, s: u32, phys: u32) -> f32 {
+  let norm = key_norm(phys);
+  var sum = 0.0;
+  var newestPos = -1;
+  var newestCos = 0.0;
+  for (var o = 0u; o < n; o++) {
+    let oPhys = physical(g, o);
+    let oPos = slotPos[oPhys];
+    if (o == s || oPos < 0) {
+      continue;
+    }
+    var dot = 0.0;
+    for (var d = 0u; d < HEAD_DIM; d++) {
+      dot += kPool[phys * HEAD_DIM + d] * kPool[oPhys * HEAD_DIM + d];
+    }
+    let c = dot / (norm * key_norm(oPhys));
+    sum += c;
+    if (c > THRESHOLD && oPos > newestPos) {
+      newestPos = oPos;
+      newestCos = c;
+    }
+  }
+  return sum - newestCos;
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: u32) {
+  let g = wg.x;
+  // A head that keeps its entries this step needs no scores: scan nothing.
+  let n = select(0u, min(headSlots[g], MAX_PAGES * PAGE_SIZE), counts[g] >= limits[g]);
+
+  if (RULE == 0u) {
+    for (var s = lid; s < n; s += WG) {
+      let phys = physical(g, s);
+      let pos = slotPos[phys];
+      if (pos >= 0) {
+        score[phys] = pooled(g, n, s, pos, window_value(phys));
+      }
+    }
+    return;
+  }
+
+  // r-kv: the head's entry count, then redundancy and its softmax, then the score.
+  var mine = 0.0;
+  var localMax = -3.0e38;
+  for (var s = lid; s < n; s += WG) {
+    let phys = physical(g, s);
+    if (slotPos[phys] >= 0) {
+      mine += 1.0;
+    }
+  }
+  let count = reduce(lid, mine, false);
+  for (var s = lid; s < n; s += WG) {
+    let phys = physical(g, s);
+    if (slotPos[phys] >= 0) {
+      let r = redundancy_sum(g, n, s, phys) / count;
+      score[phys] = r;
+      localMax = max(localMax, r);
+    }
+  }
+  let m = reduce(lid, localMax, true);
+  var localSum = 0.0;
+  for (var s = lid; s < n; s += WG) {
+    let phys = physical(g, s);
+    if (slotPos[phys] >= 0) {
+      localSum += exp(score[phys] - m);
+    }
+  }
+  let z = reduce(lid, localSum, false);
+  for (var s = lid; s < n; s += WG) {
+    let phys = physical(g, s);
+    let pos = slotPos[phys];
+    if (pos >= 0) {
+      let importance = pooled(g, n, s, pos, window_value(phys));
+      score[phys] = LAMBDA * importance - (1.0 - LAMBDA) * exp(score[phys] - m) / z;
+    }
+  }
+}

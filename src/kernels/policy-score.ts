@@ -1,0 +1,57 @@
+/**
+ * Eviction scores that depend on a head's other entries, for every full KV head of one layer:
+ * snapkv-d's window sum average-pooled over neighbouring positions, or r-kv's importance minus
+ * key redundancy. Written into the score buffer, where select-victim's score rule reads them.
+ */
+import code from '../../shaders/policy-score.wgsl?raw';
+import { assert } from '../assert.ts';
+import type { Gpu } from '../gpu/device.ts';
+import { makeDispatch, type Binding, type Dispatch } from '../gpu/kernel.ts';
+import { RKV_DEFAULTS } from '../policies/r-kv.ts';
+
+export type PolicyScoreRule = 'snapkv-d' | 'r-kv';
+
+const RULE: Record<PolicyScoreRule, number> = { 'snapkv-d': 0, 'r-kv': 1 };
+
+export interface PolicyScoreArgs {
+  rule: PolicyScoreRule;
+  /** Queries kept per slot in history (the policy's historyWindow). */
+  window: number;
+  /** Pooling kernel over neighbouring positions. */
+  pool: number;
+  /** r-kv: weight of importance and the similarity threshold (default RKV_DEFAULTS). */
+  lambda?: number;
+  threshold?: number;
+  headDim: number;
+  kvHeads: number;
+  pageSize: number;
+  maxPages: number;
+  slotPos: Binding; // (numSlots) i32 absolute position, -1 if empty
+  blockTable: Binding; // (kvHeads, maxPages) u32: this layer's slice
+  headSlots: Binding; // (kvHeads) u32 logical slots to scan: this layer's slice
+  history: Binding; // (numSlots, window) f32 the last queries' attention, ring by position
+  kPool: Binding; // (numSlots, headDim) f32 keys after RoPE (read by r-kv)
+  limits: Binding; // (kvHeads) u32 entries each head may hold
+  counts: Binding; // (kvHeads) u32 entries each head holds: only full heads are scored
+  score: Binding; // (numSlots) f32 eviction scores, written for the full heads' entries
+  /** Threads per workgroup; default 64. */
+  wg?: number;
+}
+
+export function policyScore(gpu: Gpu, a: PolicyScoreArgs): Dispatch {
+  assert(a.window >= 1 && a.pool >= 1, `policy-score needs window >= 1 and pool >= 1 (got ${a.window}, ${a.pool})`);
+  const constants = {
+    KV_HEADS: a.kvHeads,
+    PAGE_SIZE: a.pageSize,
+    MAX_PAGES: a.maxPages,
+    RULE: RULE[a.rule],
+    WINDOW: a.window,
+    POOL: a.pool,
+    HEAD_DIM: a.headDim,
+    LAMBDA: a.lambda ?? RKV_DEFAULTS.lambda,
+    THRESHOLD: a.threshold ?? RKV_DEFAULTS.threshold,
+    WG: a.wg ?? 64,
+  };
+  const buffers = [a.slotPos, a.blockTable, a.headSlots, a.history, a.kPool, a.limits, a.counts, a.score];
+  return makeDispatch(gpu, 'policy-score', code, constants, buffers, () => [a.kvHeads, 1, 1]);
+}
