@@ -10,7 +10,8 @@
 //     3 layer (tova): the mean of score over the layer's KV heads at the same logical slot (TOVA
 //       evicts one position from every head, so a layer's heads hold the same positions in the
 //       same logical slots, and every head of the layer picks the same slot)
-//   CAP 1: victims[g] = logical slot of the lowest (score, position, logical slot) candidate.
+//   CAP 1: victims[g] = logical slot of the lowest (score, logical slot) candidate; the layer
+//     rule orders by (score, position, logical slot).
 //   CAP > 1 (bursts, r-kv): the head drops want = min(CAP, counts[g] + 1 - limits[g] + params.burst)
 //     entries: victims[g, j] = the candidate of rank j in that order for j < want; NOT_FULL ends
 //     a shorter list (one scoring, the k lowest: the evictor's evictLowest).
@@ -107,7 +108,14 @@ fn better(sc: f32, pos: i32, slot: u32, bestScore: f32, bestPos: i32, bestSlot: 
   if (slot == NONE) {
     return false;
   }
-  return sc < bestScore || (sc == bestScore && (pos < bestPos || (pos == bestPos && slot < bestSlot)));
+  if (sc != bestScore) {
+    return sc < bestScore;
+  }
+  // Ties: the lowest logical slot (select.ts), except the layer rule's older position (evictFromLayer).
+  if (RULE == 3u && pos != bestPos) {
+    return pos < bestPos;
+  }
+  return slot < bestSlot;
 }
 
 // The eviction score of logical slot s (entry at phys, position pos) of head g.

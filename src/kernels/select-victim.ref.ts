@@ -92,7 +92,7 @@ export function selectVictimRef(a: SelectVictimRefArgs): Uint32Array {
       const want = Math.min(cap, a.counts[g] + 1 - a.limits[g] + (a.burst ?? 0));
       const order: number[] = [];
       for (let i = 0; i < v.length; i++) if (v.candidate[i]) order.push(i);
-      order.sort((x, y) => v.scores[x] - v.scores[y] || v.positions[x] - v.positions[y]);
+      order.sort((x, y) => v.scores[x] - v.scores[y] || v.logical[x] - v.logical[y]);
       for (let j = 0; j < want; j++) victims[g * cap + j] = j < order.length ? v.logical[order[j]] : NO_CANDIDATE;
     }
   }

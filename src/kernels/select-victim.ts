@@ -1,6 +1,6 @@
 /**
  * Chooses the entries each full KV head of a layer evicts: the lowest-scoring candidate outside
- * the sinks, the recent window and the protected prompt, ties to the older entry (select.ts);
+ * the sinks, the recent window and the protected prompt, ties to the lowest logical slot (select.ts);
  * with cap > 1, the lowest few at once (r-kv's bursts); with the layer rule, the position with the
  * lowest mean score over the layer's heads, the same in every head (tova).
  */

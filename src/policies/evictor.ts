@@ -138,7 +138,7 @@ export function createEvictor(policy: EvictionPolicy, layout: KvLayout, spec: Bu
     scoreHead(v, at);
     const order: number[] = [];
     for (let i = 0; i < v.length; i++) if (candidate[i]) order.push(i);
-    order.sort((a, b) => scores[a] - scores[b] || v.positions[a] - v.positions[b]);
+    order.sort((a, b) => scores[a] - scores[b] || v.logical[a] - v.logical[b]);
     assert(order.length >= k, `head (${layer}, ${kvHead}) must drop ${k} entries but only ${order.length} may go`);
     const chosen = order.slice(0, k).map((i) => {
       evictor.audit?.(v, scores, candidate, i); // each is the lowest of the candidates left

@@ -8,7 +8,7 @@
  * Choices where the paper is silent: GQA combines the group's query heads by the mean of their
  * probabilities (the argmin is the same as with the sum the model card's simulation used); a
  * new entry starts at 0 and receives its own query's attention in the step it is written;
- * recent window 16, no sinks; ties go to the older entry; the answer stage continues unchanged.
+ * recent window 16, no sinks; ties go to the lowest logical slot (select.ts); the answer stage continues unchanged.
  */
 import type { EvictionPolicy } from './policy.ts';
 

@@ -1,7 +1,7 @@
 /**
  * The keep/evict rules every policy shares (kvpress's ScorerPress.compress, per decode step):
  * which entries are candidates (not a sink, not in the recent window, not prompt in `think`
- * mode) and which candidate goes (the lowest score; ties go to the older entry). Per head, per
+ * mode) and which candidate goes (the lowest score; ties go to the lowest logical slot). Per head, per
  * layer (the heads' scores of one position averaged, TOVA) or across the model (LaProx).
  */
 import type { HeadSlots } from './policy.ts';
@@ -38,7 +38,9 @@ export function lowestCandidate(head: HeadSlots, scores: Float64Array, candidate
   let best = -1;
   for (let i = 0; i < head.length; i++) {
     if (!candidate[i]) continue;
-    if (best < 0 || scores[i] < scores[best] || (scores[i] === scores[best] && head.positions[i] < head.positions[best])) {
+    // Ties go to the first in the head's order, its lowest logical slot: where a cache updated in
+    // place (a new entry takes the evicted one's slot) finds its argmin.
+    if (best < 0 || scores[i] < scores[best]) {
       best = i;
     }
   }

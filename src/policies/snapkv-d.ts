@@ -8,7 +8,7 @@
  * queries at prefill, then decode steps), kept per slot in a ring of 32; GQA takes the group's
  * mean; the protected recent window is 16 entries (not the whole 32-query observation window,
  * which would leave no candidate at a think budget of 32); a new entry starts with an empty
- * history; ties go to the older entry; the answer stage continues unchanged.
+ * history; ties go to the lowest logical slot (select.ts); the answer stage continues unchanged.
  */
 import type { EvictionPolicy } from './policy.ts';
 import { poolByPosition } from './pooling.ts';
