@@ -4,8 +4,9 @@
  * come back with the sampled token (one read-back per step) and the host applies them to the
  * paged layout before the next token is written, where kv-append reuses a freed slot.
  * Policies whose eviction score depends on the head's other entries (pooling over neighbouring
- * positions) have it recomputed by policy-score before each choice.
- * Policies with a GPU rule: streaming, h2o, crystal-lite, snapkv-d. The others run on the CPU reference.
+ * positions, key redundancy) have it recomputed by policy-score before each choice; r-kv's full
+ * heads drop a burst of entries at once, listed in the victims buffer.
+ * Policies with a GPU rule: streaming, h2o, crystal-lite, snapkv-d, r-kv. The others run on the CPU reference.
  */
 import { assert } from '../assert.ts';
 import { createBuffer, UNIFORM } from '../gpu/buffers.ts';
@@ -29,6 +30,7 @@ const GPU_RULES: Record<string, { score?: ScoreRule; pooled?: PolicyScoreRule; v
   h2o: { score: 'h2o', victim: 'score' },
   'crystal-lite': { score: 'crystal', victim: 'crystal' },
   'snapkv-d': { score: 'window', pooled: 'snapkv-d', victim: 'score' },
+  'r-kv': { score: 'window', pooled: 'r-kv', victim: 'score' },
 };
 
 export const GPU_POLICIES = Object.keys(GPU_RULES);
@@ -73,7 +75,9 @@ export function createGpuEviction(
   const slots = g.numPages * g.pageSize;
   const stride = BINDING_ALIGN_U32; // u32s between layers in limits/counts
   const window = Math.max(1, policy.historyWindow);
-  const cap = 1; // victims per head and step
+  // Extra victims a full head drops beyond its excess while decoding (r-kv's burst), and victims per head and step.
+  const burst = policy.burst ? Math.floor(policy.burst * spec.budget) : 0;
+  const cap = 1 + burst;
   const victimStride = roundUp(g.numKvHeads * cap, BINDING_ALIGN_U32); // u32s between layers in victims
   const score = createBuffer(device, 'policy score', slots * 4); // (numSlots) f32
   const stamp = createBuffer(device, 'policy stamp', slots * 4); // (numSlots) f32
@@ -154,8 +158,8 @@ export function createGpuEviction(
     device.queue.writeBuffer(limits, 0, lim);
   }
 
-  function writeParams(nextPosition: number) {
-    device.queue.writeBuffer(selectParams, 0, new Uint32Array([spec.mode === 'think' ? promptLength : 0, nextPosition, 0, 0]));
+  function writeParams(nextPosition: number, extra = burst) {
+    device.queue.writeBuffer(selectParams, 0, new Uint32Array([spec.mode === 'think' ? promptLength : 0, nextPosition, extra, 0]));
   }
 
   /** Frees every victim slot; returns how many entries went. */
@@ -189,7 +193,7 @@ export function createGpuEviction(
     dispatches: (l) => [...updates[l], ...scorers[l], selects[l]],
     victims,
     makeRoom(position) {
-      if (pending) apply(pending, position, false);
+      if (pending) apply(pending, position, cap > 1); // a burst leaves holes the next token does not fill
       pending = null;
     },
     upload(nextPosition) {
@@ -209,7 +213,7 @@ export function createGpuEviction(
       // scoring (bursts: evictLowest), a cap at a time.
       for (let round = 0; ; round++) {
         writeCounts(1);
-        writeParams(length);
+        writeParams(length, 0); // the cut drops exactly the excess
         if (apply(await run(choose(round === 0 || !policy.burst)), length, true) === 0) break;
       }
       // Victims for the first decode token: the usual "no room for one more" test.
