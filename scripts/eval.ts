@@ -1,6 +1,6 @@
 /**
  * npm run eval -- [--policy P | --policies a,b] [--budgets 64,96] [--mode all|think] [--grid]
- *                 [--limit N] [--model DIR] [--workers N] [--param key=value,...] [--out DIR] [--no-memo]
+ *                 [--limit N] [--model DIR] [--workers N] [--param k=v,...[;k=v,...]] [--out DIR] [--no-memo]
  *
  * Greedy generation over the model folder's eval.jsonl; a prompt is correct when the text after
  * </think> equals `answer`. Runs the CPU reference engine (the oracle the GPU engine is tested
@@ -45,15 +45,23 @@ for (const p of policies) {
     process.exit(2);
   }
 }
-const params = Object.fromEntries(list(values.param).map((kv) => kv.split('=')).map(([k, v]) => [k, Number(v)]));
+// --param a=1,b=2 sets policy parameters; several sets separated by ';' run each as its own series (sweeps).
+const paramSets = (values.param ?? '').split(';').map((set) => {
+  const params: Record<string, number> = Object.fromEntries(list(set).map((kv) => kv.split('=')).map(([k, v]) => [k, Number(v)]));
+  return { params: Object.keys(params).length ? params : undefined, tag: list(set).join(',') };
+});
 if (values.mode !== 'all' && values.mode !== 'think') {
   console.error('--mode is all or think');
   process.exit(2);
 }
 
 const configs: EvalConfig[] = [];
-const add = (policy: string, mode: 'all' | 'think', budget: number) =>
-  configs.push({ policy, mode, budget, params: Object.keys(params).length ? params : undefined, label: `${policy} ${mode} ${budget}` });
+const add = (policy: string, mode: 'all' | 'think', budget: number) => {
+  for (const { params, tag } of paramSets) {
+    const series = paramSets.length > 1 && tag ? `${policy}[${tag}]` : policy;
+    configs.push({ policy, series, mode, budget, params, label: `${series} ${mode} ${budget}` });
+  }
+};
 const budgeted = policies.filter((p) => p !== 'full');
 if (values.grid) {
   for (const p of budgeted) for (const b of [96, 128, 192, 256]) add(p, 'all', b);
@@ -99,7 +107,7 @@ await Promise.all(
       worker.on('message', (m: EvalOutcome[] | 'ready') => {
         if (m !== 'ready') {
           outcomes.push(...m);
-          process.stderr.write(progressBar(outcomes.length, total, started));
+          if (process.stderr.isTTY || outcomes.length === total || next % 10 === 0) process.stderr.write(progressBar(outcomes.length, total, started));
         }
         feed();
       });

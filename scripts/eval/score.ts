@@ -6,6 +6,8 @@ export interface EvalItem {
 
 export interface EvalConfig {
   policy: string;
+  /** The name results are shown under: the policy, with its parameters in a sweep. */
+  series?: string;
   mode: 'all' | 'think' | 'none';
   budget: number | null; // null: full cache
   params?: Record<string, number>;
@@ -28,7 +30,7 @@ export interface EvalOutcome extends EvalJob {
 
 export interface EvalSummary {
   label: string;
-  policy: string;
+  policy: string; // the series name
   mode: string;
   budget: number | null;
   params?: Record<string, number>;
@@ -57,7 +59,7 @@ export function summarise(configs: EvalConfig[], outcomes: EvalOutcome[]): EvalS
     const n = mine.length;
     return {
       label: c.label,
-      policy: c.policy,
+      policy: c.series ?? c.policy,
       mode: c.mode,
       budget: c.budget,
       params: c.params,

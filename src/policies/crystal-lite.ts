@@ -24,9 +24,13 @@ export interface CrystalParams {
   p: number;
   recent: number;
   sinks: number;
+  /** CRF a new entry starts with (sweep; the paper's 0). */
+  init: number;
+  /** GQA combination of the group's attention rows: 0 mean (default), 1 max (sweep; CPU only). */
+  gqaMax: number;
 }
 
-export const CRYSTAL_DEFAULTS: CrystalParams = { lambda: 0.6, p: 0.9, recent: 0, sinks: 0 };
+export const CRYSTAL_DEFAULTS: CrystalParams = { lambda: 0.6, p: 0.9, recent: 0, sinks: 0, init: 0, gqaMax: 0 };
 
 /** The largest attention value theta such that the entries with a >= theta hold >= p of the mass. */
 export function hitThreshold(attention: Float64Array, n: number, p: number, scratch: Float64Array): number {
@@ -80,8 +84,9 @@ export function createCrystalLite(params: Partial<CrystalParams> = {}): Eviction
     sinks: c.sinks,
     recent: c.recent,
     historyWindow: 0,
+    combine: c.gqaMax ? 'max' : 'mean',
     admit(state, slot, position) {
-      state.score[slot] = 0;
+      state.score[slot] = c.init;
       state.stamp[slot] = position;
     },
     observe(state, head, attention, position) {

@@ -287,9 +287,14 @@ export function createEvictor(policy: EvictionPolicy, layout: KvLayout, spec: Bu
           const position = posStart + t;
           for (let i = 0; i < v.length; i++) {
             let sum = 0;
-            for (let q = 0; q < group; q++) sum += probs[(t * numHeads + kvHead * group + q) * maxSlots + v.logical[i]];
+            let max = 0;
+            for (let q = 0; q < group; q++) {
+              const a = probs[(t * numHeads + kvHead * group + q) * maxSlots + v.logical[i]];
+              sum += a;
+              max = Math.max(max, a);
+            }
             // Entries newer than this query were masked: their probability is 0 by construction.
-            attention[i] = v.positions[i] <= position ? sum / group : 0;
+            attention[i] = v.positions[i] <= position ? (policy.combine === 'max' ? max : sum / group) : 0;
           }
           policy.observe(state, v, attention, position);
         }

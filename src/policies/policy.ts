@@ -35,6 +35,8 @@ export interface EvictionPolicy {
   readonly sinks: number;
   /** The `recent` newest entries of a head are never evicted. */
   readonly recent: number;
+  /** How the KV group's query heads' attention rows combine before observe (default mean). */
+  readonly combine?: 'mean' | 'max';
   /** Attention values of past queries kept per slot (0: none). */
   readonly historyWindow: number;
   /** Budgets re-divided by utilisation every `period` decode steps, each head keeping `floor` of the uniform budget (crystal). */
