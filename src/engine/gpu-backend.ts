@@ -52,7 +52,10 @@ export async function createGpuBackend(gpu: Gpu, model: LoadedModel, options: Ba
       kv.reset();
     }
     try {
-      if (spec) eviction = createGpuEviction(gpu, kv, c.numHeads, acts.step, acts.probs, cache!.policy, spec, cache!.params);
+      if (spec) {
+        const values = { v: acts.v, o: weights.layers.map((L) => L.o), hidden: c.hiddenSize }; // laprox's value norm
+        eviction = createGpuEviction(gpu, kv, c.numHeads, acts.step, acts.probs, cache!.policy, spec, cache!.params, values);
+      }
     } catch (e) {
       reset(); // a policy the GPU cannot run leaves the full cache
       throw e;

@@ -5,8 +5,10 @@
  * paged layout before the next token is written, where kv-append reuses a freed slot.
  * Policies whose eviction score depends on the head's other entries (pooling over neighbouring
  * positions, key redundancy) have it recomputed by policy-score before each choice; r-kv's full
- * heads drop a burst of entries at once, listed in the victims buffer.
- * Policies with a GPU rule: streaming, h2o, crystal-lite, snapkv-d, r-kv. The others run on the CPU reference.
+ * heads drop a burst of entries at once, listed in the victims buffer. laprox compares entries
+ * across the whole model: value-norm writes each new entry's ||W_O v|| once, and after the last
+ * layer select-model chooses the step's victims one after another, re-pooling after each.
+ * Policies with a GPU rule: streaming, h2o, crystal-lite, snapkv-d, r-kv, laprox. The others run on the CPU reference.
  */
 import { assert } from '../assert.ts';
 import { createBuffer, UNIFORM } from '../gpu/buffers.ts';
@@ -14,23 +16,30 @@ import type { Gpu } from '../gpu/device.ts';
 import type { Dispatch } from '../gpu/kernel.ts';
 import { policyScore, type PolicyScoreRule } from '../kernels/policy-score.ts';
 import { scoreUpdate, type ScoreRule } from '../kernels/score-update.ts';
+import { selectModel } from '../kernels/select-model.ts';
 import { NO_CANDIDATE, NOT_FULL, selectVictim, type VictimRule } from '../kernels/select-victim.ts';
+import { valueNorm } from '../kernels/value-norm.ts';
 import { checkBudget, type BudgetSpec } from '../kv/budget.ts';
 import type { KvCache } from '../kv/kv-cache.ts';
 import { BINDING_ALIGN_U32, evictSlot, physicalSlot, roundUp } from '../kv/kv-layout.ts';
 import { CRYSTAL_DEFAULTS } from '../policies/crystal-lite.ts';
 import type { Eviction } from '../policies/evictor.ts';
+import { LAPROX_DEFAULTS } from '../policies/laprox.ts';
 import { RKV_DEFAULTS } from '../policies/r-kv.ts';
 import { createPolicy, type PolicyParams } from '../policies/registry.ts';
 import { SNAPKV_DEFAULTS } from '../policies/snapkv-d.ts';
 
-/** score: score-update's fold of each step's attention; pooled: policy-score's eviction scores; victim: select-victim's rule. */
-const GPU_RULES: Record<string, { score?: ScoreRule; pooled?: PolicyScoreRule; victim: VictimRule }> = {
+/**
+ * score: score-update's fold of each step's attention; pooled: policy-score's eviction scores;
+ * victim: select-victim's rule, or model: select-model after the last layer.
+ */
+const GPU_RULES: Record<string, { score?: ScoreRule; pooled?: PolicyScoreRule; victim: VictimRule | 'model' }> = {
   streaming: { victim: 'position' },
   h2o: { score: 'h2o', victim: 'score' },
   'crystal-lite': { score: 'crystal', victim: 'crystal' },
   'snapkv-d': { score: 'window', pooled: 'snapkv-d', victim: 'score' },
   'r-kv': { score: 'window', pooled: 'r-kv', victim: 'score' },
+  laprox: { score: 'window', victim: 'model' },
 };
 
 export const GPU_POLICIES = Object.keys(GPU_RULES);
@@ -38,7 +47,7 @@ export const GPU_POLICIES = Object.keys(GPU_RULES);
 export interface GpuEviction {
   /** Dispatches that follow layer `l`'s attention. */
   dispatches(layer: number): Dispatch[];
-  /** The victims buffer, (layers, victimStride) u32: copied back with the token. */
+  /** The victims buffer, copied back with the token: (layers, victimStride) u32, or (heads, 2) for model. */
   victims: GPUBuffer;
   /** Before a decode step writes the token at `position`: frees the slots chosen last step. */
   makeRoom(position: number): void;
@@ -61,6 +70,8 @@ export function createGpuEviction(
   policyId: string,
   spec: BudgetSpec,
   params: PolicyParams = {},
+  /** laprox's value norm: the step's values (T, kvHeads, headDim) and each layer's W_O (hidden, heads * headDim). */
+  values?: { v: GPUBuffer; o: readonly GPUBuffer[]; hidden: number },
 ): GpuEviction {
   const rules = GPU_RULES[policyId];
   if (!rules) {
@@ -79,14 +90,17 @@ export function createGpuEviction(
   const burst = policy.burst ? Math.floor(policy.burst * spec.budget) : 0;
   const cap = 1 + burst;
   const victimStride = roundUp(g.numKvHeads * cap, BINDING_ALIGN_U32); // u32s between layers in victims
+  const heads = g.numLayers * g.numKvHeads;
+  const modelWide = rules.victim === 'model'; // a decode step drops at most one entry per head appended
   const score = createBuffer(device, 'policy score', slots * 4); // (numSlots) f32
   const stamp = createBuffer(device, 'policy stamp', slots * 4); // (numSlots) f32
   const history = createBuffer(device, 'policy history', policy.historyWindow > 0 ? slots * window * 4 : 16); // (numSlots, window) f32
   const limits = createBuffer(device, 'head limits', g.numLayers * stride * 4); // (layers, 64) u32
   const counts = createBuffer(device, 'head counts', g.numLayers * stride * 4); // (layers, 64) u32
-  // (layers, victimStride) u32: layer l's slice is (kvHeads, cap), each head's victims in order, NOT_FULL after the last.
-  const victims = createBuffer(device, 'head victims', g.numLayers * victimStride * 4);
-  const selectParams = createBuffer(device, 'select params', 16, UNIFORM); // {protect_below, t, burst, _}
+  // (layers, victimStride) u32: layer l's slice is (kvHeads, cap), each head's victims in order, NOT_FULL after the last;
+  // model: (heads, 2) u32 pairs (layer * kvHeads + head, logical slot) in eviction order, NOT_FULL after the last.
+  const victims = createBuffer(device, 'head victims', modelWide ? heads * 2 * 4 : g.numLayers * victimStride * 4);
+  const selectParams = createBuffer(device, 'select params', 16, UNIFORM); // {protect_below, t, burst, evict}
   const lambda = params.lambda ?? CRYSTAL_DEFAULTS.lambda;
   const p = params.p ?? CRYSTAL_DEFAULTS.p;
   const slice = (buffer: GPUBuffer, l: number, width = stride, size = g.numKvHeads) => ({ buffer, offset: l * width * 4, size: size * 4 });
@@ -124,10 +138,51 @@ export function createGpuEviction(
         ]
       : [],
   );
-  const selects = Array.from({ length: g.numLayers }, (_, l) =>
+  assert(!policy.needsValueNorm || values, `${policyId} needs the step's values and W_O for its value norm`);
+  const valueNorms = Array.from({ length: g.numLayers }, (_, l) =>
+    policy.needsValueNorm && values
+      ? [
+          valueNorm(gpu, {
+            hidden: values.hidden,
+            heads: numHeads,
+            kvHeads: g.numKvHeads,
+            headDim: g.headDim,
+            step,
+            v: values.v,
+            o: values.o[l],
+            slotMap: kv.slotMapBinding(l),
+            stamp,
+          }),
+        ]
+      : [],
+  );
+  const model = modelWide
+    ? selectModel(gpu, {
+        layers: g.numLayers,
+        kvHeads: g.numKvHeads,
+        pageSize: g.pageSize,
+        maxPages: g.maxPagesPerHead,
+        tableStride: g.tableLayerStride,
+        slotsStride: g.headSlotsLayerStride,
+        sinks: policy.sinks,
+        recent: policy.recent,
+        window,
+        pool: params.pool ?? LAPROX_DEFAULTS.pool,
+        cap: heads,
+        params: selectParams,
+        slotPos: kv.slotPos,
+        blockTables: kv.blockTables,
+        headSlots: kv.headSlots,
+        history,
+        stamp,
+        score,
+        victims,
+      })
+    : null;
+  const selects = Array.from({ length: modelWide ? 0 : g.numLayers }, (_, l) =>
     selectVictim(gpu, {
       ...common(l),
-      rule: rules.victim,
+      rule: rules.victim as VictimRule,
       lambda,
       sinks: policy.sinks,
       recent: policy.recent,
@@ -138,8 +193,10 @@ export function createGpuEviction(
       victims: slice(victims, l, victimStride, g.numKvHeads * cap),
     }),
   );
-  /** Every layer's choice; `rescore` recomputes pooled scores first (they move as neighbours go). */
-  const choose = (rescore: boolean) => selects.flatMap((select, l) => [...(rescore ? scorers[l] : []), select]);
+  /** Layer l's choice; `rescore` recomputes pooled scores first (they move as neighbours go). select-model follows the last layer. */
+  const choice = (l: number, rescore: boolean): Dispatch[] =>
+    model ? (l === g.numLayers - 1 ? [model] : []) : [...(rescore ? scorers[l] : []), selects[l]];
+  const choose = (rescore: boolean) => Array.from({ length: g.numLayers }, (_, l) => choice(l, rescore)).flat();
   const headLimits = new Uint32Array(g.numLayers * stride).fill(0x7fffffff);
   let promptLength = 0;
   let pending: Uint32Array | null = null;
@@ -158,13 +215,33 @@ export function createGpuEviction(
     device.queue.writeBuffer(limits, 0, lim);
   }
 
-  function writeParams(nextPosition: number, extra = burst) {
-    device.queue.writeBuffer(selectParams, 0, new Uint32Array([spec.mode === 'think' ? promptLength : 0, nextPosition, extra, 0]));
+  /** The prompt cut drops exactly the excess; decoding makes room for one more per head (r-kv: a burst more). */
+  function writeParams(nextPosition: number, cut = false) {
+    let evict = 0; // model: entries the whole cache drops (the evictor's shrinkToLimits)
+    for (let i = 0; i < heads; i++) evict += kv.layout.count[i] - headLimits[Math.floor(i / g.numKvHeads) * stride + (i % g.numKvHeads)];
+    evict = modelWide ? Math.max(0, evict + (cut ? 0 : heads)) : 0;
+    const t = [spec.mode === 'think' ? promptLength : 0, nextPosition, cut ? 0 : burst, evict];
+    device.queue.writeBuffer(selectParams, 0, new Uint32Array(t));
   }
 
   /** Frees every victim slot; returns how many entries went. */
   function apply(v: Uint32Array, at: number, invalidateOnGpu: boolean): number {
     let evicted = 0;
+    // In decode the next token overwrites a freed slot, if only one per head; else it must be marked empty.
+    const drop = (l: number, h: number, logical: number) => {
+      const slot = physicalSlot(kv.layout, l, h, logical);
+      decisions.push({ at, layer: l, kvHead: h, position: kv.layout.slotPos[slot] });
+      evictSlot(kv.layout, l, h, logical);
+      if (invalidateOnGpu) device.queue.writeBuffer(kv.slotPos, slot * 4, new Int32Array([-1]));
+      evicted++;
+    };
+    if (modelWide) {
+      for (let k = 0; k < heads && v[2 * k] !== NOT_FULL; k++) {
+        assert(v[2 * k] !== NO_CANDIDATE, 'the model cache is full but every entry is protected');
+        drop(Math.floor(v[2 * k] / g.numKvHeads), v[2 * k] % g.numKvHeads, v[2 * k + 1]);
+      }
+      return evicted;
+    }
     for (let l = 0; l < g.numLayers; l++) {
       let layerPosition = -1; // tova: the position every head of the layer drops
       for (let h = 0; h < g.numKvHeads; h++) {
@@ -172,17 +249,12 @@ export function createGpuEviction(
           const logical = v[l * victimStride + h * cap + j];
           if (logical === NOT_FULL) break;
           assert(logical !== NO_CANDIDATE, `head (${l}, ${h}) is full but every entry is protected`);
-          const slot = physicalSlot(kv.layout, l, h, logical);
-          const position = kv.layout.slotPos[slot];
           if (rules.victim === 'layer') {
+            const position = kv.layout.slotPos[physicalSlot(kv.layout, l, h, logical)];
             if (h === 0) layerPosition = position;
             assert(position === layerPosition, `TOVA: head (${l}, ${h}) drops position ${position}, head 0 ${layerPosition}`);
           }
-          decisions.push({ at, layer: l, kvHead: h, position });
-          evictSlot(kv.layout, l, h, logical);
-          // In decode the next token overwrites the slot; the prompt cut must mark it empty.
-          if (invalidateOnGpu) device.queue.writeBuffer(kv.slotPos, slot * 4, new Int32Array([-1]));
-          evicted++;
+          drop(l, h, logical);
         }
       }
     }
@@ -190,10 +262,10 @@ export function createGpuEviction(
   }
 
   return {
-    dispatches: (l) => [...updates[l], ...scorers[l], selects[l]],
+    dispatches: (l) => [...updates[l], ...valueNorms[l], ...choice(l, true)],
     victims,
     makeRoom(position) {
-      if (pending) apply(pending, position, cap > 1); // a burst leaves holes the next token does not fill
+      if (pending) apply(pending, position, cap > 1 || modelWide); // holes the next token does not fill
       pending = null;
     },
     upload(nextPosition) {
@@ -213,7 +285,7 @@ export function createGpuEviction(
       // scoring (bursts: evictLowest), a cap at a time.
       for (let round = 0; ; round++) {
         writeCounts(1);
-        writeParams(length, 0); // the cut drops exactly the excess
+        writeParams(length, true);
         if (apply(await run(choose(round === 0 || !policy.burst)), length, true) === 0) break;
       }
       // Victims for the first decode token: the usual "no room for one more" test.

@@ -13,9 +13,11 @@
 import type { EvictionPolicy } from './policy.ts';
 import { poolByPosition } from './pooling.ts';
 
+export const LAPROX_DEFAULTS = { window: 32, pool: 7, recent: 16 };
+
 export function createLaprox(params: { window?: number; pool?: number; recent?: number } = {}): EvictionPolicy {
-  const window = params.window ?? 32;
-  const pool = params.pool ?? 7;
+  const window = params.window ?? LAPROX_DEFAULTS.window;
+  const pool = params.pool ?? LAPROX_DEFAULTS.pool;
   let raw = new Float64Array(0);
   return {
     id: 'laprox',
@@ -23,7 +25,7 @@ export function createLaprox(params: { window?: number; pool?: number; recent?: 
     summary: 'Attention x value norm through the output projection, evicted model-wide.',
     granularity: 'model',
     sinks: 0,
-    recent: params.recent ?? 16,
+    recent: params.recent ?? LAPROX_DEFAULTS.recent,
     historyWindow: window,
     needsValueNorm: true,
     admit(state, slot, _position, valueNorm) {

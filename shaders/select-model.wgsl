@@ -1,0 +1,272 @@
+// LaProx's model-wide choice (src/policies/evictor.ts evictFromModel, once per eviction): the
+// cache drops want = min(params.evict, CAP) entries across every (layer, KV head). Over the
+// logical slots s < headSlots[l, h] of head (l, h), slot s lives at physical slot
+// blockTables[l, h, s / PAGE_SIZE] * PAGE_SIZE + s % PAGE_SIZE and holds an entry iff slotPos >= 0.
+//   raw     = sqrt(sum_r history[phys, r]^2) * stamp[phys]  (window attention norm x value norm)
+//   pooled  = (raw of the entry and its POOL / 2 nearest entries on each side in (position,
+//             logical slot) order) / POOL                   (src/policies/pooling.ts)
+//   mean(l) = the mean pooled value of layer l's entries, 1 if that is 0
+//   victim  = the candidate with the lowest (pooled / mean(l), position, layer, head, slot)
+// Candidates are select-victim's: not among the SINKS lowest or the RECENT highest positions of
+// their head, nor below params.protect_below. With multiplicity like a sort, p is past the sinks
+// iff #{entries below p} >= min(SINKS, n) and before the recent window iff #{entries above p} >=
+// RECENT; evicting a candidate changes neither answer for the entries left.
+// After each choice the victim's head is re-pooled and its layer's mean follows, as the evictor
+// re-scores before each eviction; a head's own best candidate and pooled sum are kept per head,
+// so a choice costs one head's pooling plus a scan over the heads.
+// victims: (CAP, 2) pairs (layer * KV_HEADS + head, logical slot) in eviction order; NOT_FULL
+// ends a shorter list; NO_CANDIDATE where nothing may go (the CPU engine treats that as an error).
+// `score` is scratch: each entry's raw value, -1 once chosen (gone for the later choices).
+// Dispatch: (1, 1, 1): one workgroup of WG threads for the whole model (the choices are sequential).
+
+struct Params {
+  protect_below: u32, // positions below are kept (the prompt in think mode), else 0
+  t: u32,             // unused here (select-victim's step)
+  burst: u32,         // unused here
+  evict: u32,         // entries the model must drop
+}
+
+override LAYERS: u32;
+override KV_HEADS: u32;
+override PAGE_SIZE: u32;
+override MAX_PAGES: u32; // pages per head in the block table
+override TABLE_STRIDE: u32; // u32s between layers in blockTables
+override SLOTS_STRIDE: u32; // u32s between layers in headSlots
+override SINKS: u32;
+override RECENT: u32;
+override WINDOW: u32; // queries kept per slot in history
+override POOL: u32; // pooling kernel (odd)
+override CAP: u32; // most victims per dispatch
+override WG: u32 = 64;
+override HEADS_N: u32 = LAYERS * KV_HEADS; // derived, never set by the host
+
+const NOT_FULL = 0xffffffffu;
+const NO_CANDIDATE = 0xfffffffeu;
+const NONE = 0xffffffffu;
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> slotPos: array<i32>;        // (numSlots) absolute position, -1 if empty
+@group(0) @binding(2) var<storage, read> blockTables: array<u32>;    // (LAYERS, TABLE_STRIDE): head h's pages at [h * MAX_PAGES ..]
+@group(0) @binding(3) var<storage, read> headSlots: array<u32>;      // (LAYERS, SLOTS_STRIDE) logical slots in use per head
+@group(0) @binding(4) var<storage, read> history: array<f32>;        // (numSlots, WINDOW) last queries' attention
+@group(0) @binding(5) var<storage, read> stamp: array<f32>;          // (numSlots) laprox: value norm
+@group(0) @binding(6) var<storage, read_write> score: array<f32>;    // (numSlots) scratch: raw, -1 once chosen
+@group(0) @binding(7) var<storage, read_write> victims: array<u32>;  // (CAP, 2) (layer * KV_HEADS + head, logical slot)
+
+// Per head (layer * KV_HEADS + head): pooled sum and entry count, the best candidate.
+var<workgroup> headSum: array<f32, HEADS_N>;
+var<workgroup> headCount: array<u32, HEADS_N>;
+var<workgroup> bestVal: array<f32, HEADS_N>;
+var<workgroup> bestPos: array<i32, HEADS_N>;
+var<workgroup> bestSlot: array<u32, HEADS_N>;
+var<workgroup> redSum: array<f32, WG>;
+var<workgroup> redCount: array<u32, WG>;
+var<workgroup> redVal: array<f32, WG>;
+var<workgroup> redPos: array<i32, WG>;
+var<workgroup> redSlot: array<u32, WG>;
+
+fn physical(head: u32, s: u32) -> u32 {
+  let l = head / KV_HEADS;
+  let h = head % KV_HEADS;
+  return blockTables[l * TABLE_STRIDE + h * MAX_PAGES + s / PAGE_SIZE] * PAGE_SIZE + s % PAGE_SIZE;
+}
+
+fn slots_of(head: u32) -> u32 {
+  return min(headSlots[(head / KV_HEADS) * SLOTS_STRIDE + head % KV_HEADS], MAX_PAGES * PAGE_SIZE);
+}
+
+// The entry at logical slot s if it is still there (not chosen): its position, else -1.
+fn live(head: u32, s: u32) -> i32 {
+  let phys = physical(head, s);
+  let pos = slotPos[phys];
+  return select(-1, pos, pos >= 0 && score[phys] >= 0.0);
+}
+
+// The live entry next to key (pos, s) in (position, logical slot) order, above if up; y < 0: none.
+fn neighbour(head: u32, n: u32, key: vec2i, up: bool) -> vec2i {
+  var best = vec2i(-1, -1);
+  for (var o = 0u; o < n; o++) {
+    let p = live(head, o);
+    if (p < 0) {
+      continue;
+    }
+    let k = vec2i(p, i32(o));
+    let beyond = select(k.x < key.x || (k.x == key.x && k.y < key.y), k.x > key.x || (k.x == key.x && k.y > key.y), up);
+    let closer = select(k.x > best.x || (k.x == best.x && k.y > best.y), k.x < best.x || (k.x == best.x && k.y < best.y), up);
+    if (beyond && (best.y < 0 || closer)) {
+      best = k;
+    }
+  }
+  return best;
+}
+
+fn pooled(head: u32, n: u32, s: u32, pos: i32) -> f32 {
+  var acc = score[physical(head, s)];
+  for (var side = 0u; side < 2u; side++) {
+    var key = vec2i(pos, i32(s));
+    for (var k = 0u; k < POOL / 2u; k++) {
+      key = neighbour(head, n, key, side == 1u);
+      if (key.y < 0) {
+        break;
+      }
+      acc += score[physical(head, u32(key.y))];
+    }
+  }
+  return acc / f32(POOL);
+}
+
+fn is_candidate(head: u32, n: u32, pos: i32) -> bool {
+  if (pos < i32(params.protect_below)) {
+    return false;
+  }
+  var below = 0u;
+  var above = 0u;
+  var count = 0u;
+  for (var o = 0u; o < n; o++) {
+    let p = live(head, o);
+    if (p < 0) {
+      continue;
+    }
+    count++;
+    if (p < pos) {
+      below++;
+    } else if (p > pos) {
+      above++;
+    }
+  }
+  return below >= min(SINKS, count) && above >= RECENT;
+}
+
+// (val, pos, slot) below (bestV, bestP, bestS) (bestS NONE: nothing yet).
+fn better(val: f32, pos: i32, slot: u32, bestV: f32, bestP: i32, bestS: u32) -> bool {
+  if (bestS == NONE) {
+    return true;
+  }
+  return val < bestV || (val == bestV && (pos < bestP || (pos == bestP && slot < bestS)));
+}
+
+// Re-pools one head: its pooled sum, entry count and best candidate.
+fn refresh(head: u32, lid: u32) {
+  let n = slots_of(head);
+  var sum = 0.0;
+  var count = 0u;
+  var bv = 0.0;
+  var bp = 0;
+  var bs = NONE;
+  for (var s = lid; s < n; s += WG) {
+    let pos = live(head, s);
+    if (pos < 0) {
+      continue;
+    }
+    let v = pooled(head, n, s, pos);
+    sum += v;
+    count++;
+    if (is_candidate(head, n, pos) && better(v, pos, s, bv, bp, bs)) {
+      bv = v;
+      bp = pos;
+      bs = s;
+    }
+  }
+  redSum[lid] = sum;
+  redCount[lid] = count;
+  redVal[lid] = bv;
+  redPos[lid] = bp;
+  redSlot[lid] = bs;
+  workgroupBarrier();
+  if (lid == 0u) {
+    for (var i = 1u; i < WG; i++) {
+      sum += redSum[i];
+      count += redCount[i];
+      if (redSlot[i] != NONE && better(redVal[i], redPos[i], redSlot[i], bv, bp, bs)) {
+        bv = redVal[i];
+        bp = redPos[i];
+        bs = redSlot[i];
+      }
+    }
+    headSum[head] = sum;
+    headCount[head] = count;
+    bestVal[head] = bv;
+    bestPos[head] = bp;
+    bestSlot[head] = bs;
+  }
+  workgroupBarrier();
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(local_invocation_index) lid: u32) {
+  let want = min(params.evict, CAP);
+  if (want == 0u) {
+    if (lid == 0u) {
+      victims[0] = NOT_FULL;
+    }
+    return;
+  }
+
+  // Raw values of every entry, then every head's pooling.
+  for (var head = 0u; head < HEADS_N; head++) {
+    for (var s = lid; s < slots_of(head); s += WG) {
+      let phys = physical(head, s);
+      if (slotPos[phys] < 0) {
+        continue;
+      }
+      var sq = 0.0;
+      for (var r = 0u; r < WINDOW; r++) {
+        let a = history[phys * WINDOW + r];
+        sq += a * a;
+      }
+      score[phys] = sqrt(sq) * stamp[phys];
+    }
+  }
+  storageBarrier();
+  for (var head = 0u; head < HEADS_N; head++) {
+    refresh(head, lid);
+  }
+
+  for (var k = 0u; k < want; k++) {
+    // Every thread scans the heads alike: the same choice everywhere, no broadcast needed.
+    var choice = NONE;
+    var cRatio = 0.0;
+    var cPos = 0;
+    for (var l = 0u; l < LAYERS; l++) {
+      var sum = 0.0;
+      var count = 0u;
+      for (var h = 0u; h < KV_HEADS; h++) {
+        sum += headSum[l * KV_HEADS + h];
+        count += headCount[l * KV_HEADS + h];
+      }
+      var mean = sum / f32(max(1u, count));
+      if (!(mean != 0.0)) {
+        mean = 1.0;
+      }
+      for (var h = 0u; h < KV_HEADS; h++) {
+        let head = l * KV_HEADS + h;
+        if (bestSlot[head] == NONE) {
+          continue;
+        }
+        let ratio = bestVal[head] / mean;
+        // Heads are scanned in (layer, head) order: a tie keeps the earlier one.
+        if (choice == NONE || ratio < cRatio || (ratio == cRatio && bestPos[head] < cPos)) {
+          choice = head;
+          cRatio = ratio;
+          cPos = bestPos[head];
+        }
+      }
+    }
+    workgroupBarrier(); // everyone has read the head arrays before refresh rewrites them
+    if (lid == 0u) {
+      if (choice == NONE) {
+        victims[2u * k] = NO_CANDIDATE;
+        victims[2u * k + 1u] = 0u;
+      } else {
+        victims[2u * k] = choice;
+        victims[2u * k + 1u] = bestSlot[choice];
+        score[physical(choice, bestSlot[choice])] = -1.0;
+      }
+    }
+    storageBarrier();
+    refresh(select(choice, 0u, choice == NONE), lid);
+  }
+  if (lid == 0u && want < CAP) {
+    victims[2u * want] = NOT_FULL;
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * CPU reference of select-model.wgsl: the evictor's evictFromModel repeated, in f64 — laprox's own
+ * score per head, each layer's mean, select.ts's candidates, the lowest (score / mean, position)
+ * first, the victim removed before the next choice.
+ */
+import { createLaprox } from '../policies/laprox.ts';
+import type { HeadSlots, PolicyState } from '../policies/policy.ts';
+import { markCandidates } from '../policies/select.ts';
+import { NO_CANDIDATE, NOT_FULL } from './select-victim.ts';
+
+export interface SelectModelRefArgs {
+  layers: number;
+  kvHeads: number;
+  pageSize: number;
+  maxPages: number;
+  tableStride: number;
+  slotsStride: number;
+  sinks: number;
+  recent: number;
+  window: number;
+  pool: number;
+  cap: number;
+  protectBelow: number;
+  evict: number;
+  slotPos: ArrayLike<number>; // (numSlots)
+  blockTables: ArrayLike<number>; // (layers, tableStride)
+  headSlots: ArrayLike<number>; // (layers, slotsStride)
+  history: ArrayLike<number>; // (numSlots, window)
+  stamp: ArrayLike<number>; // (numSlots)
+}
+
+/** The victims list: min(evict, cap) pairs (layer * kvHeads + head, logical slot), then NOT_FULL if shorter than cap. */
+export function selectModelRef(a: SelectModelRefArgs): Uint32Array {
+  const policy = createLaprox({ window: a.window, pool: a.pool, recent: a.recent });
+  const state: PolicyState = {
+    score: new Float64Array(a.stamp.length),
+    stamp: Float64Array.from(a.stamp),
+    history: Float64Array.from(a.history),
+  };
+  const gone = new Set<number>();
+  const gather = (l: number, h: number) => {
+    const slots: number[] = [];
+    const positions: number[] = [];
+    const logical: number[] = [];
+    const n = Math.min(a.headSlots[l * a.slotsStride + h], a.maxPages * a.pageSize);
+    for (let s = 0; s < n; s++) {
+      const slot = a.blockTables[l * a.tableStride + h * a.maxPages + Math.floor(s / a.pageSize)] * a.pageSize + (s % a.pageSize);
+      if (a.slotPos[slot] < 0 || gone.has(slot)) continue;
+      slots.push(slot);
+      positions.push(a.slotPos[slot]);
+      logical.push(s);
+    }
+    const head: HeadSlots = { layer: l, kvHead: h, slots: Int32Array.from(slots), positions: Int32Array.from(positions), length: slots.length };
+    const scores = new Float64Array(head.length);
+    policy.score(state, head, 0, scores);
+    return { head, logical, scores };
+  };
+  const want = Math.min(a.evict, a.cap);
+  const out: number[] = [];
+  for (let k = 0; k < want; k++) {
+    let best = { score: Infinity, head: -1, position: -1, logical: -1, slot: -1 };
+    for (let l = 0; l < a.layers; l++) {
+      const views = Array.from({ length: a.kvHeads }, (_, h) => gather(l, h));
+      let sum = 0;
+      let count = 0;
+      for (const v of views) {
+        for (let i = 0; i < v.head.length; i++) sum += v.scores[i];
+        count += v.head.length;
+      }
+      const mean = sum / Math.max(1, count) || 1;
+      views.forEach((v, h) => {
+        const candidate = new Uint8Array(v.head.length);
+        markCandidates(v.head, a.sinks, a.recent, a.protectBelow, candidate);
+        for (let i = 0; i < v.head.length; i++) {
+          if (!candidate[i]) continue;
+          const s = v.scores[i] / mean;
+          if (s < best.score || (s === best.score && v.head.positions[i] < best.position)) {
+            best = { score: s, head: l * a.kvHeads + h, position: v.head.positions[i], logical: v.logical[i], slot: v.head.slots[i] };
+          }
+        }
+      });
+    }
+    if (best.head < 0) {
+      out.push(NO_CANDIDATE, 0);
+      continue;
+    }
+    out.push(best.head, best.logical);
+    gone.add(best.slot);
+  }
+  if (want < a.cap) out.push(NOT_FULL);
+  return Uint32Array.from(out);
+}

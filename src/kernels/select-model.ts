@@ -1,0 +1,54 @@
+/**
+ * LaProx's model-wide choice: the entries the whole cache drops, each the candidate with the
+ * lowest pooled score divided by its layer's mean, re-pooled after every choice (evictor.ts
+ * evictFromModel). One workgroup; the victims come back as (head, logical slot) pairs.
+ */
+import code from '../../shaders/select-model.wgsl?raw';
+import type { Gpu } from '../gpu/device.ts';
+import { makeDispatch, type Binding, type Dispatch } from '../gpu/kernel.ts';
+
+export { NO_CANDIDATE, NOT_FULL } from './select-victim.ts';
+
+export interface SelectModelArgs {
+  layers: number;
+  kvHeads: number;
+  pageSize: number;
+  maxPages: number;
+  tableStride: number; // u32s between layers in blockTables
+  slotsStride: number; // u32s between layers in headSlots
+  sinks: number;
+  recent: number;
+  window: number; // queries kept per slot in history
+  pool: number; // pooling kernel
+  /** Most victims one dispatch chooses. */
+  cap: number;
+  params: Binding; // uniform {protect_below, t, burst, evict} u32: evict = entries to drop
+  slotPos: Binding; // (numSlots) i32 absolute position, -1 if empty
+  blockTables: Binding; // (layers, tableStride) u32: every layer's tables
+  headSlots: Binding; // (layers, slotsStride) u32
+  history: Binding; // (numSlots, window) f32 the last queries' attention
+  stamp: Binding; // (numSlots) f32 the value norm
+  score: Binding; // (numSlots) f32 scratch
+  victims: Binding; // (cap, 2) u32 (layer * kvHeads + head, logical slot), NOT_FULL ends the list
+  /** Threads per workgroup; default 64. */
+  wg?: number;
+}
+
+export function selectModel(gpu: Gpu, a: SelectModelArgs): Dispatch {
+  const constants = {
+    LAYERS: a.layers,
+    KV_HEADS: a.kvHeads,
+    PAGE_SIZE: a.pageSize,
+    MAX_PAGES: a.maxPages,
+    TABLE_STRIDE: a.tableStride,
+    SLOTS_STRIDE: a.slotsStride,
+    SINKS: a.sinks,
+    RECENT: a.recent,
+    WINDOW: a.window,
+    POOL: a.pool,
+    CAP: a.cap,
+    WG: a.wg ?? 64,
+  };
+  const buffers = [a.params, a.slotPos, a.blockTables, a.headSlots, a.history, a.stamp, a.score, a.victims];
+  return makeDispatch(gpu, 'select-model', code, constants, buffers, () => [1, 1, 1]);
+}

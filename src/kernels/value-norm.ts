@@ -1,0 +1,29 @@
+/**
+ * LaProx's value-norm factor of the entries written this step: the mean over the KV group's query
+ * heads of ||W_O^h v||, what each value contributes through the output projection. Written into
+ * the stamp buffer once, when the entry is written.
+ */
+import code from '../../shaders/value-norm.wgsl?raw';
+import { assert } from '../assert.ts';
+import type { Gpu } from '../gpu/device.ts';
+import { makeDispatch, type Binding, type Dispatch } from '../gpu/kernel.ts';
+
+export interface ValueNormArgs {
+  hidden: number;
+  heads: number;
+  kvHeads: number;
+  headDim: number;
+  step: Binding; // uniform Step: rows
+  v: Binding; // (rows, kvHeads, headDim) f32 the step's values
+  o: Binding; // (hidden, heads * headDim) f32 this layer's output projection
+  slotMap: Binding; // (rows, kvHeads) u32 physical slot of each new entry; >= numSlots: skip
+  stamp: Binding; // (numSlots) f32 the value norm, written at the new entries' slots
+  /** Threads per workgroup; default 64. */
+  wg?: number;
+}
+
+export function valueNorm(gpu: Gpu, a: ValueNormArgs): Dispatch {
+  assert(a.heads % a.kvHeads === 0, `heads ${a.heads} is not a multiple of kvHeads ${a.kvHeads}`);
+  const constants = { HIDDEN: a.hidden, HEADS: a.heads, KV_HEADS: a.kvHeads, HEAD_DIM: a.headDim, WG: a.wg ?? 64 };
+  return makeDispatch(gpu, 'value-norm', code, constants, [a.step, a.v, a.o, a.slotMap, a.stamp], (rows) => [a.kvHeads, rows, 1]);
+}

@@ -1,0 +1,141 @@
+import { describe, expect, test } from 'vitest';
+import { createBufferFrom, readU32, UNIFORM } from '../../src/gpu/buffers.ts';
+import { runDispatches } from '../../src/gpu/kernel.ts';
+import { NO_CANDIDATE, NOT_FULL, selectModel } from '../../src/kernels/select-model.ts';
+import { selectModelRef } from '../../src/kernels/select-model.ref.ts';
+import { BINDING_ALIGN_U32, roundUp } from '../../src/kv/kv-layout.ts';
+import { seededRandom } from '../helpers/close.ts';
+import { testGpu } from '../helpers/gpu.ts';
+
+// The victims are choices, so they must match exactly. History and value norms are random f32, so
+// distinct pooled / mean ratios differ by far more than f32 rounding (~1e-6 relative); heads that
+// are copies of another (same positions, slots, history and norms) give exact ties, which both
+// sides break by position, then (layer, head).
+const PAGE_SIZE = 16;
+
+interface Case {
+  name: string;
+  layers: number;
+  kvHeads: number;
+  lengths: number; // logical slots per head (each head a little fewer or more)
+  sinks: number;
+  recent: number;
+  protectBelow: number;
+  window: number;
+  pool: number;
+  cap: number;
+  evict: number;
+  holeRate: number;
+  copies?: boolean; // head (l, 1) is a copy of head (l, 0)
+  wg?: number;
+}
+
+const cases: Case[] = [
+  { name: 'decode: evict 8 of 4 layers x 2 heads, recent 16', layers: 4, kvHeads: 2, lengths: 60, sinks: 0, recent: 16, protectBelow: 0,
+    window: 32, pool: 7, cap: 8, evict: 8, holeRate: 0.1 },
+  { name: 'fewer than cap, copied heads tie, sinks 2, protectBelow 30', layers: 3, kvHeads: 2, lengths: 45, sinks: 2, recent: 4, protectBelow: 30,
+    window: 8, pool: 5, cap: 9, evict: 6, holeRate: 0.15, copies: true },
+  { name: 'evict more than cap (a cut round), wg 32', layers: 2, kvHeads: 2, lengths: 40, sinks: 0, recent: 8, protectBelow: 0, window: 4,
+    pool: 7, cap: 20, evict: 50, holeRate: 0.05, wg: 32 },
+  { name: 'candidates run out: NO_CANDIDATE', layers: 2, kvHeads: 1, lengths: 12, sinks: 1, recent: 6, protectBelow: 0, window: 4, pool: 3,
+    cap: 12, evict: 12, holeRate: 0 },
+  { name: 'nothing to evict', layers: 2, kvHeads: 2, lengths: 20, sinks: 0, recent: 4, protectBelow: 0, window: 4, pool: 7, cap: 4, evict: 0,
+    holeRate: 0.1 },
+];
+
+describe('select-model', () => {
+  cases.forEach((c, ci) => {
+    test(c.name, async () => {
+      const gpu = await testGpu();
+      const rand = seededRandom(1700 + ci);
+      const randInt = (n: number) => Math.floor(rand() * n);
+      const heads = c.layers * c.kvHeads;
+      const lengths = Array.from({ length: heads }, () => c.lengths + randInt(9) - 4);
+      const maxPages = Math.ceil(Math.max(...lengths) / PAGE_SIZE) + 1;
+      const tableStride = roundUp(c.kvHeads * maxPages, BINDING_ALIGN_U32);
+      const slotsStride = roundUp(c.kvHeads, BINDING_ALIGN_U32);
+      const numPages = heads * maxPages + 3;
+      const order = Array.from({ length: numPages }, (_, i) => i).sort(() => rand() - 0.5);
+      const numSlots = numPages * PAGE_SIZE;
+      const W = c.window;
+      // Unowned slots look valid and score lowest: reading one changes a choice.
+      const slotPos = new Int32Array(numSlots).map(() => randInt(500));
+      const history = new Float32Array(numSlots * W);
+      const stamp = new Float32Array(numSlots).fill(1e-3);
+      const blockTables = new Uint32Array(c.layers * tableStride);
+      const headSlots = new Uint32Array(c.layers * slotsStride);
+      let next = 0;
+      for (let l = 0; l < c.layers; l++) {
+        for (let h = 0; h < c.kvHeads; h++) {
+          const hi = l * c.kvHeads + h;
+          const copy = c.copies && h === 1;
+          if (copy) lengths[hi] = lengths[l * c.kvHeads];
+          const len = lengths[hi];
+          headSlots[l * slotsStride + h] = len;
+          for (let j = 0; j < maxPages; j++) blockTables[l * tableStride + h * maxPages + j] = order[next++];
+          const phys = (hh: number, s: number) => blockTables[l * tableStride + hh * maxPages + Math.floor(s / PAGE_SIZE)] * PAGE_SIZE + (s % PAGE_SIZE);
+          const positions = Array.from({ length: 500 }, (_, i) => i).sort(() => rand() - 0.5);
+          for (let s = 0; s < len; s++) {
+            const slot = phys(h, s);
+            if (copy) {
+              const src = phys(0, s);
+              slotPos[slot] = slotPos[src];
+              stamp[slot] = stamp[src];
+              history.copyWithin(slot * W, src * W, (src + 1) * W);
+              continue;
+            }
+            if (rand() < c.holeRate) {
+              slotPos[slot] = -1;
+              continue;
+            }
+            slotPos[slot] = positions.pop()!;
+            stamp[slot] = 0.5 + rand() * 3;
+            for (let r = 0; r < W; r++) history[slot * W + r] = rand() < 0.2 ? 0 : rand() * rand();
+          }
+        }
+      }
+
+      const dev = gpu.device;
+      const victims = createBufferFrom(dev, 'victims', new Uint32Array(2 * c.cap).fill(12345));
+      const d = selectModel(gpu, {
+        layers: c.layers,
+        kvHeads: c.kvHeads,
+        pageSize: PAGE_SIZE,
+        maxPages,
+        tableStride,
+        slotsStride,
+        sinks: c.sinks,
+        recent: c.recent,
+        window: W,
+        pool: c.pool,
+        cap: c.cap,
+        params: createBufferFrom(dev, 'params', new Uint32Array([c.protectBelow, 0, 0, c.evict]), UNIFORM),
+        slotPos: createBufferFrom(dev, 'slotPos', slotPos),
+        blockTables: createBufferFrom(dev, 'blockTables', blockTables),
+        headSlots: createBufferFrom(dev, 'headSlots', headSlots),
+        history: createBufferFrom(dev, 'history', history),
+        stamp: createBufferFrom(dev, 'stamp', stamp),
+        score: createBufferFrom(dev, 'score', new Float32Array(numSlots)),
+        victims,
+        wg: c.wg,
+      });
+      await runDispatches(gpu, [d], 1);
+      const want = selectModelRef({ ...c, pageSize: PAGE_SIZE, maxPages, tableStride, slotsStride, slotPos, blockTables, headSlots, history, stamp });
+      const got = await readU32(dev, victims, want.length);
+      expect(Array.from(got)).toEqual(Array.from(want));
+      // The data exercises what it claims.
+      const chosen = Array.from(want).filter((_, i) => i % 2 === 0 && want[i] < NO_CANDIDATE);
+      if (c.evict === 0) expect(Array.from(want)).toEqual([NOT_FULL]);
+      else expect(new Set(chosen.map((h) => Math.floor(h / c.kvHeads))).size).toBeGreaterThan(1); // choices across layers
+      if (c.name.startsWith('candidates run out')) expect(want).toContain(NO_CANDIDATE);
+      if (c.copies) {
+        // Every choice ties with the copy in the other head: head 0's goes first, head 1's only after it.
+        const pairs = Array.from({ length: chosen.length }, (_, k) => [want[2 * k], want[2 * k + 1]]);
+        expect(pairs.some(([h]) => h % 2 === 0)).toBe(true);
+        pairs.forEach(([h, s], k) => {
+          if (h % 2 === 1) expect(pairs.slice(0, k).some(([h0, s0]) => h0 === h - 1 && s0 === s)).toBe(true);
+        });
+      }
+    });
+  });
+});
