@@ -2,7 +2,8 @@
  * The benchmark, run in the browser (npm run bench drives it in Chromium). Prints the adapter,
  * then medians over several runs: decode tok/s and ms/token with the full cache, prefill tok/s,
  * and the GPU time of each kernel in one decode step. The CPU reference's decode speed is
- * measured in the same run, as a ratio.
+ * measured in the same run, as a ratio. Then, per policy the GPU engine evicts with, the step time
+ * against full at the same cache length and against generated length, and KV bytes (policy-cost.ts).
  */
 import { createGpuBackend } from '../src/engine/gpu-backend.ts';
 import type { ForwardBackend } from '../src/engine/backend.ts';
@@ -11,6 +12,8 @@ import { requestGpu } from '../src/gpu/device.ts';
 import { loadModel } from '../src/model/load-model.ts';
 import { urlModelSource } from '../src/model/model-source.ts';
 import { createReferenceBackend } from '../src/model/reference.ts';
+import { GPU_POLICIES } from '../src/engine/gpu-eviction.ts';
+import { policyCost } from './policy-cost.ts';
 import { fmt, median } from './stats.ts';
 
 const params = new URLSearchParams(location.search);
@@ -95,6 +98,7 @@ async function main() {
     log(`${label.padEnd(18)} ${fmt(median(values), 4)} ${fmt((100 * median(values)) / total, 1)}%`);
   }
   log(`${'sum'.padEnd(18)} ${fmt(total, 4)}`);
+  await policyCost(gpuBackend, prompt, GPU_POLICIES, log);
   gpuBackend.dispose();
 }
 
