@@ -11,7 +11,8 @@
 //       evicts one position from every head, so a layer's heads hold the same positions in the
 //       same logical slots, and every head of the layer picks the same slot)
 //   CAP 1: victims[g] = logical slot of the lowest (score, logical slot) candidate; the layer
-//     rule orders by (score, position, logical slot).
+//     rule orders by (score, position, logical slot). With NEAR_TIE > 0 every score within
+//     NEAR_TIE (relative) of the lowest candidate's counts as equal to it (select.ts lowestPosition).
 //   CAP > 1 (bursts, r-kv): the head drops want = min(CAP, counts[g] + 1 - limits[g] + params.burst)
 //     entries: victims[g, j] = the candidate of rank j in that order for j < want; NOT_FULL ends
 //     a shorter list (one scoring, the k lowest: the evictor's evictLowest).
@@ -37,6 +38,7 @@ override SINKS: u32;
 override RECENT: u32;
 override LAMBDA: f32 = 0.6; // crystal decay per step
 override CAP: u32 = 1; // victims per head
+override NEAR_TIE: f32 = 0.0; // CAP 1: relative distance from the lowest score that still ties (tova)
 override WG: u32 = 64;
 
 const NOT_FULL = 0xffffffffu;
@@ -183,6 +185,28 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
     return;
   }
 
+  // Near-ties: the lowest score first, then every score up to `within` counts as that one.
+  var lowest = 0.0;
+  var within = 0.0;
+  if (NEAR_TIE > 0.0) {
+    var m = 3.4e38;
+    for (var s = lid; s < n; s += WG) {
+      let phys = physical(g, s);
+      let pos = slotPos[phys];
+      if (is_candidate(pos, sinkCut, recentCut)) {
+        m = min(m, eviction_score(g, s, phys, pos));
+      }
+    }
+    redScore[lid] = m;
+    workgroupBarrier();
+    lowest = redScore[0];
+    for (var i = 1u; i < WG; i++) {
+      lowest = min(lowest, redScore[i]);
+    }
+    workgroupBarrier();
+    within = lowest + abs(lowest) * NEAR_TIE;
+  }
+
   // The lowest candidate this thread owns.
   var bestScore = 0.0;
   var bestPos = 0;
@@ -193,7 +217,10 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
     if (!is_candidate(pos, sinkCut, recentCut)) {
       continue;
     }
-    let sc = eviction_score(g, s, phys, pos);
+    var sc = eviction_score(g, s, phys, pos);
+    if (NEAR_TIE > 0.0 && sc <= within) {
+      sc = lowest;
+    }
     if (better(sc, pos, s, bestScore, bestPos, bestSlot)) {
       bestScore = sc;
       bestPos = pos;

@@ -8,7 +8,8 @@
  * heads drop a burst of entries at once, listed in the victims buffer. laprox compares entries
  * across the whole model: value-norm writes each new entry's ||W_O v|| once, and after the last
  * layer select-model chooses the step's victims one after another, re-pooling after each.
- * Policies with a GPU rule: streaming, h2o, crystal-lite, snapkv-d, r-kv, laprox. The others run on the CPU reference.
+ * tova decides per layer: every head of a layer drops the position with the lowest mean score.
+ * Policies with a GPU rule: streaming, h2o, crystal-lite, snapkv-d, r-kv, laprox, tova. The others run on the CPU reference.
  */
 import { assert } from '../assert.ts';
 import { createBuffer, UNIFORM } from '../gpu/buffers.ts';
@@ -40,6 +41,7 @@ const GPU_RULES: Record<string, { score?: ScoreRule; pooled?: PolicyScoreRule; v
   'snapkv-d': { score: 'window', pooled: 'snapkv-d', victim: 'score' },
   'r-kv': { score: 'window', pooled: 'r-kv', victim: 'score' },
   laprox: { score: 'window', victim: 'model' },
+  tova: { score: 'tova', victim: 'layer' },
 };
 
 export const GPU_POLICIES = Object.keys(GPU_RULES);
@@ -190,6 +192,7 @@ export function createGpuEviction(
       limits: slice(limits, l),
       counts: slice(counts, l),
       cap,
+      nearTie: policy.nearTie,
       victims: slice(victims, l, victimStride, g.numKvHeads * cap),
     }),
   );

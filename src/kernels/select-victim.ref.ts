@@ -7,7 +7,7 @@
 import { crystalScore } from '../policies/crystal-lite.ts';
 import { createH2o } from '../policies/h2o.ts';
 import type { HeadSlots, PolicyState } from '../policies/policy.ts';
-import { lowestCandidate, markCandidates } from '../policies/select.ts';
+import { lowestCandidate, lowestPosition, markCandidates } from '../policies/select.ts';
 import { createStreaming } from '../policies/streaming.ts';
 import { createTova } from '../policies/tova.ts';
 import { NO_CANDIDATE, NOT_FULL, type VictimRule } from './select-victim.ts';
@@ -21,6 +21,7 @@ export interface SelectVictimRefArgs {
   maxPages: number;
   kvHeads: number;
   cap?: number; // victims per head (default 1)
+  nearTie?: number; // cap 1: relative distance from the lowest score that still ties
   burst?: number; // cap > 1: extra victims beyond the excess
   protectBelow: number;
   t: number;
@@ -76,8 +77,7 @@ export function selectVictimRef(a: SelectVictimRefArgs): Uint32Array {
         if (v.candidate[i]) total.set(v.positions[i], (total.get(v.positions[i]) ?? 0) + v.scores[i] / a.kvHeads);
       }
     }
-    let bestScore = Infinity;
-    for (const [p, s] of total) if (s < bestScore || (s === bestScore && p < layerBest)) [layerBest, bestScore] = [p, s];
+    layerBest = lowestPosition(total, a.nearTie ?? 0);
   }
   for (let g = 0; g < a.kvHeads; g++) {
     if (a.counts[g] < a.limits[g]) continue;
@@ -86,6 +86,12 @@ export function selectVictimRef(a: SelectVictimRefArgs): Uint32Array {
       const i = v.positions.indexOf(layerBest);
       victims[g * cap] = layerBest < 0 || i < 0 ? NO_CANDIDATE : v.logical[i];
     } else if (cap === 1) {
+      if (a.nearTie) {
+        // Scores within nearTie of the lowest candidate's count as that one (the kernel's generic rule).
+        let lowest = Infinity;
+        for (let i = 0; i < v.length; i++) if (v.candidate[i]) lowest = Math.min(lowest, v.scores[i]);
+        for (let i = 0; i < v.length; i++) if (v.scores[i] <= lowest + Math.abs(lowest) * a.nearTie) v.scores[i] = lowest;
+      }
       const best = lowestCandidate(v, v.scores, v.candidate);
       victims[g] = best < 0 ? NO_CANDIDATE : v.logical[best];
     } else {

@@ -5,6 +5,7 @@
  * lowest mean score over the layer's heads, the same in every head (tova).
  */
 import code from '../../shaders/select-victim.wgsl?raw';
+import { assert } from '../assert.ts';
 import type { Gpu } from '../gpu/device.ts';
 import { makeDispatch, type Binding, type Dispatch } from '../gpu/kernel.ts';
 import { CRYSTAL_DEFAULTS } from '../policies/crystal-lite.ts';
@@ -30,6 +31,8 @@ export interface SelectVictimArgs {
   kvHeads: number;
   /** Victims per head: 1, or the most a burst drops (default 1). */
   cap?: number;
+  /** cap 1: scores within this relative distance of the lowest tie with it (the policy's nearTie; default 0). */
+  nearTie?: number;
   params: Binding; // uniform {protect_below, t, burst, _} u32
   slotPos: Binding; // (numSlots) i32 absolute position, -1 if empty
   blockTable: Binding; // (kvHeads, maxPages) u32: this layer's slice
@@ -44,6 +47,7 @@ export interface SelectVictimArgs {
 }
 
 export function selectVictim(gpu: Gpu, a: SelectVictimArgs): Dispatch {
+  assert(!a.nearTie || (a.cap ?? 1) === 1, 'select-victim: near-ties only with one victim per head');
   const constants = {
     KV_HEADS: a.kvHeads,
     PAGE_SIZE: a.pageSize,
@@ -53,6 +57,7 @@ export function selectVictim(gpu: Gpu, a: SelectVictimArgs): Dispatch {
     RECENT: a.recent,
     LAMBDA: a.lambda ?? CRYSTAL_DEFAULTS.lambda,
     CAP: a.cap ?? 1,
+    NEAR_TIE: a.nearTie ?? 0,
     WG: a.wg ?? 64,
   };
   const buffers = [a.params, a.slotPos, a.blockTable, a.headSlots, a.score, a.stamp, a.limits, a.counts, a.victims];

@@ -11,7 +11,7 @@ import { compactHeads } from '../kv/compact.ts';
 import { evictSlot, physicalSlot, type KvLayout } from '../kv/kv-layout.ts';
 import { createPolicyState, resetSlot, type EvictionPolicy, type HeadSlots, type PolicyState } from './policy.ts';
 import { budgetFloor, reallocateBudgets } from './reallocate.ts';
-import { lowestCandidate, markCandidates } from './select.ts';
+import { lowestCandidate, lowestPosition, markCandidates } from './select.ts';
 
 export interface Eviction {
   /** Position of the token about to be written (or the first decode position, for the cut). */
@@ -165,9 +165,7 @@ export function createEvictor(policy: EvictionPolicy, layout: KvLayout, spec: Bu
       if (h === 0) first = v;
     }
     assert(first !== null && total.size > 0, `layer ${layer} is full but every entry is protected`);
-    let best = -1;
-    let bestScore = Infinity;
-    for (const [p, s] of total) if (s < bestScore || (s === bestScore && p < best)) [best, bestScore] = [p, s];
+    const best = lowestPosition(total, policy.nearTie ?? 0);
     for (let h = 0; h < g.numKvHeads; h++) {
       const v = gather(layer, h);
       const i = v.positions.subarray(0, v.length).indexOf(best);

@@ -41,6 +41,11 @@ export interface EvictionPolicy {
   readonly historyWindow: number;
   /** Budgets re-divided by utilisation every `period` decode steps, each head keeping `floor` of the uniform budget (crystal). */
   readonly rebalance?: { period: number; floor: number };
+  /**
+   * Scores within this relative distance of the lowest count as tied (the layer decision): what f32
+   * attention cannot order, so the GPU engine and the CPU reference decide alike.
+   */
+  readonly nearTie?: number;
   /** Evicts in bursts: a full head drops this share of its budget at once (r-kv's buffer). */
   readonly burst?: number;
   /** Whether the engine must supply the key pool (r-kv). */

@@ -33,6 +33,19 @@ export function markCandidates(
   return count;
 }
 
+/**
+ * The layer decision (TOVA): the position with the lowest total, a near-tie (within `nearTie` of
+ * the lowest, relative) going to the older position like an exact one; -1 when there is none.
+ */
+export function lowestPosition(total: ReadonlyMap<number, number>, nearTie: number): number {
+  let lowest = Infinity;
+  for (const s of total.values()) lowest = Math.min(lowest, s);
+  const within = lowest + Math.abs(lowest) * nearTie;
+  let best = -1;
+  for (const [p, s] of total) if (s <= within && (best < 0 || p < best)) best = p;
+  return best;
+}
+
 /** Index (into head.slots) of the lowest-scoring candidate; -1 when there is none. */
 export function lowestCandidate(head: HeadSlots, scores: Float64Array, candidate: Uint8Array): number {
   let best = -1;

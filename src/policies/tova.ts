@@ -7,7 +7,10 @@
  * Choices where the paper is silent: GQA averages the group's query heads, then the layer
  * averages its KV heads (together: the mean over all query heads); the score is the attention of
  * the latest query (a new entry's first score is its own query's attention); nothing is
- * protected; ties go to the older entry; the answer stage continues unchanged.
+ * protected; ties go to the older entry, and so do near-ties within 1e-5 relative of the lowest
+ * (two entries' mean attention can agree to ~7e-7 relative, below what the GPU engine's f32
+ * forward resolves; the shared rule keeps both engines' decisions identical); the answer stage
+ * continues unchanged.
  */
 import type { EvictionPolicy } from './policy.ts';
 
@@ -20,6 +23,7 @@ export function createTova(): EvictionPolicy {
     sinks: 0,
     recent: 0,
     historyWindow: 0,
+    nearTie: 1e-5,
     observe(state, head, attention) {
       for (let i = 0; i < head.length; i++) state.score[head.slots[i]] = attention[i];
     },

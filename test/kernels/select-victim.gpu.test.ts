@@ -24,6 +24,7 @@ interface Case {
   ties: boolean; // copy scores (and stamps) between entries: exact ties
   duplicates?: boolean; // some positions held twice in a head: the cuts count with multiplicity
   cap?: number; // victims per head (bursts)
+  nearTie?: number; // plants the lowest score, 5e-6 above it an entry that wins its ties, 3e-5 above another
   burst?: number;
   wg?: number;
 }
@@ -43,6 +44,13 @@ cases.push(
   { name: 'layer, no protection', rule: 'layer', sinks: 0, recent: 0, protectBelow: 0, lengths: [70, 70, 70], holeRate: 0.1, ties: true },
   { name: 'layer, sinks 2 recent 5 protectBelow 40, wg 32', rule: 'layer', sinks: 2, recent: 5, protectBelow: 40, lengths: [90, 90, 90, 90],
     holeRate: 0.2, ties: true, wg: 32 },
+);
+// Near-ties (tova's rule; the generic per-head rule too): the older of the near-tied entries goes.
+cases.push(
+  { name: 'layer, near-ties within 1e-5', rule: 'layer', sinks: 0, recent: 0, protectBelow: 0, lengths: [60, 60], holeRate: 0.1, ties: false,
+    nearTie: 1e-5 },
+  { name: 'score, near-ties within 1e-5, wg 32', rule: 'score', sinks: 0, recent: 2, protectBelow: 0, lengths: [50, 20, 40], holeRate: 0.1,
+    ties: false, nearTie: 1e-5, wg: 32 },
 );
 // Bursts: want = excess + burst victims per full head, fewer candidates than that ends in NO_CANDIDATE.
 cases.push(
@@ -115,6 +123,23 @@ describe('select-victim', () => {
         }
         held[g] = entries.length;
       }
+      // Near-ties: three entries (by logical slot, the same in every head for the layer rule) at
+      // x, x (1 + 5e-6) and x (1 + 3e-5), below every other score, where each wins a tie against
+      // the one before (the layer rule: the older position; per head: the lower logical slot).
+      const planted: number[] = [];
+      if (c.nearTie) {
+        for (let g = 0; g < (c.rule === 'layer' ? 1 : kvHeads); g++) {
+          if (g === 1 && c.rule !== 'layer') continue; // head 1 is not full
+          const live = Array.from({ length: c.lengths[g] }, (_, s) => s).filter((s) => slotPos[phys(g, s)] >= 0);
+          const three = live.slice(2, 5).sort((a, b) => (c.rule === 'layer' ? slotPos[phys(g, b)] - slotPos[phys(g, a)] : b - a));
+          three.forEach((s, k) => {
+            for (let h = 0; h < kvHeads; h++) {
+              if (c.rule === 'layer' || h === g) score[phys(h, s)] = 0.01 * [1, 1 + 5e-6, 1 + 3e-5][k];
+            }
+          });
+          planted[g] = three[1];
+        }
+      }
       // Head 1 is not full; the others are full or over (the layer rule: every head full).
       const limits = held.map((n, g) => (c.rule === 'layer' ? n : g === 1 ? n + 1 : g === 2 ? Math.max(0, n - 2) : n));
       const cap = c.cap ?? 1;
@@ -133,6 +158,7 @@ describe('select-victim', () => {
         maxPages,
         kvHeads,
         cap: c.cap,
+        nearTie: c.nearTie,
         params,
         slotPos: createBufferFrom(dev, 'slotPos', slotPos),
         blockTable: { buffer: tablesBuf, offset: tableStride * 4, size: kvHeads * maxPages * 4 },
@@ -155,6 +181,7 @@ describe('select-victim', () => {
         maxPages,
         kvHeads,
         cap: c.cap,
+        nearTie: c.nearTie,
         burst: c.burst,
         protectBelow: c.protectBelow,
         t,
@@ -171,6 +198,7 @@ describe('select-victim', () => {
       if (c.rule !== 'layer') expect(want[cap]).toBe(NOT_FULL);
       expect(Array.from(want).filter((v) => v < NO_CANDIDATE).length).toBeGreaterThan(0);
       if (c.rule === 'layer') expect(new Set(want).size).toBe(1); // one logical slot, every head
+      planted.forEach((s, g) => expect(want[g]).toBe(s)); // the near-tied older entry, not the lowest
       if (cap > 1) {
         // Full heads drop excess + burst entries; head 3 of the first burst case runs out of candidates.
         const listed = (g: number) => Array.from(want.subarray(g * cap, (g + 1) * cap)).filter((v) => v !== NOT_FULL).length;

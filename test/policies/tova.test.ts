@@ -1,5 +1,6 @@
 import { expect, test } from 'vitest';
 import { createEvictor } from '../../src/policies/evictor.ts';
+import { lowestPosition } from '../../src/policies/select.ts';
 import { createTova } from '../../src/policies/tova.ts';
 import { appendTokens, createKvLayout, kvGeometry } from '../../src/kv/kv-layout.ts';
 import { makeHead, makeState, victimPosition } from './fixture.ts';
@@ -32,4 +33,18 @@ test('tova evicts one position per layer, by the mean over the layer heads', () 
     [1, 2],
   ]);
   expect(Array.from(layout.count)).toEqual([3, 3]);
+});
+
+test('tova: a near-tie (within 1e-5 relative of the lowest) goes to the older position, like a tie', () => {
+  expect(createTova().nearTie).toBe(1e-5);
+  const total = new Map([
+    [9, 3.454864e-13], // the lowest
+    [4, 3.454867e-13], // 9e-7 above it, older: goes
+    [2, 3.4549e-13], // 1e-5 above: no tie
+  ]);
+  expect(lowestPosition(total, 1e-5)).toBe(4);
+  expect(lowestPosition(total, 0)).toBe(9);
+  expect(lowestPosition(new Map([[5, 0.2], [3, 0.2]]), 0)).toBe(3); // an exact tie: the older
+  expect(lowestPosition(new Map([[5, -0.2], [3, -0.2 * (1 - 2e-6)]]), 1e-5)).toBe(3); // negative scores
+  expect(lowestPosition(new Map(), 1e-5)).toBe(-1);
 });
