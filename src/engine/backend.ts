@@ -5,7 +5,7 @@
  */
 import { budgetPages, type BudgetMode, type BudgetSpec } from '../kv/budget.ts';
 import { kvGeometry, type KvGeometry } from '../kv/kv-layout.ts';
-import type { Eviction, Evictor } from '../policies/evictor.ts';
+import type { BudgetChange, Eviction, Evictor } from '../policies/evictor.ts';
 import type { EvictionPolicy } from '../policies/policy.ts';
 import type { ModelConfig } from '../model/config.ts';
 import type { LoadedModel } from '../model/load-model.ts';
@@ -102,6 +102,8 @@ export interface ForwardBackend {
   finishPrefill(promptLength: number): void | Promise<void>;
   /** Every eviction of the current sequence so far, in order. */
   evictions(): readonly Eviction[];
+  /** Every re-division of the per-head budgets so far (crystal), in order. */
+  rebalances(): readonly BudgetChange[];
   /** Entries each (layer, kvHead) holds now. */
   occupancy(): Int32Array;
   /** The CPU reference's evictor (tests audit its choices); the GPU engine has none. */

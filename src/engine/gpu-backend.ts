@@ -74,7 +74,7 @@ export async function createGpuBackend(gpu: Gpu, model: LoadedModel, options: Ba
   async function forward(tokens: readonly number[], posStart: number, s: SampleControl, logits: LogitsRequest = 'none'): Promise<ForwardResult> {
     const T = tokens.length;
     const { kv, plan } = await prepared();
-    if (T === 1) eviction?.makeRoom(posStart);
+    if (T === 1) await eviction?.makeRoom(posStart);
     kv.append(posStart, T);
     eviction?.upload(posStart + T);
     const q = device.queue;
@@ -124,6 +124,7 @@ export async function createGpuBackend(gpu: Gpu, model: LoadedModel, options: Ba
       });
     },
     evictions: () => eviction?.decisions ?? [],
+    rebalances: () => eviction?.rebalances ?? [],
     occupancy: () => kv?.layout.count.slice() ?? new Int32Array(c.numLayers * c.numKvHeads),
     forward,
     dispose() {

@@ -3,6 +3,7 @@
  * per-slot state and select-victim picks each full head's victims, both on the GPU; the victims
  * come back with the sampled token (one read-back per step) and the host applies them to the
  * paged layout before the next token is written, where kv-append reuses a freed slot.
+ * crystal re-divides the budgets every R steps and compacts the heads that shrink (gpu-rebalance.ts).
  * Policies whose eviction score depends on the head's other entries (pooling over neighbouring
  * positions, key redundancy) have it recomputed by policy-score before each choice; r-kv's full
  * heads drop a burst of entries at once, listed in the victims buffer. laprox compares entries
@@ -12,9 +13,9 @@
  * Policies with a GPU rule: streaming, h2o, crystal-lite, snapkv-d, r-kv, laprox, tova. The others run on the CPU reference.
  */
 import { assert } from '../assert.ts';
-import { createBuffer, UNIFORM } from '../gpu/buffers.ts';
+import { createBuffer, readBuffer, UNIFORM } from '../gpu/buffers.ts';
 import type { Gpu } from '../gpu/device.ts';
-import type { Dispatch } from '../gpu/kernel.ts';
+import { runDispatches, type Dispatch } from '../gpu/kernel.ts';
 import { policyScore, type PolicyScoreRule } from '../kernels/policy-score.ts';
 import { scoreUpdate, type ScoreRule } from '../kernels/score-update.ts';
 import { selectModel } from '../kernels/select-model.ts';
@@ -24,10 +25,11 @@ import { checkBudget, type BudgetSpec } from '../kv/budget.ts';
 import type { KvCache } from '../kv/kv-cache.ts';
 import { BINDING_ALIGN_U32, evictSlot, physicalSlot, roundUp } from '../kv/kv-layout.ts';
 import { CRYSTAL_DEFAULTS } from '../policies/crystal-lite.ts';
-import type { Eviction } from '../policies/evictor.ts';
+import type { BudgetChange, Eviction } from '../policies/evictor.ts';
 import { LAPROX_DEFAULTS } from '../policies/laprox.ts';
 import { RKV_DEFAULTS } from '../policies/r-kv.ts';
 import { createPolicy, type PolicyParams } from '../policies/registry.ts';
+import { createGpuRebalance } from './gpu-rebalance.ts';
 import { SNAPKV_DEFAULTS } from '../policies/snapkv-d.ts';
 
 /**
@@ -38,6 +40,7 @@ const GPU_RULES: Record<string, { score?: ScoreRule; pooled?: PolicyScoreRule; v
   streaming: { victim: 'position' },
   h2o: { score: 'h2o', victim: 'score' },
   'crystal-lite': { score: 'crystal', victim: 'crystal' },
+  crystal: { score: 'crystal', victim: 'crystal' },
   'snapkv-d': { score: 'window', pooled: 'snapkv-d', victim: 'score' },
   'r-kv': { score: 'window', pooled: 'r-kv', victim: 'score' },
   laprox: { score: 'window', victim: 'model' },
@@ -51,8 +54,11 @@ export interface GpuEviction {
   dispatches(layer: number): Dispatch[];
   /** The victims buffer, copied back with the token: (layers, victimStride) u32, or (heads, 2) for model. */
   victims: GPUBuffer;
-  /** Before a decode step writes the token at `position`: frees the slots chosen last step. */
-  makeRoom(position: number): void;
+  /**
+   * Before a decode step writes the token at `position`: frees the slots chosen last step, or on
+   * crystal's re-division steps re-divides the budgets and evicts and compacts to the new limits.
+   */
+  makeRoom(position: number): void | Promise<void>;
   /** After the step's slots are reserved: uploads counts, limits and the select parameters. */
   upload(nextPosition: number): void;
   /** The victims read back after a step (the whole victims buffer). */
@@ -60,6 +66,8 @@ export interface GpuEviction {
   /** `all` mode cuts the prompt to the budget, choosing each victim on the GPU. */
   finishPrefill(promptLength: number, run: (dispatches: Dispatch[]) => Promise<Uint32Array>): Promise<void>;
   decisions: Eviction[];
+  /** Every re-division of the budgets (crystal). */
+  rebalances: BudgetChange[];
   destroy(): void;
 }
 
@@ -200,6 +208,9 @@ export function createGpuEviction(
   const choice = (l: number, rescore: boolean): Dispatch[] =>
     model ? (l === g.numLayers - 1 ? [model] : []) : [...(rescore ? scorers[l] : []), selects[l]];
   const choose = (rescore: boolean) => Array.from({ length: g.numLayers }, (_, l) => choice(l, rescore)).flat();
+  const rebalance = policy.rebalance
+    ? createGpuRebalance(gpu, kv, { ...policy, rebalance: policy.rebalance }, spec, { lambda, params: selectParams, score, stamp }, stride)
+    : null;
   const headLimits = new Uint32Array(g.numLayers * stride).fill(0x7fffffff);
   let promptLength = 0;
   let pending: Uint32Array | null = null;
@@ -216,6 +227,24 @@ export function createGpuEviction(
     }
     device.queue.writeBuffer(counts, 0, c);
     device.queue.writeBuffer(limits, 0, lim);
+  }
+
+  /**
+   * crystal, every R steps (evictor.ts makeRoom): the victims chosen last step were for the old
+   * limits and are dropped; the loads are read at `position`, the budgets re-divided, every head
+   * cut to room for one more (rounds of one victim per full head, like the prompt cut), and the
+   * heads that shrank compacted.
+   */
+  async function rebalanceAt(position: number): Promise<void> {
+    pending = null;
+    await rebalance!.divide(position, promptLength, headLimits);
+    for (;;) {
+      writeCounts(0);
+      writeParams(position);
+      await runDispatches(gpu, selects, 1);
+      if (apply(new Uint32Array(await readBuffer(device, victims)), position, true) === 0) break;
+    }
+    await rebalance!.compact(headLimits);
   }
 
   /** The prompt cut drops exactly the excess; decoding makes room for one more per head (r-kv: a burst more). */
@@ -268,6 +297,7 @@ export function createGpuEviction(
     dispatches: (l) => [...updates[l], ...valueNorms[l], ...choice(l, true)],
     victims,
     makeRoom(position) {
+      if (rebalance?.due(position, promptLength)) return rebalanceAt(position);
       if (pending) apply(pending, position, cap > 1 || modelWide); // holes the next token does not fill
       pending = null;
     },
@@ -291,14 +321,17 @@ export function createGpuEviction(
         writeParams(length, true);
         if (apply(await run(choose(round === 0 || !policy.burst)), length, true) === 0) break;
       }
+      await rebalance?.compact(headLimits); // moving budgets: the prompt's pages past the budget
       // Victims for the first decode token: the usual "no room for one more" test.
       writeCounts(0);
       writeParams(length);
       pending = await run(choose(true));
     },
     decisions,
+    rebalances: rebalance?.rebalances ?? [],
     destroy() {
       for (const b of [score, stamp, history, limits, counts, victims, selectParams]) b.destroy();
+      rebalance?.destroy();
     },
   };
 }

@@ -223,6 +223,7 @@ export function createReferenceBackend(model: LoadedModel, options: BackendOptio
       evictor.afterPrefill(promptLength);
     },
     evictions: () => evictor.decisions,
+    rebalances: () => evictor.rebalances,
     evictor: () => evictor,
     occupancy: () => evictor.counts(),
     async forward(tokens, posStart, sample: SampleControl, logits: LogitsRequest = 'none'): Promise<ForwardResult> {

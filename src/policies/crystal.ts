@@ -3,7 +3,8 @@
  * adaptive budgets. Every R decode steps each head's utilisation (its entries' decayed CRF summed,
  * over its budget) re-divides the total budget, first across layers, then across the heads of
  * each layer, with a floor per head (a share of the uniform budget); a head whose budget shrinks
- * evicts its lowest entries at once.
+ * evicts its lowest entries at once and is compacted into its first pages (kv/compact.ts), so the
+ * freed pages serve the heads that grow and the pool is sized for the total budget.
  *
  * Choices where the paper is silent (beyond crystal-lite's): R 32 decode steps, floor 0.2 of the
  * uniform per-head budget, utilisation measured over every entry the budget counts (the

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import type { ForwardBackend } from '../../src/engine/backend.ts';
-import { generate } from '../../src/engine/decode-loop.ts';
+import { generate, promptIds } from '../../src/engine/decode-loop.ts';
 import { createGpuBackend } from '../../src/engine/gpu-backend.ts';
 import { GPU_POLICIES } from '../../src/engine/gpu-eviction.ts';
 import { GREEDY } from '../../src/engine/types.ts';
@@ -33,7 +33,7 @@ describe('GPU and CPU engines make the same eviction decisions', async () => {
     .map((l) => JSON.parse(l).prompt as string);
   const onGpu = await createGpuBackend(gpu, model);
   const reference = createReferenceBackend(model);
-  for (const policy of GPU_POLICIES.filter((p) => p !== 'crystal-lite')) {
+  for (const policy of GPU_POLICIES.filter((p) => !p.startsWith('crystal'))) {
     test(`${policy}, all budget ${CACHE.budget}, 5 eval prompts`, async () => {
       for (const prompt of prompts) {
         const want = await run(reference, prompt, policy);
@@ -65,6 +65,64 @@ describe('GPU and CPU engines make the same eviction decisions', async () => {
       const db = new Set(onGpu.evictions().map(key));
       expect(b.generatedIds).toEqual(a.generatedIds);
       expect(da.filter((k) => db.has(k)).length).toBeGreaterThanOrEqual(0.95 * da.length);
+    }
+  });
+
+  // crystal = crystal-lite's LRFU + budgets re-divided every 32 steps from each head's summed
+  // decayed CRF (head-load, f32 on the GPU), the heads that shrink compacted (kv-compact). The LRFU
+  // state meets the same f32/f64 near-ties as crystal-lite, and a flipped hit now also moves budget
+  // units between heads, so the engines drift apart faster once a flip happened. Measured on these
+  // prompts: `all` 96: the first differing eviction 2-15 steps after the cut (before the first
+  // re-division); `think` 64: after 84-126 decode steps (one prompt: never), every re-division
+  // before it identical, the tokens identical until then (2 of 5 prompts differ later). So:
+  // the same prompt cut and budget-sized pools; budgets conserved; in think mode identical
+  // evictions and per-head budgets through the first two re-divisions, the same tokens until the
+  // evictions differ.
+  test('crystal: the same cut and pools; in think mode the same evictions, budgets and tokens through two re-divisions', async () => {
+    const c = model.config;
+    const fullBytes = 2 * c.numLayers * c.numKvHeads * onGpu.contextLength * c.headDim * 4;
+    const byStep = (d: string[]) => {
+      const m = new Map<number, string[]>();
+      for (const k of d) m.set(Number(k.split(':')[0]), [...(m.get(Number(k.split(':')[0])) ?? []), k]);
+      return m;
+    };
+    for (const prompt of prompts) {
+      const want = await run(reference, prompt, 'crystal');
+      const promptLength = promptIds(reference, prompt).length;
+      const got = await run(onGpu, prompt, 'crystal');
+      const cut = (d: string[]) => d.filter((k) => k.startsWith(`${promptLength}:`));
+      expect(cut(want.decisions).length).toBeGreaterThan(8);
+      expect(cut(got.decisions)).toEqual(cut(want.decisions));
+      // Memory for the budget: the same pool on both engines, a fraction of the context's.
+      expect(onGpu.kvBytes).toBe(reference.kvBytes);
+      expect(onGpu.kvBytes).toBeLessThan(fullBytes / 4);
+      // Every re-division on the GPU keeps the global total and the floor (0.2 of 96); no head ends over its budget.
+      const changes = onGpu.rebalances();
+      for (const r of changes) {
+        expect(r.budgets.reduce((s, b) => s + b, 0)).toBe(96 * c.numLayers * c.numKvHeads);
+        expect(Math.min(...r.budgets)).toBeGreaterThanOrEqual(20);
+      }
+      if (changes.length > 0) onGpu.occupancy().forEach((n, i) => expect(n).toBeLessThanOrEqual(changes.at(-1)!.budgets[i]));
+
+      const think = { policy: 'crystal', budget: 64, mode: 'think' as const };
+      const a = await generate(reference, { prompt, maxNewTokens: 400, sampling: GREEDY, cache: think });
+      const wa = byStep(reference.evictions().map(key));
+      const ra = [...reference.rebalances()];
+      const b = await generate(onGpu, { prompt, maxNewTokens: 400, sampling: GREEDY, cache: think });
+      const wb = byStep(onGpu.evictions().map(key));
+      const rb = [...onGpu.rebalances()];
+      const steps = [...new Set([...wa.keys(), ...wb.keys()])].sort((x, y) => x - y);
+      const firstDiff = steps.find((at) => (wa.get(at) ?? []).sort().join() !== (wb.get(at) ?? []).sort().join()) ?? Infinity;
+      expect(firstDiff).toBeGreaterThanOrEqual(promptLength + 64);
+      const before = ra.filter((r) => r.at <= firstDiff);
+      expect(before.length).toBeGreaterThanOrEqual(Math.min(2, ra.length));
+      before.forEach((r, i) => {
+        expect(rb[i].at).toBe(r.at);
+        expect(Array.from(rb[i].budgets)).toEqual(Array.from(r.budgets));
+      });
+      let same = 0;
+      while (same < a.generatedIds.length && a.generatedIds[same] === b.generatedIds[same]) same++;
+      expect(same).toBeGreaterThanOrEqual(Math.min(a.generatedIds.length, firstDiff - promptLength));
     }
   });
 

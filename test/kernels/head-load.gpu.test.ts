@@ -1,0 +1,99 @@
+import { describe, expect, test } from 'vitest';
+import { createBufferFrom, readF32, UNIFORM } from '../../src/gpu/buffers.ts';
+import { runDispatches } from '../../src/gpu/kernel.ts';
+import { headLoad } from '../../src/kernels/head-load.ts';
+import { headLoadRef } from '../../src/kernels/head-load.ref.ts';
+import { BINDING_ALIGN_U32, roundUp } from '../../src/kv/kv-layout.ts';
+import { expectClose, seededRandom } from '../helpers/close.ts';
+import { testGpu } from '../helpers/gpu.ts';
+
+// f32 sums (and exp2 of the decay) against f64: |got - want| <= 1e-6 + 1e-5 |want|. Each term is
+// off by a few ulps, times (t - stamp) ulps of log2(LAMBDA) for the decay; sums of up to ~150
+// terms stay well inside 1e-5 relative.
+const TOL = { atol: 1e-6, rtol: 1e-5 };
+const LAMBDA = 0.6;
+
+interface Case {
+  lengths: number[][]; // [layer][kvHead] logical slots in use
+  pageSize: number;
+  holeRate: number;
+  protectBelow: number;
+  wg?: number;
+}
+
+const cases: Case[] = [
+  { lengths: [[1]], pageSize: 16, holeRate: 0, protectBelow: 0 },
+  { lengths: [[17, 15], [16, 0], [40, 3]], pageSize: 16, holeRate: 0.2, protectBelow: 0 },
+  { lengths: [[100, 33, 64, 7, 130]], pageSize: 16, holeRate: 0.1, protectBelow: 50, wg: 32 },
+  { lengths: [[9, 10], [11, 12], [13, 14], [150, 1]], pageSize: 5, holeRate: 0.3, protectBelow: 20 },
+];
+
+describe('head-load', () => {
+  cases.forEach((c, ci) => {
+    test(`layers ${c.lengths.length} kvHeads ${c.lengths[0].length} pageSize ${c.pageSize} protectBelow ${c.protectBelow}${c.wg ? ` wg ${c.wg}` : ''}`, async () => {
+      const gpu = await testGpu();
+      const dev = gpu.device;
+      const rand = seededRandom(500 + ci);
+      const layers = c.lengths.length;
+      const kvHeads = c.lengths[0].length;
+      const maxPages = Math.ceil(Math.max(...c.lengths.flat()) / c.pageSize) + 1;
+      const tableStride = roundUp(kvHeads * maxPages, BINDING_ALIGN_U32);
+      const slotsStride = roundUp(kvHeads, BINDING_ALIGN_U32);
+      // Every head's pages, plus spares, shuffled: pages not owned by the head must never be read.
+      const numPages = layers * kvHeads * maxPages + 3;
+      const order = Array.from({ length: numPages }, (_, i) => i).sort(() => rand() - 0.5);
+      const numSlots = numPages * c.pageSize;
+      const t = 400;
+      // Unowned slots hold valid positions and large scores: reading one changes a load.
+      const slotPos = Int32Array.from({ length: numSlots }, () => Math.floor(rand() * t));
+      const score = new Float32Array(numSlots).fill(1000);
+      const stamp = new Float32Array(numSlots).fill(t);
+      const blockTables = new Uint32Array(layers * tableStride);
+      const headSlots = new Uint32Array(layers * slotsStride);
+      let next = 0;
+      for (let l = 0; l < layers; l++) {
+        for (let g = 0; g < kvHeads; g++) {
+          const len = c.lengths[l][g];
+          headSlots[l * slotsStride + g] = len;
+          for (let p = 0; p < maxPages; p++) blockTables[l * tableStride + g * maxPages + p] = order[next++];
+          for (let s = 0; s < len; s++) {
+            const phys = blockTables[l * tableStride + g * maxPages + Math.floor(s / c.pageSize)] * c.pageSize + (s % c.pageSize);
+            slotPos[phys] = rand() < c.holeRate ? -1 : Math.floor(rand() * t);
+            // CRFs up to 1 / (1 - LAMBDA) = 2.5, some never hit (0); hits mostly recent, some long ago.
+            score[phys] = rand() < 0.1 ? 0 : rand() * 2.5;
+            stamp[phys] = t - (rand() < 0.8 ? Math.floor(rand() * 30) : Math.floor(rand() * 300));
+          }
+        }
+      }
+      const loads = createBufferFrom(dev, 'loads', new Float32Array(layers * kvHeads).fill(-1));
+      const d = headLoad(gpu, {
+        lambda: LAMBDA,
+        layers,
+        kvHeads,
+        pageSize: c.pageSize,
+        maxPages,
+        tableStride,
+        slotsStride,
+        params: createBufferFrom(dev, 'params', new Uint32Array([c.protectBelow, t, 0, 0]), UNIFORM),
+        slotPos: createBufferFrom(dev, 'slotPos', slotPos),
+        blockTables: createBufferFrom(dev, 'blockTables', blockTables),
+        headSlots: createBufferFrom(dev, 'headSlots', headSlots),
+        score: createBufferFrom(dev, 'score', score),
+        stamp: createBufferFrom(dev, 'stamp', stamp),
+        loads,
+        wg: c.wg,
+      });
+      await runDispatches(gpu, [d], 1);
+      const got = await readF32(dev, loads, layers * kvHeads);
+      const want = headLoadRef({
+        lambda: LAMBDA, layers, kvHeads, pageSize: c.pageSize, maxPages, tableStride, slotsStride,
+        protectBelow: c.protectBelow, t, slotPos, blockTables, headSlots, score, stamp,
+      });
+      const maxRel = Math.max(...Array.from(want, (w, i) => Math.abs(got[i] - w) / Math.max(1e-30, Math.abs(w))));
+      console.log(`head-load case ${ci}: max relative difference ${maxRel.toExponential(2)}`);
+      expectClose('loads', got, want, TOL);
+      // Heads differ (the data is not uniform); an empty head has load 0.
+      expect(new Set(Array.from(want)).size).toBeGreaterThan(Math.min(2, want.length - 1));
+    });
+  });
+});
