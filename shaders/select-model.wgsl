@@ -13,7 +13,9 @@
 // RECENT; evicting a candidate changes neither answer for the entries left.
 // After each choice the victim's head is re-pooled and its layer's mean follows, as the evictor
 // re-scores before each eviction; a head's own best candidate and pooled sum are kept per head,
-// so a choice costs one head's pooling plus a scan over the heads.
+// so a choice costs one head's pooling plus a scan over the heads. Pooling a head ranks its
+// entries (O(n^2) compares), lists them by rank in `order` (indexed by the head's own logical
+// slots, so heads never overlap), then sums each entry's POOL neighbours from the list.
 // victims: (CAP, 2) pairs (layer * KV_HEADS + head, logical slot) in eviction order; NOT_FULL
 // ends a shorter list; NO_CANDIDATE where nothing may go (the CPU engine treats that as an error).
 // `score` is scratch: each entry's raw value, -1 once chosen (gone for the later choices).
@@ -43,6 +45,7 @@ override HEADS_N: u32 = LAYERS * KV_HEADS; // derived, never set by the host
 const NOT_FULL = 0xffffffffu;
 const NO_CANDIDATE = 0xfffffffeu;
 const NONE = 0xffffffffu;
+const CANDIDATE = 0x80000000u; // order: the flag beside the logical slot
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> slotPos: array<i32>;        // (numSlots) absolute position, -1 if empty
@@ -52,6 +55,7 @@ const NONE = 0xffffffffu;
 @group(0) @binding(5) var<storage, read> stamp: array<f32>;          // (numSlots) laprox: value norm
 @group(0) @binding(6) var<storage, read_write> score: array<f32>;    // (numSlots) scratch: raw, -1 once chosen
 @group(0) @binding(7) var<storage, read_write> victims: array<u32>;  // (CAP, 2) (layer * KV_HEADS + head, logical slot)
+@group(0) @binding(8) var<storage, read_write> order: array<u32>;    // (numSlots) scratch: at head's logical slot r, its rank-r entry's slot | CANDIDATE
 
 // Per head (layer * KV_HEADS + head): pooled sum and entry count, the best candidate.
 var<workgroup> headSum: array<f32, HEADS_N>;
@@ -82,61 +86,6 @@ fn live(head: u32, s: u32) -> i32 {
   return select(-1, pos, pos >= 0 && score[phys] >= 0.0);
 }
 
-// The live entry next to key (pos, s) in (position, logical slot) order, above if up; y < 0: none.
-fn neighbour(head: u32, n: u32, key: vec2i, up: bool) -> vec2i {
-  var best = vec2i(-1, -1);
-  for (var o = 0u; o < n; o++) {
-    let p = live(head, o);
-    if (p < 0) {
-      continue;
-    }
-    let k = vec2i(p, i32(o));
-    let beyond = select(k.x < key.x || (k.x == key.x && k.y < key.y), k.x > key.x || (k.x == key.x && k.y > key.y), up);
-    let closer = select(k.x > best.x || (k.x == best.x && k.y > best.y), k.x < best.x || (k.x == best.x && k.y < best.y), up);
-    if (beyond && (best.y < 0 || closer)) {
-      best = k;
-    }
-  }
-  return best;
-}
-
-fn pooled(head: u32, n: u32, s: u32, pos: i32) -> f32 {
-  var acc = score[physical(head, s)];
-  for (var side = 0u; side < 2u; side++) {
-    var key = vec2i(pos, i32(s));
-    for (var k = 0u; k < POOL / 2u; k++) {
-      key = neighbour(head, n, key, side == 1u);
-      if (key.y < 0) {
-        break;
-      }
-      acc += score[physical(head, u32(key.y))];
-    }
-  }
-  return acc / f32(POOL);
-}
-
-fn is_candidate(head: u32, n: u32, pos: i32) -> bool {
-  if (pos < i32(params.protect_below)) {
-    return false;
-  }
-  var below = 0u;
-  var above = 0u;
-  var count = 0u;
-  for (var o = 0u; o < n; o++) {
-    let p = live(head, o);
-    if (p < 0) {
-      continue;
-    }
-    count++;
-    if (p < pos) {
-      below++;
-    } else if (p > pos) {
-      above++;
-    }
-  }
-  return below >= min(SINKS, count) && above >= RECENT;
-}
-
 // (val, pos, slot) below (bestV, bestP, bestS) (bestS NONE: nothing yet).
 fn better(val: f32, pos: i32, slot: u32, bestV: f32, bestP: i32, bestS: u32) -> bool {
   if (bestS == NONE) {
@@ -148,27 +97,64 @@ fn better(val: f32, pos: i32, slot: u32, bestV: f32, bestP: i32, bestS: u32) -> 
 // Re-pools one head: its pooled sum, entry count and best candidate.
 fn refresh(head: u32, lid: u32) {
   let n = slots_of(head);
-  var sum = 0.0;
-  var count = 0u;
-  var bv = 0.0;
-  var bp = 0;
-  var bs = NONE;
+  // Each live entry's rank in (position, logical slot) order, and whether it is a candidate:
+  // past the sinks iff #{below} >= min(SINKS, count), before the recent window iff #{above} >= RECENT.
+  var mine = 0u;
   for (var s = lid; s < n; s += WG) {
     let pos = live(head, s);
     if (pos < 0) {
       continue;
     }
-    let v = pooled(head, n, s, pos);
+    mine++;
+    var rank = 0u;
+    var below = 0u;
+    var above = 0u;
+    var count = 0u;
+    for (var o = 0u; o < n; o++) {
+      let p = live(head, o);
+      if (p < 0) {
+        continue;
+      }
+      count++;
+      below += u32(p < pos);
+      above += u32(p > pos);
+      rank += u32(p < pos || (p == pos && o < s));
+    }
+    let candidate = pos >= i32(params.protect_below) && below >= min(SINKS, count) && above >= RECENT;
+    order[physical(head, rank)] = s | select(0u, CANDIDATE, candidate);
+  }
+  redCount[lid] = mine;
+  storageBarrier();
+  workgroupBarrier();
+  var live_n = 0u;
+  for (var i = 0u; i < WG; i++) {
+    live_n += redCount[i];
+  }
+  workgroupBarrier(); // everyone has read redCount before it is reused
+
+  // Pooled values by rank: the entry and its POOL / 2 neighbours each side, divided by POOL.
+  var sum = 0.0;
+  var bv = 0.0;
+  var bp = 0;
+  var bs = NONE;
+  let half = i32(POOL / 2u);
+  for (var r = lid; r < live_n; r += WG) {
+    let e = order[physical(head, r)];
+    var acc = 0.0;
+    for (var k = max(0, i32(r) - half); k <= min(i32(live_n) - 1, i32(r) + half); k++) {
+      acc += score[physical(head, order[physical(head, u32(k))] & ~CANDIDATE)];
+    }
+    let v = acc / f32(POOL);
     sum += v;
-    count++;
-    if (is_candidate(head, n, pos) && better(v, pos, s, bv, bp, bs)) {
+    let s = e & ~CANDIDATE;
+    let pos = slotPos[physical(head, s)];
+    if ((e & CANDIDATE) != 0u && better(v, pos, s, bv, bp, bs)) {
       bv = v;
       bp = pos;
       bs = s;
     }
   }
   redSum[lid] = sum;
-  redCount[lid] = count;
   redVal[lid] = bv;
   redPos[lid] = bp;
   redSlot[lid] = bs;
@@ -176,7 +162,6 @@ fn refresh(head: u32, lid: u32) {
   if (lid == 0u) {
     for (var i = 1u; i < WG; i++) {
       sum += redSum[i];
-      count += redCount[i];
       if (redSlot[i] != NONE && better(redVal[i], redPos[i], redSlot[i], bv, bp, bs)) {
         bv = redVal[i];
         bp = redPos[i];
@@ -184,7 +169,7 @@ fn refresh(head: u32, lid: u32) {
       }
     }
     headSum[head] = sum;
-    headCount[head] = count;
+    headCount[head] = live_n;
     bestVal[head] = bv;
     bestPos[head] = bp;
     bestSlot[head] = bs;

@@ -10,7 +10,7 @@
  * across the whole model: value-norm writes each new entry's ||W_O v|| once, and after the last
  * layer select-model chooses the step's victims one after another, re-pooling after each.
  * tova decides per layer: every head of a layer drops the position with the lowest mean score.
- * Policies with a GPU rule: streaming, h2o, crystal-lite, snapkv-d, r-kv, laprox, tova. The others run on the CPU reference.
+ * Every registered policy has a GPU rule; `full` evicts nothing.
  */
 import { assert } from '../assert.ts';
 import { createBuffer, readBuffer, UNIFORM } from '../gpu/buffers.ts';
@@ -111,6 +111,7 @@ export function createGpuEviction(
   // model: (heads, 2) u32 pairs (layer * kvHeads + head, logical slot) in eviction order, NOT_FULL after the last.
   const victims = createBuffer(device, 'head victims', modelWide ? heads * 2 * 4 : g.numLayers * victimStride * 4);
   const selectParams = createBuffer(device, 'select params', 16, UNIFORM); // {protect_below, t, burst, evict}
+  const order = createBuffer(device, 'model order', modelWide ? slots * 4 : 16); // (numSlots) u32 select-model's scratch
   const lambda = params.lambda ?? CRYSTAL_DEFAULTS.lambda;
   const p = params.p ?? CRYSTAL_DEFAULTS.p;
   const slice = (buffer: GPUBuffer, l: number, width = stride, size = g.numKvHeads) => ({ buffer, offset: l * width * 4, size: size * 4 });
@@ -187,6 +188,7 @@ export function createGpuEviction(
         stamp,
         score,
         victims,
+        order,
       })
     : null;
   const selects = Array.from({ length: modelWide ? 0 : g.numLayers }, (_, l) =>
@@ -297,7 +299,7 @@ export function createGpuEviction(
     dispatches: (l) => [...updates[l], ...valueNorms[l], ...choice(l, true)],
     victims,
     makeRoom(position) {
-      if (rebalance?.due(position, promptLength)) return rebalanceAt(position);
+      if (rebalance?.due(position, promptLength, headLimits)) return rebalanceAt(position);
       if (pending) apply(pending, position, cap > 1 || modelWide); // holes the next token does not fill
       pending = null;
     },
@@ -330,7 +332,7 @@ export function createGpuEviction(
     decisions,
     rebalances: rebalance?.rebalances ?? [],
     destroy() {
-      for (const b of [score, stamp, history, limits, counts, victims, selectParams]) b.destroy();
+      for (const b of [score, stamp, history, limits, counts, victims, selectParams, order]) b.destroy();
       rebalance?.destroy();
     },
   };

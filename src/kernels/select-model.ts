@@ -30,6 +30,7 @@ export interface SelectModelArgs {
   stamp: Binding; // (numSlots) f32 the value norm
   score: Binding; // (numSlots) f32 scratch
   victims: Binding; // (cap, 2) u32 (layer * kvHeads + head, logical slot), NOT_FULL ends the list
+  order: Binding; // (numSlots) u32 scratch: each head's entries listed by rank
   /** Threads per workgroup; default 64. */
   wg?: number;
 }
@@ -49,6 +50,6 @@ export function selectModel(gpu: Gpu, a: SelectModelArgs): Dispatch {
     CAP: a.cap,
     WG: a.wg ?? 64,
   };
-  const buffers = [a.params, a.slotPos, a.blockTables, a.headSlots, a.history, a.stamp, a.score, a.victims];
+  const buffers = [a.params, a.slotPos, a.blockTables, a.headSlots, a.history, a.stamp, a.score, a.victims, a.order];
   return makeDispatch(gpu, 'select-model', code, constants, buffers, () => [1, 1, 1]);
 }

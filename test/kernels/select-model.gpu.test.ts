@@ -117,6 +117,7 @@ describe('select-model', () => {
         stamp: createBufferFrom(dev, 'stamp', stamp),
         score: createBufferFrom(dev, 'score', new Float32Array(numSlots)),
         victims,
+        order: createBufferFrom(dev, 'order', new Uint32Array(numSlots).fill(7)),
         wg: c.wg,
       });
       await runDispatches(gpu, [d], 1);
