@@ -1,7 +1,7 @@
-// Each KV head's load, for crystal's budget re-division (src/policies/evictor.ts rebalance): the
-// sum over the head's entries at positions >= params.protect_below of the decayed CRF
-//   score[phys] * LAMBDA^(params.t - stamp[phys])
-// (the entries the budget counts: every one in `all` mode, the generated ones in `think` mode).
+// Each KV head's load, for crystal's budget re-division (src/policies/evictor.ts rebalance): how
+// many of the head's entries at positions >= params.protect_below are live, hit (or written)
+// within the last WINDOW steps: stamp[phys] >= params.t - WINDOW (the entries the budget counts:
+// every one in `all` mode, the generated ones in `think` mode). Stamps are whole steps: exact.
 // Over the logical slots s < headSlots[l, g] of KV head g of layer l, slot s lives at physical
 // slot blockTables[l, g, s / PAGE_SIZE] * PAGE_SIZE + s % PAGE_SIZE and holds an entry iff
 // slotPos[phys] >= 0. All layers in one dispatch: the tables are bound whole, with their strides.
@@ -19,16 +19,15 @@ override PAGE_SIZE: u32;
 override MAX_PAGES: u32;    // pages per head in a block table
 override TABLE_STRIDE: u32; // u32s between layers in blockTables
 override SLOTS_STRIDE: u32; // u32s between layers in headSlots
-override LAMBDA: f32 = 0.6; // crystal decay per step
+override WINDOW: u32;        // R: the re-division period
 override WG: u32 = 64;
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> slotPos: array<i32>;         // (numSlots) absolute position, -1 if empty
 @group(0) @binding(2) var<storage, read> blockTables: array<u32>;     // (layers, TABLE_STRIDE): (KV_HEADS, MAX_PAGES) page ids each
 @group(0) @binding(3) var<storage, read> headSlots: array<u32>;       // (layers, SLOTS_STRIDE): (KV_HEADS) logical slots in use each
-@group(0) @binding(4) var<storage, read> score: array<f32>;           // (numSlots) crystal CRF at its last hit
-@group(0) @binding(5) var<storage, read> stamp: array<f32>;           // (numSlots) step of the last hit
-@group(0) @binding(6) var<storage, read_write> loads: array<f32>;     // (layers, KV_HEADS) summed decayed CRF
+@group(0) @binding(4) var<storage, read> stamp: array<f32>;           // (numSlots) step of the last hit
+@group(0) @binding(5) var<storage, read_write> loads: array<f32>;     // (layers, KV_HEADS) live entries
 
 var<workgroup> red: array<f32, WG>;
 
@@ -43,9 +42,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   for (var s = lid; s < n; s += WG) {
     let phys = blockTables[table + s / PAGE_SIZE] * PAGE_SIZE + s % PAGE_SIZE;
     let pos = slotPos[phys];
-    if (pos >= protect) { // an empty slot (-1) is below any protect_below >= 0
-      // A long-missed entry's factor underflows f32 to 0: its share of a load is below f32 anyway.
-      sum += score[phys] * exp2((f32(params.t) - stamp[phys]) * log2(LAMBDA));
+    // An empty slot (-1) is below any protect_below >= 0.
+    if (pos >= protect && stamp[phys] >= f32(i32(params.t) - i32(WINDOW))) {
+      sum += 1.0;
     }
   }
   red[lid] = sum;

@@ -211,7 +211,7 @@ export function createGpuEviction(
     model ? (l === g.numLayers - 1 ? [model] : []) : [...(rescore ? scorers[l] : []), selects[l]];
   const choose = (rescore: boolean) => Array.from({ length: g.numLayers }, (_, l) => choice(l, rescore)).flat();
   const rebalance = policy.rebalance
-    ? createGpuRebalance(gpu, kv, { ...policy, rebalance: policy.rebalance }, spec, { lambda, params: selectParams, score, stamp }, stride)
+    ? createGpuRebalance(gpu, kv, { ...policy, rebalance: policy.rebalance }, spec, { params: selectParams, score, stamp }, stride)
     : null;
   const headLimits = new Uint32Array(g.numLayers * stride).fill(0x7fffffff);
   let promptLength = 0;

@@ -1,8 +1,9 @@
 /**
  * crystal's budget re-division on the GPU engine (src/policies/evictor.ts rebalance, step for
- * step): every R decode steps head-load sums each head's decayed CRF on the GPU and the loads come
- * back (the only extra read-back, on those steps only); reallocateBudgets re-divides the budgets
- * on the host exactly as the CPU reference does; the caller then evicts every head down to its new
+ * step): every R decode steps, once every head is full, head-load counts each head's live entries
+ * on the GPU and the loads come back (the only extra read-back, on those steps only);
+ * reallocateBudgets re-divides the budgets on the host exactly as the CPU reference does (the
+ * counts are exact, so the budgets are equal); the caller then evicts every head down to its new
  * limit with select-victim rounds, and compact() gathers the heads whose budget shrank with
  * kv-compact, returning their pages to the pool for the heads whose budget grew.
  */
@@ -16,11 +17,11 @@ import { compactHeads } from '../kv/compact.ts';
 import type { KvCache } from '../kv/kv-cache.ts';
 import type { BudgetChange } from '../policies/evictor.ts';
 import type { EvictionPolicy } from '../policies/policy.ts';
-import { budgetFloor, reallocateBudgets } from '../policies/reallocate.ts';
+import { budgetFloor, budgetsFull, reallocateBudgets } from '../policies/reallocate.ts';
 
 export interface GpuRebalance {
-  /** Whether the decode step writing the token at `position` re-divides the budgets. */
-  due(position: number, promptLength: number): boolean;
+  /** Whether the step writing the token at `position` re-divides: every R decode steps, once every head holds its limit. */
+  due(position: number, promptLength: number, headLimits: Uint32Array): boolean;
   /**
    * Reads the heads' loads at `position` and writes the new limits into `headLimits` (layers, 64);
    * the caller then evicts every head that is over.
@@ -38,7 +39,6 @@ export function createGpuRebalance(
   policy: EvictionPolicy & { rebalance: { period: number; floor: number } },
   spec: BudgetSpec,
   state: {
-    lambda: number;
     params: GPUBuffer; // select-victim's uniform {protect_below, t, _, _}, written by the caller
     score: GPUBuffer; // (numSlots) f32 CRF
     stamp: GPUBuffer; // (numSlots) f32 step of the last hit
@@ -50,7 +50,7 @@ export function createGpuRebalance(
   const heads = g.numLayers * g.numKvHeads;
   const loads = createBuffer(device, 'head loads', heads * 4); // (layers, kvHeads) f32
   const load = headLoad(gpu, {
-    lambda: state.lambda,
+    window: policy.rebalance.period,
     layers: g.numLayers,
     kvHeads: g.numKvHeads,
     pageSize: g.pageSize,
@@ -61,7 +61,6 @@ export function createGpuRebalance(
     slotPos: kv.slotPos,
     blockTables: kv.blockTables,
     headSlots: kv.headSlots,
-    score: state.score,
     stamp: state.stamp,
     loads,
   });
@@ -74,9 +73,9 @@ export function createGpuRebalance(
     Int32Array.from({ length: heads }, (_, i) => headLimits[Math.floor(i / g.numKvHeads) * stride + (i % g.numKvHeads)]);
 
   return {
-    due(position, promptLength) {
+    due(position, promptLength, headLimits) {
       const step = position - promptLength;
-      return step > 0 && step % policy.rebalance.period === 0;
+      return step > 0 && step % policy.rebalance.period === 0 && budgetsFull(kv.layout.count, packed(headLimits));
     },
     async divide(position, promptLength, headLimits) {
       const protectBelow = spec.mode === 'think' ? promptLength : 0;

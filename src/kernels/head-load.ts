@@ -1,15 +1,15 @@
 /**
- * Each KV head's load for crystal's budget re-division: its counted entries' decayed CRF, summed,
- * for every layer in one dispatch. Read back only on re-division steps.
+ * Each KV head's load for crystal's budget re-division: how many of its counted entries are live
+ * (hit or written within the last R steps), for every layer in one dispatch. Read back only on
+ * re-division steps.
  */
 import code from '../../shaders/head-load.wgsl?raw';
 import type { Gpu } from '../gpu/device.ts';
 import { makeDispatch, type Binding, type Dispatch } from '../gpu/kernel.ts';
-import { CRYSTAL_DEFAULTS } from '../policies/crystal-lite.ts';
 
 export interface HeadLoadArgs {
-  /** Decay per step (default CRYSTAL_DEFAULTS.lambda). */
-  lambda?: number;
+  /** R: entries whose last hit is at least t - window are live. */
+  window: number;
   layers: number;
   kvHeads: number;
   pageSize: number;
@@ -20,9 +20,8 @@ export interface HeadLoadArgs {
   slotPos: Binding; // (numSlots) i32 absolute position, -1 if empty
   blockTables: Binding; // (layers, tableStride) u32: every layer
   headSlots: Binding; // (layers, slotsStride) u32: every layer
-  score: Binding; // (numSlots) f32 CRF at the last hit
   stamp: Binding; // (numSlots) f32 step of the last hit
-  loads: Binding; // (layers, kvHeads) f32 out
+  loads: Binding; // (layers, kvHeads) f32 out: live entries
   /** Threads per workgroup; default 64. */
   wg?: number;
 }
@@ -34,9 +33,9 @@ export function headLoad(gpu: Gpu, a: HeadLoadArgs): Dispatch {
     MAX_PAGES: a.maxPages,
     TABLE_STRIDE: a.tableStride,
     SLOTS_STRIDE: a.slotsStride,
-    LAMBDA: a.lambda ?? CRYSTAL_DEFAULTS.lambda,
+    WINDOW: a.window,
     WG: a.wg ?? 64,
   };
-  const buffers = [a.params, a.slotPos, a.blockTables, a.headSlots, a.score, a.stamp, a.loads];
+  const buffers = [a.params, a.slotPos, a.blockTables, a.headSlots, a.stamp, a.loads];
   return makeDispatch(gpu, 'head-load', code, constants, buffers, () => [a.kvHeads, a.layers, 1]);
 }

@@ -10,7 +10,7 @@ import { checkBudget, type BudgetSpec } from '../kv/budget.ts';
 import { compactHeads } from '../kv/compact.ts';
 import { evictSlot, physicalSlot, type KvLayout } from '../kv/kv-layout.ts';
 import { createPolicyState, resetSlot, type EvictionPolicy, type HeadSlots, type PolicyState } from './policy.ts';
-import { budgetFloor, reallocateBudgets } from './reallocate.ts';
+import { budgetFloor, budgetsFull, reallocateBudgets } from './reallocate.ts';
 import { lowestCandidate, lowestPosition, markCandidates } from './select.ts';
 
 export interface Eviction {
@@ -204,15 +204,18 @@ export function createEvictor(policy: EvictionPolicy, layout: KvLayout, spec: Bu
     evictPosition(best.layer, best.kvHead, v, v.positions.subarray(0, v.length).indexOf(best.position), at);
   }
 
-  /** Crystal: re-divides the budgets by each head's load (its counted entries' summed score). */
+  /**
+   * Crystal: re-divides the budgets by each head's load, its live entries: those the budget counts
+   * that were hit (or written) within the last R steps (stamp: the step of the last hit).
+   */
   function rebalance(position: number): void {
     const loads = new Float64Array(heads);
+    const since = position - policy.rebalance!.period;
     for (let l = 0; l < g.numLayers; l++) {
       for (let h = 0; h < g.numKvHeads; h++) {
         const v = gather(l, h);
-        policy.score(state, v, position, scores);
         let load = 0;
-        for (let i = 0; i < v.length; i++) if (v.positions[i] >= protectBelow()) load += scores[i];
+        for (let i = 0; i < v.length; i++) if (v.positions[i] >= protectBelow() && state.stamp[v.slots[i]] >= since) load++;
         loads[l * g.numKvHeads + h] = load;
       }
     }
@@ -317,7 +320,8 @@ export function createEvictor(policy: EvictionPolicy, layout: KvLayout, spec: Bu
     makeRoom(position) {
       if (!evicting) return;
       const step = position - promptLength;
-      const rebalancing = policy.rebalance !== undefined && step > 0 && step % policy.rebalance.period === 0;
+      const rebalancing =
+        policy.rebalance !== undefined && step > 0 && step % policy.rebalance.period === 0 && budgetsFull(layout.count, limits);
       if (rebalancing) rebalance(position);
       shrinkToLimits(position, 1);
       if (rebalancing) compact();

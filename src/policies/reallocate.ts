@@ -10,6 +10,15 @@ export function budgetFloor(share: number, budget: number, recent: number): numb
   return Math.max(recent + 1, Math.ceil(share * budget));
 }
 
+/**
+ * Budgets move only under pressure: once every head holds its limit. Before that, a re-division
+ * could only shrink heads that are still filling and evict entries no budget asked to drop.
+ */
+export function budgetsFull(counts: ArrayLike<number>, limits: ArrayLike<number>): boolean {
+  for (let i = 0; i < counts.length; i++) if (counts[i] < limits[i]) return false;
+  return true;
+}
+
 /** Splits `total` into parts of at least `floor`, the remainder in proportion to `weights`. */
 export function proportionalSplit(total: number, weights: ArrayLike<number>, floor: number): Int32Array {
   const n = weights.length;

@@ -68,17 +68,15 @@ describe('GPU and CPU engines make the same eviction decisions', async () => {
     }
   });
 
-  // crystal = crystal-lite's LRFU + budgets re-divided every 32 steps from each head's summed
-  // decayed CRF (head-load, f32 on the GPU), the heads that shrink compacted (kv-compact). The LRFU
-  // state meets the same f32/f64 near-ties as crystal-lite, and a flipped hit now also moves budget
-  // units between heads, so the engines drift apart faster once a flip happened. Measured on these
-  // prompts: `all` 96: the first differing eviction 2-15 steps after the cut (before the first
-  // re-division); `think` 64: after 84-126 decode steps (one prompt: never), every re-division
-  // before it identical, the tokens identical until then (2 of 5 prompts differ later). So:
-  // the same prompt cut and budget-sized pools; budgets conserved; in think mode identical
-  // evictions and per-head budgets through the first two re-divisions, the same tokens until the
-  // evictions differ.
-  test('crystal: the same cut and pools; in think mode the same evictions, budgets and tokens through two re-divisions', async () => {
+  // crystal = crystal-lite's LRFU + budgets re-divided every 32 steps once every head is full, from
+  // each head's live entries (head-load: exact counts), the heads that shrink compacted
+  // (kv-compact). The LRFU state meets the same f32/f64 near-ties as crystal-lite, and a flipped hit
+  // can also move budget units between heads, so the engines drift apart faster once a flip
+  // happened (measured before live counts: `think` 64 flips after 84-126 decode steps, or never).
+  // So: the same prompt cut and budget-sized pools; budgets conserved; in think mode identical
+  // evictions and per-head budgets through the first re-division (step 64), the same tokens until
+  // the evictions differ.
+  test('crystal: the same cut and pools; in think mode the same evictions, budgets and tokens through the first re-division', async () => {
     const c = model.config;
     const fullBytes = 2 * c.numLayers * c.numKvHeads * onGpu.contextLength * c.headDim * 4;
     const byStep = (d: string[]) => {
@@ -96,11 +94,11 @@ describe('GPU and CPU engines make the same eviction decisions', async () => {
       // Memory for the budget: the same pool on both engines, a fraction of the context's.
       expect(onGpu.kvBytes).toBe(reference.kvBytes);
       expect(onGpu.kvBytes).toBeLessThan(fullBytes / 4);
-      // Every re-division on the GPU keeps the global total and the floor (0.2 of 96); no head ends over its budget.
+      // Every re-division on the GPU keeps the global total and the floor (0.5 of 96); no head ends over its budget.
       const changes = onGpu.rebalances();
       for (const r of changes) {
         expect(r.budgets.reduce((s, b) => s + b, 0)).toBe(96 * c.numLayers * c.numKvHeads);
-        expect(Math.min(...r.budgets)).toBeGreaterThanOrEqual(20);
+        expect(Math.min(...r.budgets)).toBeGreaterThanOrEqual(48);
       }
       if (changes.length > 0) onGpu.occupancy().forEach((n, i) => expect(n).toBeLessThanOrEqual(changes.at(-1)!.budgets[i]));
 
@@ -115,7 +113,8 @@ describe('GPU and CPU engines make the same eviction decisions', async () => {
       const firstDiff = steps.find((at) => (wa.get(at) ?? []).sort().join() !== (wb.get(at) ?? []).sort().join()) ?? Infinity;
       expect(firstDiff).toBeGreaterThanOrEqual(promptLength + 64);
       const before = ra.filter((r) => r.at <= firstDiff);
-      expect(before.length).toBeGreaterThanOrEqual(Math.min(2, ra.length));
+      // Budgets first move once every head is full (step 64), every 32 steps after.
+      expect(before.length).toBeGreaterThanOrEqual(Math.min(1, ra.length));
       before.forEach((r, i) => {
         expect(rb[i].at).toBe(r.at);
         expect(Array.from(rb[i].budgets)).toEqual(Array.from(r.budgets));

@@ -16,7 +16,7 @@ const c = model.config;
 const heads = c.numLayers * c.numKvHeads;
 
 describe('crystal compacts shrunk heads inside a budget-sized pool', () => {
-  for (const cache of [{ policy: 'crystal', budget: 40, mode: 'all' as const }, { policy: 'crystal', budget: 24, mode: 'think' as const }]) {
+  for (const cache of [{ policy: 'crystal', budget: 96, mode: 'all' as const }, { policy: 'crystal', budget: 64, mode: 'think' as const, params: { period: 16, floor: 0.2 } }]) {
     test(`${cache.mode} budget ${cache.budget}`, async () => {
       const backend = createReferenceBackend(model);
       const prompt = readGolden()[1].user;

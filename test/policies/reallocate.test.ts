@@ -1,7 +1,13 @@
 import { describe, expect, test } from 'vitest';
-import { proportionalSplit, reallocateBudgets } from '../../src/policies/reallocate.ts';
+import { budgetsFull, proportionalSplit, reallocateBudgets } from '../../src/policies/reallocate.ts';
 
 describe('adaptive budgets (crystal)', () => {
+  test('budgets move only once every head holds its limit', () => {
+    expect(budgetsFull([96, 96, 96], [96, 96, 96])).toBe(true);
+    expect(budgetsFull([96, 95, 96], [96, 96, 96])).toBe(false); // one head still filling
+    expect(budgetsFull([40, 120], [40, 120])).toBe(true); // moved budgets, each reached
+  });
+
   test('proportional split keeps the total and the floor', () => {
     expect(Array.from(proportionalSplit(10, [1, 1, 2], 1))).toEqual([3, 3, 4]);
     expect(Array.from(proportionalSplit(10, [0, 0, 0], 2))).toEqual([4, 3, 3]);
