@@ -2,6 +2,7 @@
  * CPU reference of head-load.wgsl: gathers each head like src/policies/evictor.ts and counts the
  * live entries the budget counts (stamp >= t - window): what evictor.ts rebalance computes.
  */
+import { headEntries } from './head-entries.ref.ts';
 
 export interface HeadLoadRefArgs {
   window: number;
@@ -24,11 +25,17 @@ export function headLoadRef(a: HeadLoadRefArgs): Float64Array {
   const loads = new Float64Array(a.layers * a.kvHeads);
   for (let l = 0; l < a.layers; l++) {
     for (let g = 0; g < a.kvHeads; g++) {
+      const head = headEntries({
+        blockTable: a.blockTables,
+        tableBase: l * a.tableStride,
+        used: a.headSlots[l * a.slotsStride + g],
+        slotPos: a.slotPos,
+        g,
+        maxPages: a.maxPages,
+        pageSize: a.pageSize,
+      });
       let load = 0;
-      for (let s = 0; s < Math.min(a.headSlots[l * a.slotsStride + g], a.maxPages * a.pageSize); s++) {
-        const slot = a.blockTables[l * a.tableStride + g * a.maxPages + Math.floor(s / a.pageSize)] * a.pageSize + (s % a.pageSize);
-        if (a.slotPos[slot] >= 0 && a.slotPos[slot] >= a.protectBelow && a.stamp[slot] >= a.t - a.window) load++;
-      }
+      for (let i = 0; i < head.length; i++) if (head.positions[i] >= a.protectBelow && a.stamp[head.slots[i]] >= a.t - a.window) load++;
       loads[l * a.kvHeads + g] = load;
     }
   }

@@ -2,9 +2,10 @@
  * CPU reference of policy-score.wgsl: gathers each full head like src/policies/evictor.ts and runs
  * the policy's own score (snapkv-d.ts, r-kv.ts), in f64.
  */
-import type { EvictionPolicy, HeadSlots, PolicyState } from '../policies/policy.ts';
+import type { EvictionPolicy, PolicyState } from '../policies/policy.ts';
 import { createRkv } from '../policies/r-kv.ts';
 import { createSnapkvD } from '../policies/snapkv-d.ts';
+import { headEntries } from './head-entries.ref.ts';
 import type { PolicyScoreRule } from './policy-score.ts';
 
 export interface PolicyScoreRefArgs {
@@ -43,18 +44,10 @@ export function policyScoreRef(a: PolicyScoreRefArgs): Float64Array {
   };
   for (let g = 0; g < a.kvHeads; g++) {
     if (a.counts[g] < a.limits[g]) continue;
-    const slots: number[] = [];
-    const positions: number[] = [];
-    for (let s = 0; s < Math.min(a.headSlots[g], maxPages * pageSize); s++) {
-      const slot = blockTable[g * maxPages + Math.floor(s / pageSize)] * pageSize + (s % pageSize);
-      if (slotPos[slot] < 0) continue;
-      slots.push(slot);
-      positions.push(slotPos[slot]);
-    }
-    const head: HeadSlots = { layer: 0, kvHead: g, slots: Int32Array.from(slots), positions: Int32Array.from(positions), length: slots.length };
+    const head = headEntries({ blockTable, used: a.headSlots[g], slotPos, g, maxPages, pageSize });
     const scores = new Float64Array(head.length);
     policy.score(state, head, 0, scores);
-    for (let i = 0; i < head.length; i++) out[slots[i]] = scores[i];
+    for (let i = 0; i < head.length; i++) out[head.slots[i]] = scores[i];
   }
   return out;
 }

@@ -4,8 +4,9 @@
  * first, the victim removed before the next choice.
  */
 import { createLaprox } from '../policies/laprox.ts';
-import type { HeadSlots, PolicyState } from '../policies/policy.ts';
+import type { PolicyState } from '../policies/policy.ts';
 import { markCandidates } from '../policies/select.ts';
+import { headEntries } from './head-entries.ref.ts';
 import { NO_CANDIDATE, NOT_FULL } from './select-victim.ts';
 
 export interface SelectModelRefArgs {
@@ -39,21 +40,20 @@ export function selectModelRef(a: SelectModelRefArgs): Uint32Array {
   };
   const gone = new Set<number>();
   const gather = (l: number, h: number) => {
-    const slots: number[] = [];
-    const positions: number[] = [];
-    const logical: number[] = [];
-    const n = Math.min(a.headSlots[l * a.slotsStride + h], a.maxPages * a.pageSize);
-    for (let s = 0; s < n; s++) {
-      const slot = a.blockTables[l * a.tableStride + h * a.maxPages + Math.floor(s / a.pageSize)] * a.pageSize + (s % a.pageSize);
-      if (a.slotPos[slot] < 0 || gone.has(slot)) continue;
-      slots.push(slot);
-      positions.push(a.slotPos[slot]);
-      logical.push(s);
-    }
-    const head: HeadSlots = { layer: l, kvHead: h, slots: Int32Array.from(slots), positions: Int32Array.from(positions), length: slots.length };
+    const head = headEntries({
+      blockTable: a.blockTables,
+      tableBase: l * a.tableStride,
+      used: a.headSlots[l * a.slotsStride + h],
+      slotPos: a.slotPos,
+      g: h,
+      maxPages: a.maxPages,
+      pageSize: a.pageSize,
+      skip: (slot) => gone.has(slot),
+      layer: l,
+    });
     const scores = new Float64Array(head.length);
     policy.score(state, head, 0, scores);
-    return { head, logical, scores };
+    return { head, logical: head.logical, scores };
   };
   const want = Math.min(a.evict, a.cap);
   const out: number[] = [];

@@ -6,10 +6,11 @@
  */
 import { crystalScore } from '../policies/crystal-lite.ts';
 import { createH2o } from '../policies/h2o.ts';
-import type { HeadSlots, PolicyState } from '../policies/policy.ts';
+import type { PolicyState } from '../policies/policy.ts';
 import { lowestCandidate, lowestPosition, markCandidates } from '../policies/select.ts';
 import { createStreaming } from '../policies/streaming.ts';
 import { createTova } from '../policies/tova.ts';
+import { headEntries, type HeadEntries } from './head-entries.ref.ts';
 import { NO_CANDIDATE, NOT_FULL, type VictimRule } from './select-victim.ts';
 
 export interface SelectVictimRefArgs {
@@ -34,8 +35,7 @@ export interface SelectVictimRefArgs {
   counts: ArrayLike<number>; // (kvHeads)
 }
 
-interface Gathered extends HeadSlots {
-  logical: number[];
+interface Gathered extends HeadEntries {
   scores: Float64Array;
   candidate: Uint8Array;
 }
@@ -46,17 +46,7 @@ export function selectVictimRef(a: SelectVictimRefArgs): Uint32Array {
   const cap = a.cap ?? 1;
   const state: PolicyState = { score: Float64Array.from(a.score), stamp: Float64Array.from(a.stamp), history: new Float64Array(1) };
   const gather = (g: number): Gathered => {
-    const slots: number[] = [];
-    const positions: number[] = [];
-    const logical: number[] = [];
-    for (let s = 0; s < Math.min(a.headSlots[g], maxPages * pageSize); s++) {
-      const slot = blockTable[g * maxPages + Math.floor(s / pageSize)] * pageSize + (s % pageSize);
-      if (slotPos[slot] < 0) continue;
-      slots.push(slot);
-      positions.push(slotPos[slot]);
-      logical.push(s);
-    }
-    const head = { layer: 0, kvHead: g, slots: Int32Array.from(slots), positions: Int32Array.from(positions), length: slots.length };
+    const head = headEntries({ blockTable, used: a.headSlots[g], slotPos, g, maxPages, pageSize });
     const scores = new Float64Array(head.length);
     if (a.rule === 'position') createStreaming().score(state, head, a.t, scores);
     else if (a.rule === 'score') createH2o().score(state, head, a.t, scores);
@@ -64,7 +54,7 @@ export function selectVictimRef(a: SelectVictimRefArgs): Uint32Array {
     else crystalScore(state, head, a.t, a.lambda, scores);
     const candidate = new Uint8Array(head.length);
     markCandidates(head, a.sinks, a.recent, a.protectBelow, candidate);
-    return { ...head, logical, scores, candidate };
+    return { ...head, scores, candidate };
   };
   const victims = new Uint32Array(a.kvHeads * cap).fill(NOT_FULL);
   const heads = Array.from({ length: a.kvHeads }, (_, g) => gather(g));

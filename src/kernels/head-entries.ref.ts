@@ -1,0 +1,44 @@
+/**
+ * The kernel references' view of one KV head in a paged table: its valid entries in logical
+ * order, as the GPU kernels walk them (slot s at blockTable[g, s / pageSize] * pageSize +
+ * s % pageSize; slotPos < 0 is empty).
+ */
+import type { HeadSlots } from '../policies/policy.ts';
+
+export interface HeadEntries extends HeadSlots {
+  logical: Int32Array; // logical slot of each entry
+}
+
+export interface HeadEntriesArgs {
+  blockTable: ArrayLike<number>; // (kvHeads, maxPages) from tableBase: one layer's table
+  tableBase?: number; // where the layer's table starts in blockTable (default 0)
+  used: number; // logical slots in use (headSlots[g])
+  slotPos: ArrayLike<number>; // (numSlots)
+  g: number;
+  maxPages: number;
+  pageSize: number;
+  skip?: (slot: number) => boolean; // entries to leave out (victims already chosen)
+  layer?: number;
+}
+
+export function headEntries(a: HeadEntriesArgs): HeadEntries {
+  const base = (a.tableBase ?? 0) + a.g * a.maxPages;
+  const slots: number[] = [];
+  const positions: number[] = [];
+  const logical: number[] = [];
+  for (let s = 0; s < Math.min(a.used, a.maxPages * a.pageSize); s++) {
+    const slot = a.blockTable[base + Math.floor(s / a.pageSize)] * a.pageSize + (s % a.pageSize);
+    if (a.slotPos[slot] < 0 || a.skip?.(slot)) continue;
+    slots.push(slot);
+    positions.push(a.slotPos[slot]);
+    logical.push(s);
+  }
+  return {
+    layer: a.layer ?? 0,
+    kvHead: a.g,
+    slots: Int32Array.from(slots),
+    positions: Int32Array.from(positions),
+    logical: Int32Array.from(logical),
+    length: slots.length,
+  };
+}
