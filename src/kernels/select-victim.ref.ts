@@ -76,13 +76,7 @@ export function selectVictimRef(a: SelectVictimRefArgs): Uint32Array {
       const i = v.positions.indexOf(layerBest);
       victims[g * cap] = layerBest < 0 || i < 0 ? NO_CANDIDATE : v.logical[i];
     } else if (cap === 1) {
-      if (a.nearTie) {
-        // Scores within nearTie of the lowest candidate's count as that one (the kernel's generic rule).
-        let lowest = Infinity;
-        for (let i = 0; i < v.length; i++) if (v.candidate[i]) lowest = Math.min(lowest, v.scores[i]);
-        for (let i = 0; i < v.length; i++) if (v.scores[i] <= lowest + Math.abs(lowest) * a.nearTie) v.scores[i] = lowest;
-      }
-      const best = lowestCandidate(v, v.scores, v.candidate);
+      const best = lowestCandidate(v, v.scores, v.candidate, a.nearTie);
       victims[g] = best < 0 ? NO_CANDIDATE : v.logical[best];
     } else {
       const want = Math.min(cap, a.counts[g] + 1 - a.limits[g] + (a.burst ?? 0));

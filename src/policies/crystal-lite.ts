@@ -12,7 +12,8 @@
  * least p of the mass (ties at theta are all hits, which a GPU can decide without sorting); a new
  * entry starts at CRF 0 with tau = its position, and its own query can already hit it; nothing is
  * protected by default (`recent` and `sinks` are parameters for the sweep); ties (above all the
- * never-hit entries at CRF 0) go to the lowest logical slot, where an in-place cache's argmin
+ * never-hit entries at CRF 0, and decayed CRFs within 1e-4 of each other on the log2 scale, which
+ * f32 cannot order) go to the lowest logical slot, where an in-place cache's argmin
  * lands: with ties to the older entry instead, think budgets 64 / 96 scored 23% / 39% on the first
  * 100 prompts against 28% / 50% (and 36.6% / 52.2% on all 500, the card's 36.4% / 52.0%); the
  * answer stage continues unchanged.
@@ -65,13 +66,29 @@ export function crystalObserve(
   }
 }
 
-/** Decayed CRF at step t. */
+/** The eviction score of an entry never hit (CRF 0): below every other, like the GPU's -3.4e38. */
+export const NEVER_HIT = -3.4028234663852886e38;
+
+/**
+ * The decayed CRF at step t as its log2, log2(CRF) + (t - tau) log2(lambda): the same order as
+ * CRF * lambda^(t - tau), without its underflow (0.6^300 ~ 1e-67 would tie long-missed entries in
+ * f32), and with an error that grows with the value, which the relative near-tie absorbs.
+ */
 export function crystalScore(state: PolicyState, head: HeadSlots, t: number, lambda: number, out: Float64Array): void {
+  const decay = Math.log2(lambda);
   for (let i = 0; i < head.length; i++) {
     const slot = head.slots[i];
-    out[i] = state.score[slot] * lambda ** (t - state.stamp[slot]);
+    const crf = state.score[slot];
+    out[i] = crf > 0 ? Math.log2(crf) + (t - state.stamp[slot]) * decay : NEVER_HIT;
   }
 }
+
+/**
+ * Decayed scores this close (relative, on the log2 scale) count as tied, and the tie goes to the
+ * lowest logical slot: CRFs that differ only by hits many steps back (1.56736 + 1e-12) are equal
+ * in f32, so without it the GPU and the CPU reference would break such ties differently.
+ */
+export const CRYSTAL_NEAR_TIE = 1e-4;
 
 export function createCrystalLite(params: Partial<CrystalParams> = {}): EvictionPolicy {
   const c = { ...CRYSTAL_DEFAULTS, ...params };
@@ -85,6 +102,7 @@ export function createCrystalLite(params: Partial<CrystalParams> = {}): Eviction
     recent: c.recent,
     historyWindow: 0,
     combine: c.gqaMax ? 'max' : 'mean',
+    nearTie: CRYSTAL_NEAR_TIE,
     admit(state, slot, position) {
       state.score[slot] = c.init;
       state.stamp[slot] = position;

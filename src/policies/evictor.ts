@@ -126,7 +126,7 @@ export function createEvictor(policy: EvictionPolicy, layout: KvLayout, spec: Bu
   function evictFromHead(layer: number, kvHead: number, at: number): void {
     const v = gather(layer, kvHead);
     scoreHead(v, at);
-    const victim = lowestCandidate(v, scores, candidate);
+    const victim = lowestCandidate(v, scores, candidate, policy.nearTie);
     assert(victim >= 0, `head (${layer}, ${kvHead}) is full but every entry is protected`);
     evictor.audit?.(v, scores, candidate, victim);
     evictPosition(layer, kvHead, v, victim, at);

@@ -46,13 +46,23 @@ export function lowestPosition(total: ReadonlyMap<number, number>, nearTie: numb
   return best;
 }
 
-/** Index (into head.slots) of the lowest-scoring candidate; -1 when there is none. */
-export function lowestCandidate(head: HeadSlots, scores: Float64Array, candidate: Uint8Array): number {
+/**
+ * Index (into head.slots) of the lowest-scoring candidate; -1 when there is none. With nearTie > 0
+ * every score within nearTie (relative) of the lowest counts as equal to it (select-victim's rule).
+ */
+export function lowestCandidate(head: HeadSlots, scores: Float64Array, candidate: Uint8Array, nearTie = 0): number {
+  let within = -Infinity;
+  if (nearTie > 0) {
+    let lowest = Infinity;
+    for (let i = 0; i < head.length; i++) if (candidate[i]) lowest = Math.min(lowest, scores[i]);
+    within = lowest + Math.abs(lowest) * nearTie;
+  }
   let best = -1;
   for (let i = 0; i < head.length; i++) {
     if (!candidate[i]) continue;
     // Ties go to the first in the head's order, its lowest logical slot: where a cache updated in
     // place (a new entry takes the evicted one's slot) finds its argmin.
+    if (scores[i] <= within) return i;
     if (best < 0 || scores[i] < scores[best]) {
       best = i;
     }

@@ -1,5 +1,5 @@
 import { expect, test } from 'vitest';
-import { createCrystalLite, hitThreshold } from '../../src/policies/crystal-lite.ts';
+import { createCrystalLite, hitThreshold, NEVER_HIT } from '../../src/policies/crystal-lite.ts';
 import { makeHead, makeState, victimPosition } from './fixture.ts';
 
 test('the hit set is the smallest set of entries holding at least p of the mass (ties included)', () => {
@@ -28,5 +28,20 @@ test('LRFU: hits update CRF = lambda^(t - tau) * CRF + 1, misses decay lazily, t
   expect(state.score[0]).toBeCloseTo(1.25, 12);
   const scores = new Float64Array(3);
   policy.score(state, head, 5, scores);
-  expect(Array.from(scores)).toEqual([0.625, 0, 0.25]);
+  // Scores are the decayed CRF's log2 (never hit: NEVER_HIT, below everything).
+  expect(scores[0]).toBeCloseTo(Math.log2(0.625), 12);
+  expect(Array.from(scores.subarray(1))).toEqual([NEVER_HIT, -2]);
+});
+
+test('decayed CRFs within the near-tie are equal: the lowest logical slot goes', () => {
+  const policy = createCrystalLite();
+  const state = makeState(policy);
+  const head = makeHead([10, 11, 12]);
+  // Slots 0 and 1 share their recent hits and differ by a hit 50 steps back (0.6^50 ~ 8e-12), which
+  // f32 cannot see; slot 2 sits 0.1% above them, far beyond the near-tie of 1e-4 on the log2 scale.
+  state.score.set([1.56736 + 8e-12, 1.56736, 1.56736 * 1.001]);
+  state.stamp.set([20, 20, 20]);
+  expect(victimPosition(policy, state, head, 40)).toBe(10); // slot 0, though slot 1 is lower by 8e-12
+  state.score[2] = 1.56736 * 0.999;
+  expect(victimPosition(policy, state, head, 40)).toBe(12);
 });

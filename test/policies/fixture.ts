@@ -17,5 +17,5 @@ export function victimPosition(policy: EvictionPolicy, state: PolicyState, head:
   const candidate = new Uint8Array(head.length);
   policy.score(state, head, position, scores);
   markCandidates(head, policy.sinks, policy.recent, protectBelow, candidate);
-  return head.positions[lowestCandidate(head, scores, candidate)];
+  return head.positions[lowestCandidate(head, scores, candidate, policy.nearTie)];
 }

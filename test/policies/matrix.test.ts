@@ -40,9 +40,11 @@ async function run(policy: string, mode: 'all' | 'think', budget: number) {
         evictor.audit ??= (head, scores, candidate, victim) => {
           auditCount++;
           if (!candidate[victim]) audits.push(`victim ${victim} is protected`);
-          for (let i = 0; i < head.length; i++) {
-            if (candidate[i] && scores[i] < scores[victim]) audits.push(`entry ${i} scored ${scores[i]} < victim's ${scores[victim]}`);
-          }
+          // The lowest score, or one within the policy's near-tie of it (crystal: f32 cannot order those).
+          let lowest = Infinity;
+          for (let i = 0; i < head.length; i++) if (candidate[i]) lowest = Math.min(lowest, scores[i]);
+          const within = lowest + Math.abs(lowest) * (evictor.policy.nearTie ?? 0);
+          if (scores[victim] > within) audits.push(`victim scored ${scores[victim]} > the lowest ${lowest}`);
         };
       },
     },
