@@ -15,7 +15,7 @@
  * never-hit entries at CRF 0, and decayed CRFs within 1e-4 of each other on the log2 scale, which
  * f32 cannot order) go to the lowest logical slot, where an in-place cache's argmin
  * lands: with ties to the older entry instead, think budgets 64 / 96 scored 23% / 39% on the first
- * 100 prompts against 28% / 50% (and 36.6% / 52.2% on all 500, the card's 36.4% / 52.0%); the
+ * 100 prompts against 28% / 50% (and with the near-tie 36.4% / 52.0% on all 500, the card's figures); the
  * answer stage continues unchanged.
  */
 import type { EvictionPolicy, HeadSlots, PolicyState } from './policy.ts';
