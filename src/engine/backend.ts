@@ -5,6 +5,7 @@
  */
 import { budgetPages, type BudgetMode, type BudgetSpec } from '../kv/budget.ts';
 import { kvGeometry, type KvGeometry } from '../kv/kv-layout.ts';
+import type { WatchedAttention } from './types.ts';
 import type { BudgetChange, Eviction, Evictor } from '../policies/evictor.ts';
 import type { EvictionPolicy } from '../policies/policy.ts';
 import type { ModelConfig } from '../model/config.ts';
@@ -106,6 +107,12 @@ export interface ForwardBackend {
   rebalances(): readonly BudgetChange[];
   /** Entries each (layer, kvHead) holds now. */
   occupancy(): Int32Array;
+  /** Entries each (layer, kvHead) may hold now (its budget, or the context without one). */
+  limits(): Int32Array;
+  /** From the next forward on, keep layer `layer`'s attention from the last query row (null: none). */
+  watch(layer: number | null): void;
+  /** The watched layer's attention from the last forward call. */
+  watched(): WatchedAttention | null;
   /** The CPU reference's evictor (tests audit its choices); the GPU engine has none. */
   evictor?(): Evictor;
   /** Appends `tokens` at positions posStart.. to the cache and samples from the last row. */

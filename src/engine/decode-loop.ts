@@ -7,7 +7,7 @@ import { GenerationAbortedError, PromptTooLongError } from '../errors.ts';
 import { createStreamDecoder } from '../tokenizer/tokenizer.ts';
 import type { ForwardBackend, LogitsRequest } from './backend.ts';
 import { createRng } from './rng.ts';
-import type { GenerateRequest, GenerationResult, Phase, Step, StopReason } from './types.ts';
+import type { CacheSnapshot, GenerateRequest, GenerationResult, Phase, Step, StopReason } from './types.ts';
 
 export interface LoopOptions {
   onStep?: (step: Step) => void;
@@ -35,6 +35,12 @@ export async function generate(
   const logitsMode: LogitsRequest = options.onLogits ? 'all' : 'none';
   const decoder = createStreamDecoder(model.tokenizer);
   backend.reset(request.cache, prompt.length);
+  const watchLayer = request.telemetry?.watchLayer;
+  if (watchLayer !== undefined && !(Number.isInteger(watchLayer) && watchLayer >= 0 && watchLayer < model.config.numLayers)) {
+    throw new RangeError(`watchLayer ${watchLayer} is not a layer of this model (0..${model.config.numLayers - 1}).`);
+  }
+  backend.watch(watchLayer ?? null);
+  const telemetry = request.telemetry ? createTelemetry(backend) : null;
 
   const start = performance.now();
   let token = -1;
@@ -65,7 +71,8 @@ export async function generate(
       closedThink = true;
       thinkEnd = generated.length - 1;
     }
-    options.onStep?.({ index: generated.length - 1, token, text, phase, stepMs });
+    const index = generated.length - 1;
+    options.onStep?.({ index, token, text, phase, stepMs, position: prompt.length + index, cache: telemetry?.snapshot(prompt.length + index) });
     if (model.stopTokenIds.includes(token)) {
       stopReason = 'eos';
       break;
@@ -106,6 +113,31 @@ export async function generate(
     decodeMs,
     tokensPerSecond: decodeSteps > 0 ? (decodeSteps * 1000) / decodeMs : 0,
     timeToFirstTokenMs: prefillMs,
+  };
+}
+
+/** Step.cache: what the cache holds after each step, the evictions since the last, the watched layer. */
+function createTelemetry(backend: ForwardBackend) {
+  const c = backend.model.config;
+  const entryBytes = 2 * c.headDim * 4; // K and V, f32
+  let seen = 0; // evictions already reported
+  return {
+    /** `written`: positions written so far (the token at that position is not yet). */
+    snapshot(written: number): CacheSnapshot {
+      const counts = backend.occupancy();
+      const all = backend.evictions();
+      const evicted = new Int32Array(3 * (all.length - seen));
+      for (let i = seen; i < all.length; i++) evicted.set([all[i].layer, all[i].kvHead, all[i].position], 3 * (i - seen));
+      seen = all.length;
+      return {
+        counts,
+        limits: backend.limits(),
+        heldBytes: counts.reduce((s, n) => s + n, 0) * entryBytes,
+        fullBytes: written * c.numLayers * c.numKvHeads * entryBytes,
+        evicted,
+        watched: backend.watched() ?? undefined,
+      };
+    },
   };
 }
 

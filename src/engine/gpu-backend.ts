@@ -14,6 +14,8 @@ import { uploadWeights } from '../model/gpu-weights.ts';
 import type { LoadedModel } from '../model/load-model.ts';
 import { ropeTablesFor } from '../model/rope-frequencies.ts';
 import { createGpuEviction, type GpuEviction } from './gpu-eviction.ts';
+import type { WatchedAttention } from './types.ts';
+import { watchedAttention } from './watch.ts';
 import { createPolicy } from '../policies/registry.ts';
 import { backendSizes, evictionSpec, sequenceGeometry, type BackendOptions, type CacheConfig, type ForwardBackend, type ForwardResult, type LogitsRequest, type SampleControl } from './backend.ts';
 
@@ -38,6 +40,8 @@ export async function createGpuBackend(gpu: Gpu, model: LoadedModel, options: Ba
   let eviction: GpuEviction | null = null;
   let plan: ForwardPlan | null = null;
   const V = c.vocabSize;
+  let watchLayer: number | null = null;
+  let lastWatched: WatchedAttention | null = null;
 
   function reset(cache?: CacheConfig, promptLength?: number): void {
     const spec = evictionSpec(cache);
@@ -82,13 +86,32 @@ export async function createGpuBackend(gpu: Gpu, model: LoadedModel, options: Ba
     writeStep(device, acts.step, T, posStart);
     q.writeBuffer(acts.sampleParams, 0, new Float32Array([s.temperature, s.topP, s.u, 0]));
     const encoder = device.createCommandEncoder();
-    const pass = encoder.beginComputePass();
-    for (const d of plan.body) encodeDispatch(pass, d, T);
+    let pass = encoder.beginComputePass();
+    // Watching a layer: its last query row's probs (heads, slots) is copied out right after its attention.
+    const slots = kv.geometry.maxPagesPerHead * kv.geometry.pageSize;
+    const rowBytes = c.numHeads * slots * 4;
+    const probe = watchLayer === null ? null : device.createBuffer({ size: rowBytes, usage: GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+    let layer = 0;
+    for (const d of plan.body) {
+      encodeDispatch(pass, d, T);
+      if (d.label !== 'paged-attention') continue;
+      if (probe && layer === watchLayer) {
+        pass.end();
+        encoder.copyBufferToBuffer(acts.probs, (T - 1) * rowBytes, probe, 0, rowBytes);
+        pass = encoder.beginComputePass();
+      }
+      layer++;
+    }
     for (const d of plan.head) encodeDispatch(pass, d, T);
     if (logits === 'all') for (const d of plan.allRows) encodeDispatch(pass, d, T);
     pass.end();
     q.submit([encoder.finish()]);
     const token = new Uint32Array(await readBuffer(device, acts.token, 4))[0];
+    if (probe) {
+      const row = new Float32Array(await readBuffer(device, probe));
+      probe.destroy();
+      lastWatched = watchedAttention(kv.layout, watchLayer!, c.numHeads, row, slots);
+    }
     if (eviction) eviction.setPending(new Uint32Array(await readBuffer(device, eviction.victims)));
     if (logits === 'none') return { token };
     const source = logits === 'all' ? acts.logitsAll : acts.logitsLast;
@@ -126,6 +149,12 @@ export async function createGpuBackend(gpu: Gpu, model: LoadedModel, options: Ba
     evictions: () => eviction?.decisions ?? [],
     rebalances: () => eviction?.rebalances ?? [],
     occupancy: () => kv?.layout.count.slice() ?? new Int32Array(c.numLayers * c.numKvHeads),
+    limits: () => eviction?.headLimits().map((n) => Math.min(n, contextLength)) ?? new Int32Array(c.numLayers * c.numKvHeads).fill(contextLength),
+    watch(layer) {
+      watchLayer = layer;
+      lastWatched = null;
+    },
+    watched: () => lastWatched,
     forward,
     dispose() {
       weights.destroy();

@@ -68,6 +68,8 @@ export interface GpuEviction {
   decisions: Eviction[];
   /** Every re-division of the budgets (crystal). */
   rebalances: BudgetChange[];
+  /** (layers * kvHeads) entries each head may hold now. */
+  headLimits(): Int32Array;
   destroy(): void;
 }
 
@@ -331,6 +333,11 @@ export function createGpuEviction(
     },
     decisions,
     rebalances: rebalance?.rebalances ?? [],
+    headLimits() {
+      const out = new Int32Array(heads);
+      for (let l = 0; l < g.numLayers; l++) for (let h = 0; h < g.numKvHeads; h++) out[l * g.numKvHeads + h] = headLimits[l * stride + h];
+      return out;
+    },
     destroy() {
       for (const b of [score, stamp, history, limits, counts, victims, selectParams, order]) b.destroy();
       rebalance?.destroy();

@@ -19,6 +19,36 @@ export interface GenerateRequest {
   sampling: SamplingParams;
   /** Eviction policy and budget; absent: the full cache. */
   cache?: { policy: string; budget?: number; mode?: 'all' | 'think'; params?: Record<string, number> };
+  /** Report what the cache holds with every step (Step.cache); watch one layer's attention. */
+  telemetry?: { watchLayer?: number };
+}
+
+/** One layer's attention from a step's query: for each KV head, the entries it holds. */
+export interface WatchedAttention {
+  layer: number;
+  /** Per KV head: the positions held, in the head's logical order. */
+  positions: Int32Array[];
+  /** Per KV head: the attention each entry received, the mean over the group's query heads. */
+  attention: Float32Array[];
+}
+
+/** What the KV cache holds once a step's token is written (GenerateRequest.telemetry). */
+export interface CacheSnapshot {
+  /** (layers * kvHeads) entries each head holds. */
+  counts: Int32Array;
+  /** (layers * kvHeads) entries each head may hold now: its budget (it moves under crystal), or the context. */
+  limits: Int32Array;
+  /** Bytes of K and V (f32) the held entries take. */
+  heldBytes: number;
+  /** Bytes the full cache would hold at the same point. */
+  fullBytes: number;
+  /** Entries evicted since the previous step, as (layer, kvHead, position) triples. */
+  evicted: Int32Array;
+  /**
+   * The watched layer, seen by the query that produced this token: at step 0 the prompt's last
+   * row (before the `all` cut), later the previous token's, after this step's evictions.
+   */
+  watched?: WatchedAttention;
 }
 
 export type Phase = 'think' | 'answer';
@@ -32,6 +62,9 @@ export interface Step {
   phase: Phase;
   /** Wall time of this decode step in ms (the prefill for index 0). */
   stepMs: number;
+  /** Absolute position the token will be written at (prompt length + index). */
+  position: number;
+  cache?: CacheSnapshot;
 }
 
 export type StopReason = 'eos' | 'max-tokens' | 'context-full' | 'aborted';

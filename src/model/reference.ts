@@ -14,6 +14,8 @@ import {
   type LogitsRequest,
   type SampleControl,
 } from '../engine/backend.ts';
+import { watchedAttention } from '../engine/watch.ts';
+import type { WatchedAttention } from '../engine/types.ts';
 import { createEvictor, type Evictor } from '../policies/evictor.ts';
 import { createPolicy } from '../policies/registry.ts';
 import { gemvRef } from '../kernels/gemv.ref.ts';
@@ -74,6 +76,15 @@ export function createReferenceBackend(model: LoadedModel, options: BackendOptio
   }
 
   let memo: PrefixMemo | null = null;
+  let watchLayer: number | null = null;
+  let lastWatched: WatchedAttention | null = null;
+
+  /** Keeps the watched layer's last query row (probs by logical slot, this engine's stride). */
+  function keepWatched(l: number, T: number): void {
+    if (l !== watchLayer) return;
+    const maxSlots = geometry.maxPagesPerHead * geometry.pageSize;
+    lastWatched = watchedAttention(layout, l, c.numHeads, probs.subarray((T - 1) * c.numHeads * maxSlots), maxSlots);
+  }
 
   /** Every head holds exactly the positions below posStart: nothing was ever evicted. */
   function pristine(posStart: number): boolean {
@@ -98,6 +109,7 @@ export function createReferenceBackend(model: LoadedModel, options: BackendOptio
       writePools(l, slotMap, T, step.k[l], v);
       for (let r = 0; r < T * c.numHeads; r++) probs.set(step.probs[l].subarray(r * step.slots, (r + 1) * step.slots), r * maxSlots);
       evictor.observe(l, probs, T, posStart, c.numHeads, maxSlots);
+      keepWatched(l, T);
     }
     return step.logits;
   }
@@ -164,6 +176,7 @@ export function createReferenceBackend(model: LoadedModel, options: BackendOptio
         probs,
       });
       evictor.observe(l, probs, T, posStart, c.numHeads, geometry.maxPagesPerHead * geometry.pageSize);
+      keepWatched(l, T);
       if (record) {
         record.k.push(k.slice(0, T * kvDim));
         record.v.push(v.slice(0, T * kvDim));
@@ -226,6 +239,12 @@ export function createReferenceBackend(model: LoadedModel, options: BackendOptio
     rebalances: () => evictor.rebalances,
     evictor: () => evictor,
     occupancy: () => evictor.counts(),
+    limits: () => evictor.limits.map((n) => Math.min(n, contextLength)),
+    watch(layer) {
+      watchLayer = layer;
+      lastWatched = null;
+    },
+    watched: () => lastWatched,
     async forward(tokens, posStart, sample: SampleControl, logits: LogitsRequest = 'none'): Promise<ForwardResult> {
       const rows = forwardRows(tokens, posStart, logits);
       const last = rows.subarray(rows.length - V);
