@@ -109,10 +109,10 @@ export interface ForwardBackend {
   occupancy(): Int32Array;
   /** Entries each (layer, kvHead) may hold now (its budget, or the context without one). */
   limits(): Int32Array;
-  /** From the next forward on, keep layer `layer`'s attention from the last query row (null: none). */
-  watch(layer: number | null): void;
-  /** The watched layer's attention from the last forward call. */
-  watched(): WatchedAttention | null;
+  /** From the next forward on, keep these layers' attention from the last query row (none: []). */
+  watch(layers: readonly number[]): void;
+  /** The watched layers' attention from the last forward call, in layer order. */
+  watched(): readonly WatchedAttention[];
   /** The CPU reference's evictor (tests audit its choices); the GPU engine has none. */
   evictor?(): Evictor;
   /** Appends `tokens` at positions posStart.. to the cache and samples from the last row. */

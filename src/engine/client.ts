@@ -10,6 +10,7 @@ export function createWorkerEngine(): Engine {
   return engineFromCore({
     load: (request, onProgress) => remote.load(request, onProgress ? Comlink.proxy(onProgress) : undefined),
     generate: (request, onSteps) => remote.generate(request, Comlink.proxy(onSteps)),
+    analyzeAnswer: (prompt, ids) => remote.analyzeAnswer(prompt, ids),
     abort: () => remote.abort(),
   });
 }

@@ -39,8 +39,8 @@ export async function generate(
   if (watchLayer !== undefined && !(Number.isInteger(watchLayer) && watchLayer >= 0 && watchLayer < model.config.numLayers)) {
     throw new RangeError(`watchLayer ${watchLayer} is not a layer of this model (0..${model.config.numLayers - 1}).`);
   }
-  backend.watch(watchLayer ?? null);
-  const telemetry = request.telemetry ? createTelemetry(backend) : null;
+  backend.watch(watchLayer === undefined ? [] : [watchLayer]);
+  const telemetry = request.telemetry ? createTelemetry(backend, prompt) : null;
 
   const start = performance.now();
   let token = -1;
@@ -117,8 +117,9 @@ export async function generate(
 }
 
 /** Step.cache: what the cache holds after each step, the evictions since the last, the watched layer. */
-function createTelemetry(backend: ForwardBackend) {
+function createTelemetry(backend: ForwardBackend, prompt: readonly number[]) {
   const c = backend.model.config;
+  let promptPieces: string[] | undefined = prompt.map((id) => backend.model.tokenizer.decode([id]));
   const entryBytes = 2 * c.headDim * 4; // K and V, f32
   let seen = 0; // evictions already reported
   return {
@@ -129,13 +130,16 @@ function createTelemetry(backend: ForwardBackend) {
       const evicted = new Int32Array(3 * (all.length - seen));
       for (let i = seen; i < all.length; i++) evicted.set([all[i].layer, all[i].kvHead, all[i].position], 3 * (i - seen));
       seen = all.length;
+      const pieces = promptPieces;
+      promptPieces = undefined; // sent once, with step 0
       return {
+        promptPieces: pieces,
         counts,
         limits: backend.limits(),
         heldBytes: counts.reduce((s, n) => s + n, 0) * entryBytes,
         fullBytes: written * c.numLayers * c.numKvHeads * entryBytes,
         evicted,
-        watched: backend.watched() ?? undefined,
+        watched: backend.watched()[0],
       };
     },
   };

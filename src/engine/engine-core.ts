@@ -10,7 +10,8 @@ import type { WebTokenizersModule } from '../tokenizer/tokenizer.ts';
 import type { ForwardBackend } from './backend.ts';
 import { generate } from './decode-loop.ts';
 import { createGpuBackend } from './gpu-backend.ts';
-import type { GenerateRequest, GenerationResult, LoadProgressEvent, ModelInfo, Step } from './types.ts';
+import { analyzeAnswer } from './answer-first.ts';
+import type { AnswerFirstAnalysis, GenerateRequest, GenerationResult, LoadProgressEvent, ModelInfo, Step } from './types.ts';
 
 export interface LoadRequest {
   /** URL of a Hugging Face model folder. */
@@ -23,6 +24,8 @@ export interface LoadRequest {
 export interface EngineCore {
   load(request: LoadRequest, onProgress?: (p: LoadProgressEvent) => void): Promise<ModelInfo>;
   generate(request: GenerateRequest, onSteps: (steps: Step[]) => void): Promise<GenerationResult>;
+  /** Replays a finished generation with the full cache: which think entries the answer read (answer-first.ts). */
+  analyzeAnswer(prompt: string, generatedIds: number[]): Promise<AnswerFirstAnalysis>;
   abort(): void;
 }
 
@@ -79,6 +82,14 @@ export function createEngineCore(
       await running; // one generation at a time
       signal = { aborted: false };
       const run = generate(backend, request, { signal, onStep: (s) => onSteps([s]) });
+      running = run.catch(() => {});
+      return run;
+    },
+
+    async analyzeAnswer(prompt, generatedIds) {
+      if (!backend) throw new Error('No model is loaded: call load() first.');
+      await running;
+      const run = analyzeAnswer(backend, prompt, generatedIds);
       running = run.catch(() => {});
       return run;
     },

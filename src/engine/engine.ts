@@ -4,7 +4,7 @@
  * thread (tests).
  */
 import type { EngineCore, LoadRequest } from './engine-core.ts';
-import type { GenerateRequest, GenerationResult, LoadProgressEvent, ModelInfo, Step } from './types.ts';
+import type { AnswerFirstAnalysis, GenerateRequest, GenerationResult, LoadProgressEvent, ModelInfo, Step } from './types.ts';
 
 export interface Generation extends AsyncIterable<Step> {
   /** Settles when generation ends (rejects with the engine's error). */
@@ -14,6 +14,8 @@ export interface Generation extends AsyncIterable<Step> {
 export interface Engine {
   load(request: LoadRequest, onProgress?: (p: LoadProgressEvent) => void): Promise<ModelInfo>;
   generate(request: GenerateRequest): Generation;
+  /** The answer-first analysis of a finished generation (its prompt and generated ids). */
+  analyzeAnswer(prompt: string, generatedIds: number[]): Promise<AnswerFirstAnalysis>;
   abort(): Promise<void>;
 }
 
@@ -21,6 +23,7 @@ export interface Engine {
 export function engineFromCore(core: EngineCore | { [K in keyof EngineCore]: (...a: Parameters<EngineCore[K]>) => Promise<Awaited<ReturnType<EngineCore[K]>>> }): Engine {
   return {
     load: (request, onProgress) => Promise.resolve(core.load(request, onProgress)),
+    analyzeAnswer: (prompt, ids) => Promise.resolve(core.analyzeAnswer(prompt, ids)),
     abort: async () => {
       await core.abort();
     },

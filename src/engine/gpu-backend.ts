@@ -40,8 +40,8 @@ export async function createGpuBackend(gpu: Gpu, model: LoadedModel, options: Ba
   let eviction: GpuEviction | null = null;
   let plan: ForwardPlan | null = null;
   const V = c.vocabSize;
-  let watchLayer: number | null = null;
-  let lastWatched: WatchedAttention | null = null;
+  let watchLayers: number[] = [];
+  let lastWatched: WatchedAttention[] = [];
 
   function reset(cache?: CacheConfig, promptLength?: number): void {
     const spec = evictionSpec(cache);
@@ -87,17 +87,18 @@ export async function createGpuBackend(gpu: Gpu, model: LoadedModel, options: Ba
     q.writeBuffer(acts.sampleParams, 0, new Float32Array([s.temperature, s.topP, s.u, 0]));
     const encoder = device.createCommandEncoder();
     let pass = encoder.beginComputePass();
-    // Watching a layer: its last query row's probs (heads, slots) is copied out right after its attention.
+    // Watched layers: each one's last query row of probs (heads, slots) is copied out right after its attention.
     const slots = kv.geometry.maxPagesPerHead * kv.geometry.pageSize;
     const rowBytes = c.numHeads * slots * 4;
-    const probe = watchLayer === null ? null : device.createBuffer({ size: rowBytes, usage: GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+    const probe = watchLayers.length === 0 ? null : device.createBuffer({ size: watchLayers.length * rowBytes, usage: GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
     let layer = 0;
     for (const d of plan.body) {
       encodeDispatch(pass, d, T);
       if (d.label !== 'paged-attention') continue;
-      if (probe && layer === watchLayer) {
+      const at = watchLayers.indexOf(layer);
+      if (probe && at >= 0) {
         pass.end();
-        encoder.copyBufferToBuffer(acts.probs, (T - 1) * rowBytes, probe, 0, rowBytes);
+        encoder.copyBufferToBuffer(acts.probs, (T - 1) * rowBytes, probe, at * rowBytes, rowBytes);
         pass = encoder.beginComputePass();
       }
       layer++;
@@ -108,9 +109,9 @@ export async function createGpuBackend(gpu: Gpu, model: LoadedModel, options: Ba
     q.submit([encoder.finish()]);
     const token = new Uint32Array(await readBuffer(device, acts.token, 4))[0];
     if (probe) {
-      const row = new Float32Array(await readBuffer(device, probe));
+      const rows = new Float32Array(await readBuffer(device, probe));
       probe.destroy();
-      lastWatched = watchedAttention(kv.layout, watchLayer!, c.numHeads, row, slots);
+      lastWatched = watchLayers.map((l, i) => watchedAttention(kv.layout, l, c.numHeads, rows.subarray(i * c.numHeads * slots), slots));
     }
     if (eviction) eviction.setPending(new Uint32Array(await readBuffer(device, eviction.victims)));
     if (logits === 'none') return { token };
@@ -150,9 +151,9 @@ export async function createGpuBackend(gpu: Gpu, model: LoadedModel, options: Ba
     rebalances: () => eviction?.rebalances ?? [],
     occupancy: () => kv?.layout.count.slice() ?? new Int32Array(c.numLayers * c.numKvHeads),
     limits: () => eviction?.headLimits().map((n) => Math.min(n, contextLength)) ?? new Int32Array(c.numLayers * c.numKvHeads).fill(contextLength),
-    watch(layer) {
-      watchLayer = layer;
-      lastWatched = null;
+    watch(layers) {
+      watchLayers = [...new Set(layers)].sort((a, b) => a - b);
+      lastWatched = [];
     },
     watched: () => lastWatched,
     forward,

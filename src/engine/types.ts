@@ -44,6 +44,8 @@ export interface CacheSnapshot {
   fullBytes: number;
   /** Entries evicted since the previous step, as (layer, kvHead, position) triples. */
   evicted: Int32Array;
+  /** Step 0 only: the text of each prompt token, by position (hover labels). */
+  promptPieces?: string[];
   /**
    * The watched layer, seen by the query that produced this token: at step 0 the prompt's last
    * row (before the `all` cut), later the previous token's, after this step's evictions.
@@ -104,4 +106,18 @@ export interface LoadProgressEvent {
   stage: string;
   loaded: number;
   total: number;
+}
+
+/** The answer-first analysis (Crystal-KV section 3) of a finished generation: engine.analyzeAnswer. */
+export interface AnswerFirstAnalysis {
+  /** Position of the first think token (after <think>). */
+  thinkStart: number;
+  /** Position of </think>. */
+  thinkEnd: number;
+  /** Queries that wrote the answer (from </think> to the one before the last token). */
+  answerQueries: number;
+  /** (thinkEnd - thinkStart) attention the answer paid each think position, mean over layers, KV heads and queries. */
+  attention: Float32Array;
+  /** Per think position: the top 30% by attention (crystal), the bottom 30% (slip), or between. */
+  tier: ('crystal' | 'slip' | 'middle')[];
 }
