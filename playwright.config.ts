@@ -5,6 +5,7 @@ import { CHROMIUM_ARGS, CHROMIUM_PATH } from './src/browser-flags.ts';
 // WebGPU on SwiftShader. Specs block every request that leaves the local server.
 export default defineConfig({
   testDir: 'e2e',
+  testIgnore: 'screenshots/**', // npm run screenshots
   timeout: 300_000,
   fullyParallel: false,
   workers: 1,

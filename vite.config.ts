@@ -1,8 +1,33 @@
-import { defineConfig } from 'vite';
+import { readdirSync, statSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { defineConfig, type Plugin } from 'vite';
+
+/** Every file the build wrote, for the service worker to cache (public/sw.js). */
+function precacheList(): Plugin {
+  const skip = new Set(['sw.js', 'precache.json', 'README.md', 'golden.json']);
+  const walk = (dir: string): string[] =>
+    readdirSync(dir).flatMap((name) => (statSync(join(dir, name)).isDirectory() ? walk(join(dir, name)) : [join(dir, name)]));
+  let outDir = 'dist';
+  return {
+    name: 'precache-list',
+    apply: 'build',
+    configResolved(config) {
+      outDir = config.build.outDir;
+    },
+    closeBundle() {
+      const files = walk(outDir)
+        .map((f) => relative(outDir, f).split('\\').join('/'))
+        .filter((f) => !skip.has(f.split('/').pop()!))
+        .sort();
+      writeFileSync(join(outDir, 'precache.json'), JSON.stringify({ files }, null, 1));
+    },
+  };
+}
 
 // The app: index.html at the root, the engine in a module worker, the bundled model under public/.
 export default defineConfig({
   base: './',
+  plugins: [precacheList()],
   worker: { format: 'es' },
   optimizeDeps: { include: ['@mlc-ai/web-tokenizers', '@huggingface/jinja', 'comlink'] },
   build: { target: 'es2022', outDir: 'dist' },

@@ -1,51 +1,112 @@
 /**
- * The page: load the bundled model in the worker engine, stream the think stage and the
- * answer, Run and Stop. It codes against the Engine interface only.
+ * The page: choose a model, a policy and its budget, run a reasoning prompt in the worker engine,
+ * and watch the think stage stream beside the cache's occupancy and one head's attention; or run
+ * the same prompt under two settings side by side. It codes against the Engine interface only.
  */
 import { createWorkerEngine } from '../engine/client.ts';
 import type { Engine } from '../engine/engine.ts';
-import { GREEDY } from '../engine/types.ts';
+import { POLICY_CATALOG } from '../engine/policy-catalog.ts';
+import type { GenerateRequest, GenerationResult, ModelInfo } from '../engine/types.ts';
+import { createCompareCard, type RunSummary } from './compare.ts';
+import { showCrystalMap, type KeptRecord } from './crystal-map.ts';
+import { createHeatmap } from './heatmap.ts';
+import { createOccupancyView } from './occupancy.ts';
+import { readSettings, settingsUrl, writeSettings, type Settings } from './settings.ts';
+import { enableOffline } from './offline.ts';
+import { showStorage } from './storage.ts';
 import { createTranscript } from './transcript.ts';
 
 const BUNDLED = { id: 'tiny-reasoner-qwen3', label: 'tiny-reasoner-qwen3 (bundled, 1M params)', path: 'models/tiny-reasoner-qwen3/' };
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
-const modelSelect = $<HTMLSelectElement>('model');
-const modelStatus = $('model-status');
-const loadProgress = $<HTMLProgressElement>('load-progress');
 const promptBox = $<HTMLTextAreaElement>('prompt');
-const maxTokens = $<HTMLInputElement>('max-tokens');
 const runButton = $<HTMLButtonElement>('run');
 const stopButton = $<HTMLButtonElement>('stop');
-const exampleButton = $<HTMLButtonElement>('example');
+const compareButton = $<HTMLButtonElement>('compare');
 const genStatus = $('gen-status');
 const errorBox = $('error');
 const transcript = createTranscript($('think-text'), $('answer-text'), $('think-count'));
+const occupancy = createOccupancyView($('occupancy'), $('occupancy-summary'));
+const heatmap = createHeatmap($<HTMLCanvasElement>('heatmap'), $('heatmap-tip'));
 
-const option = document.createElement('option');
-option.value = BUNDLED.id;
-option.textContent = BUNDLED.label;
-modelSelect.append(option);
+let settings: Settings = readSettings(new URL(location.href), localStorage);
+let model: ModelInfo | null = null;
+
+function fillSelect(select: HTMLSelectElement, options: { value: string; label: string }[], selected: string) {
+  select.textContent = '';
+  for (const o of options) select.append(new Option(o.label, o.value, false, o.value === selected));
+}
+
+fillSelect($('model'), [{ value: BUNDLED.id, label: BUNDLED.label }], BUNDLED.id);
+const policyOptions = POLICY_CATALOG.map((p) => ({ value: p.id, label: p.id }));
+fillSelect($('policy'), policyOptions, settings.policy);
+fillSelect($('compare-policy'), policyOptions, settings.comparePolicy);
+
+function showPolicyInfo() {
+  const info = POLICY_CATALOG.find((p) => p.id === settings.policy);
+  $('policy-summary').textContent = info?.summary ?? '';
+  const link = $<HTMLAnchorElement>('policy-paper');
+  link.textContent = info?.paper ?? '';
+  if (info?.url) link.href = info.url;
+  else link.removeAttribute('href');
+}
+
+/** Every control mirrors one setting; a change is stored and put in the URL at once. */
+const BINDINGS: [string, keyof Settings][] = [
+  ['policy', 'policy'],
+  ['budget', 'budget'],
+  ['mode', 'mode'],
+  ['temperature', 'temperature'],
+  ['top-p', 'topP'],
+  ['seed', 'seed'],
+  ['max-tokens', 'maxTokens'],
+  ['compare-policy', 'comparePolicy'],
+  ['compare-budget', 'compareBudget'],
+  ['watch-layer', 'watchLayer'],
+  ['watch-head', 'watchHead'],
+];
+for (const [id, key] of BINDINGS) {
+  const control = $<HTMLInputElement | HTMLSelectElement>(id);
+  control.value = String(settings[key]);
+  control.addEventListener('change', () => {
+    const next = readSettings(new URL(`?${key}=${encodeURIComponent(control.value)}`, location.href), null);
+    settings = { ...settings, [key]: next[key] };
+    control.value = String(settings[key]); // a rejected value snaps back
+    writeSettings(settings, localStorage);
+    if (key === 'policy') showPolicyInfo();
+    if (key === 'watchHead') heatmap.setHead(settings.watchHead);
+  });
+}
+showPolicyInfo();
+writeSettings(settings, localStorage);
 
 function showError(e: unknown) {
   errorBox.hidden = false;
   errorBox.textContent = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
 }
 
-let examples: string[] = [];
+/** Eval prompts with their answers: the examples, and the check of a finished answer. */
+let examples: { prompt: string; answer: string }[] = [];
 let exampleIndex = 0;
 async function loadExamples() {
   const response = await fetch(new URL(BUNDLED.path + 'eval.jsonl', location.href));
   examples = (await response.text())
     .split('\n')
     .filter((l) => l.trim())
-    .map((l) => JSON.parse(l).prompt as string);
-  promptBox.value = examples[0] ?? '';
+    .map((l) => JSON.parse(l) as { prompt: string; answer: string });
+  const shared = new URL(location.href).searchParams.get('prompt');
+  promptBox.value = shared ?? examples[0]?.prompt ?? '';
 }
-exampleButton.addEventListener('click', () => {
+$('example').addEventListener('click', () => {
   if (examples.length === 0) return;
   exampleIndex = (exampleIndex + 1) % examples.length;
-  promptBox.value = examples[exampleIndex];
+  promptBox.value = examples[exampleIndex].prompt;
+});
+$('share').addEventListener('click', async () => {
+  const url = settingsUrl(new URL(location.href), settings, promptBox.value).href;
+  history.replaceState(null, '', url);
+  await navigator.clipboard?.writeText(url).catch(() => {});
+  genStatus.textContent = 'Link to these settings and this prompt copied (and in the address bar).';
 });
 
 const engine: Engine = createWorkerEngine();
@@ -53,60 +114,143 @@ const engine: Engine = createWorkerEngine();
 async function loadBundled() {
   const url = new URL(BUNDLED.path, location.href).href;
   const info = await engine.load({ url, name: BUNDLED.id }, (p) => {
-    loadProgress.max = p.total || 1;
-    loadProgress.value = p.loaded;
-    modelStatus.textContent = `Loading ${p.stage}…`;
+    const bar = $<HTMLProgressElement>('load-progress');
+    bar.max = p.total || 1;
+    bar.value = p.loaded;
+    $('model-status').textContent = `Loading ${p.stage}…`;
   });
-  loadProgress.value = loadProgress.max;
-  modelStatus.textContent =
+  model = info;
+  $<HTMLProgressElement>('load-progress').value = $<HTMLProgressElement>('load-progress').max;
+  $('model-status').textContent =
     `${info.name}: ${info.architecture}, ${info.numLayers} layers, ${info.numHeads}/${info.numKvHeads} heads, ` +
     `${(info.parameters / 1e6).toFixed(2)}M params on ${info.backend === 'gpu' ? 'WebGPU' : 'CPU'} (${info.adapter})`;
+  const count = (n: number, name: string) => Array.from({ length: n }, (_, i) => ({ value: String(i), label: `${name} ${i}` }));
+  settings.watchLayer = Math.min(settings.watchLayer, info.numLayers - 1);
+  settings.watchHead = Math.min(settings.watchHead, info.numKvHeads - 1);
+  fillSelect($('watch-layer'), count(info.numLayers, 'layer'), String(settings.watchLayer));
+  fillSelect($('watch-head'), count(info.numKvHeads, 'KV head'), String(settings.watchHead));
+  occupancy.reset(info.numLayers, info.numKvHeads);
   document.body.dataset.modelReady = 'true';
   runButton.disabled = false;
+  compareButton.disabled = false;
+  void showStorage($('storage'));
 }
 
-async function run() {
-  errorBox.hidden = true;
+function request(s: Settings, budget: number, policy: string): GenerateRequest {
+  return {
+    prompt: promptBox.value,
+    maxNewTokens: s.maxTokens,
+    sampling: { temperature: s.temperature, topP: s.topP, seed: s.seed },
+    cache: policy === 'full' ? undefined : { policy, budget, mode: s.mode },
+    telemetry: { watchLayer: s.watchLayer },
+  };
+}
+
+function showStats(r: GenerationResult, peakBytes: number) {
+  const stats = $('stats');
+  stats.textContent = '';
+  const rows: [string, string][] = [
+    ['tokens/s', r.tokensPerSecond.toFixed(1)],
+    ['first token', `${r.timeToFirstTokenMs.toFixed(0)} ms`],
+    ['think length', `${r.thinkTokens} tokens`],
+    ['</think> reached', r.closedThink ? 'yes' : 'no'],
+    ['peak KV held', `${(peakBytes / 2 ** 20).toFixed(3)} MiB`],
+    ['stopped', r.stopReason],
+  ];
+  for (const [term, value] of rows) stats.append(Object.assign(document.createElement('dt'), { textContent: term }), Object.assign(document.createElement('dd'), { textContent: value }));
+}
+
+/** One generation drawn into the live views; resolves with what the compare cards show. */
+async function runOnce(req: GenerateRequest, label: string): Promise<RunSummary> {
   transcript.clear();
-  runButton.disabled = true;
+  $('prompt-echo').textContent = req.prompt; // as text: a prompt may hold markup
+  $('stats').textContent = '';
+  $('crystal-map').textContent = '';
+  occupancy.reset(model!.numLayers, model!.numKvHeads);
+  heatmap.reset(model!.contextLength, req.maxNewTokens + 1);
+  heatmap.setHead(settings.watchHead);
+  genStatus.textContent = `${label}: prefilling…`;
+  const generation = engine.generate(req);
+  let count = 0;
+  let peakBytes = 0;
+  const kept: KeptRecord = { texts: [], evictions: [], heads: model!.numLayers * model!.numKvHeads };
+  const started = performance.now();
+  for await (const step of generation) {
+    transcript.add(step);
+    kept.texts[step.position] = step.text;
+    if (step.cache) {
+      for (let e = 2; e < step.cache.evicted.length; e += 3) kept.evictions[step.cache.evicted[e]] = (kept.evictions[step.cache.evicted[e]] ?? 0) + 1;
+      occupancy.update(step.cache);
+      heatmap.add(step);
+      peakBytes = Math.max(peakBytes, step.cache.heldBytes);
+    }
+    count++;
+    genStatus.textContent = `${label}: ${count} tokens, ${(count / ((performance.now() - started) / 1000)).toFixed(1)} tok/s`;
+  }
+  const r = await generation.result;
+  $('think-count').textContent = `(${r.thinkTokens} tokens)`;
+  showStats(r, peakBytes);
+  genStatus.textContent = `${label}: ${r.generatedIds.length} tokens${r.closedThink ? '' : ', </think> not reached'}, stopped: ${r.stopReason}`;
+  document.body.dataset.lastStop = r.stopReason;
+  if (r.closedThink && r.stopReason === 'eos') {
+    showCrystalMap($('crystal-map'), await engine.analyzeAnswer(req.prompt, r.generatedIds), kept, label);
+  }
+  const expected = examples.find((e) => e.prompt === req.prompt)?.answer;
+  return { label, result: r, peakBytes, correct: expected === undefined ? null : r.answer === expected };
+}
+
+function describeRun(s: Settings, policy: string, budget: number): string {
+  return policy === 'full' ? 'full cache' : `${policy}, budget ${budget} (${s.mode})`;
+}
+
+async function guarded(work: () => Promise<void>) {
+  errorBox.hidden = true;
+  runButton.disabled = compareButton.disabled = true;
   stopButton.disabled = false;
   document.body.dataset.generating = 'true';
-  genStatus.textContent = 'Prefilling…';
-  const generation = engine.generate({
-    prompt: promptBox.value,
-    maxNewTokens: Math.max(1, Number(maxTokens.value) || 512),
-    sampling: GREEDY,
-  });
   try {
-    let count = 0;
-    const started = performance.now();
-    for await (const step of generation) {
-      transcript.add(step);
-      count++;
-      const seconds = (performance.now() - started) / 1000;
-      genStatus.textContent = `${count} tokens, ${(count / seconds).toFixed(1)} tok/s`;
-    }
-    const r = await generation.result;
-    $('think-count').textContent = `(${r.thinkTokens} tokens)`;
-    genStatus.textContent =
-      `${r.generatedIds.length} tokens (${r.thinkTokens} thinking${r.closedThink ? '' : ', </think> not reached'}), ` +
-      `${r.tokensPerSecond.toFixed(1)} tok/s, first token after ${r.timeToFirstTokenMs.toFixed(0)} ms, stopped: ${r.stopReason}`;
-    document.body.dataset.lastStop = r.stopReason;
+    await work();
   } catch (e) {
     showError(e);
     genStatus.textContent = 'Generation failed.';
   } finally {
-    runButton.disabled = false;
+    runButton.disabled = compareButton.disabled = false;
     stopButton.disabled = true;
     document.body.dataset.generating = 'false';
+    void showStorage($('storage'));
   }
 }
 
-runButton.addEventListener('click', () => void run());
+runButton.addEventListener('click', () =>
+  guarded(async () => {
+    $('compare-view').hidden = true;
+    await runOnce(request(settings, settings.budget, settings.policy), describeRun(settings, settings.policy, settings.budget));
+  }),
+);
+
+compareButton.addEventListener('click', () =>
+  guarded(async () => {
+    const view = $('compare-view');
+    view.hidden = false;
+    view.dataset.done = 'false';
+    const s = { ...settings };
+    const a = $('compare-a');
+    const b = $('compare-b');
+    a.textContent = b.textContent = '';
+    createCompareCard(a, await runOnce(request(s, s.budget, s.policy), describeRun(s, s.policy, s.budget)));
+    if (document.body.dataset.lastStop === 'aborted') return;
+    createCompareCard(b, await runOnce(request(s, s.compareBudget, s.comparePolicy), describeRun(s, s.comparePolicy, s.compareBudget)));
+    view.dataset.done = 'true';
+  }),
+);
+
 stopButton.addEventListener('click', () => void engine.abort());
 
 loadExamples().catch(showError);
+enableOffline($('offline'))
+  .then(() => showStorage($('storage')))
+  .catch((e) => ($('offline').textContent = `Offline use unavailable: ${e instanceof Error ? e.message : String(e)}`));
 loadBundled().catch((e) => {
-  modelStatus.textContent = 'The model could not be loaded.';
+  $('model-status').textContent = 'The model could not be loaded.';
   showError(e);
 });

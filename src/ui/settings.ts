@@ -1,0 +1,101 @@
+/**
+ * The page's choices: read from the URL first (a shared link reproduces a run), then from local
+ * storage (a reload keeps them), then the defaults; every value is checked, a bad one falls back.
+ * Written back to both on every change. The prompt itself stays out of the URL unless shared.
+ */
+
+export type BudgetMode = 'all' | 'think';
+
+export interface Settings {
+  model: string;
+  policy: string;
+  budget: number;
+  mode: BudgetMode;
+  /** 0: greedy. */
+  temperature: number;
+  topP: number;
+  seed: number;
+  maxTokens: number;
+  watchLayer: number;
+  watchHead: number;
+  /** The second run of compare mode. */
+  comparePolicy: string;
+  compareBudget: number;
+}
+
+export const DEFAULT_SETTINGS: Settings = {
+  model: 'tiny-reasoner-qwen3',
+  policy: 'crystal',
+  budget: 64,
+  mode: 'think',
+  temperature: 0,
+  topP: 1,
+  seed: 0,
+  maxTokens: 512,
+  watchLayer: 0,
+  watchHead: 0,
+  comparePolicy: 'h2o',
+  compareBudget: 64,
+};
+
+const STORAGE_KEY = 'crystal.settings';
+
+type Check = (v: string) => string | number | null;
+const int = (lo: number, hi: number): Check => (v) => (/^\d+$/.test(v) && +v >= lo && +v <= hi ? +v : null);
+const real = (lo: number, hi: number): Check => (v) => (v.trim() !== '' && Number.isFinite(+v) && +v >= lo && +v <= hi ? +v : null);
+const word: Check = (v) => (/^[\w.-]{1,64}$/.test(v) ? v : null);
+
+const CHECKS: Record<keyof Settings, Check> = {
+  model: word,
+  policy: word,
+  budget: int(1, 1 << 20),
+  mode: (v) => (v === 'all' || v === 'think' ? v : null),
+  temperature: real(0, 5),
+  topP: real(0.01, 1),
+  seed: int(0, 2 ** 31),
+  maxTokens: int(1, 1 << 16),
+  watchLayer: int(0, 1024),
+  watchHead: int(0, 1024),
+  comparePolicy: word,
+  compareBudget: int(1, 1 << 20),
+};
+
+function merge(into: Settings, source: (key: string) => string | null | undefined): void {
+  for (const key of Object.keys(CHECKS) as (keyof Settings)[]) {
+    const raw = source(key);
+    if (raw === null || raw === undefined) continue;
+    const value = CHECKS[key](String(raw));
+    if (value !== null) (into as unknown as Record<string, string | number>)[key] = value;
+  }
+}
+
+/** Defaults, then local storage, then the URL's query. */
+export function readSettings(url: URL, storage: Storage | null): Settings {
+  const s = { ...DEFAULT_SETTINGS };
+  try {
+    const stored = JSON.parse(storage?.getItem(STORAGE_KEY) ?? '{}') as Record<string, unknown>;
+    merge(s, (k) => (stored[k] === undefined ? null : String(stored[k])));
+  } catch {
+    // unreadable storage: keep the defaults
+  }
+  merge(s, (k) => url.searchParams.get(k));
+  return s;
+}
+
+/** The URL that reproduces these settings (and the prompt, when given). */
+export function settingsUrl(base: URL, s: Settings, prompt?: string): URL {
+  const url = new URL(base.href);
+  url.search = '';
+  for (const [k, v] of Object.entries(s)) url.searchParams.set(k, String(v));
+  if (prompt !== undefined) url.searchParams.set('prompt', prompt);
+  return url;
+}
+
+export function writeSettings(s: Settings, storage: Storage | null): void {
+  try {
+    storage?.setItem(STORAGE_KEY, JSON.stringify(s));
+  } catch {
+    // storage full or blocked: the URL still carries the choice
+  }
+  history.replaceState(null, '', settingsUrl(new URL(location.href), s, new URL(location.href).searchParams.get('prompt') ?? undefined));
+}
