@@ -76,14 +76,15 @@ export function createReferenceBackend(model: LoadedModel, options: BackendOptio
   }
 
   let memo: PrefixMemo | null = null;
-  let watchLayer: number | null = null;
-  let lastWatched: WatchedAttention | null = null;
+  let watchLayers = new Set<number>();
+  let lastWatched: WatchedAttention[] = [];
 
-  /** Keeps the watched layer's last query row (probs by logical slot, this engine's stride). */
+  /** Keeps a watched layer's last query row (probs by logical slot, this engine's stride). */
   function keepWatched(l: number, T: number): void {
-    if (l !== watchLayer) return;
+    if (l === 0) lastWatched = [];
+    if (!watchLayers.has(l)) return;
     const maxSlots = geometry.maxPagesPerHead * geometry.pageSize;
-    lastWatched = watchedAttention(layout, l, c.numHeads, probs.subarray((T - 1) * c.numHeads * maxSlots), maxSlots);
+    lastWatched.push(watchedAttention(layout, l, c.numHeads, probs.subarray((T - 1) * c.numHeads * maxSlots), maxSlots));
   }
 
   /** Every head holds exactly the positions below posStart: nothing was ever evicted. */
@@ -240,9 +241,9 @@ export function createReferenceBackend(model: LoadedModel, options: BackendOptio
     evictor: () => evictor,
     occupancy: () => evictor.counts(),
     limits: () => evictor.limits.map((n) => Math.min(n, contextLength)),
-    watch(layer) {
-      watchLayer = layer;
-      lastWatched = null;
+    watch(layers) {
+      watchLayers = new Set(layers);
+      lastWatched = [];
     },
     watched: () => lastWatched,
     async forward(tokens, posStart, sample: SampleControl, logits: LogitsRequest = 'none'): Promise<ForwardResult> {
