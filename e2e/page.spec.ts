@@ -64,6 +64,29 @@ test('the heatmap changes as the generation goes; occupancy reaches the budget a
   await expect(page.locator('#crystal-map')).toContainText('h2o, budget 48 (think) kept');
 });
 
+test('under crystal the per-head budgets visibly move', async ({ page }) => {
+  await blockNetwork(page);
+  await ready(page, '?policy=crystal&budget=48&mode=think');
+  await expect(page.locator('#policy-paper')).toHaveAttribute('href', 'https://arxiv.org/abs/2601.16986');
+  await page.locator('#run').click();
+  await finished(page);
+  expect(Number(await page.locator('#occupancy').getAttribute('data-moves'))).toBeGreaterThan(0);
+  expect(await page.locator('#occupancy').getAttribute('data-over')).toBe('0');
+  // Limits differ between heads once budgets moved.
+  const limits = await page.locator('#occupancy .count').allTextContents();
+  expect(new Set(limits.map((t) => t.split(' / ')[1])).size).toBeGreaterThan(1);
+});
+
+test('a model folder URL that is not a model gives a clear error and keeps the loaded one', async ({ page }) => {
+  await blockNetwork(page);
+  await ready(page);
+  await page.locator('#model-url').fill('http://127.0.0.1:4173/no-such-model/');
+  await page.locator('#load-url').click();
+  await expect(page.locator('#error')).toBeVisible({ timeout: 60_000 });
+  await expect(page.locator('#error')).toContainText(/config\.json|404|not found/i);
+  await expect(page.locator('#run')).toBeEnabled();
+});
+
 test('the settings survive a reload and a shared URL reproduces them', async ({ page }) => {
   await blockNetwork(page);
   await ready(page);

@@ -111,30 +111,69 @@ $('share').addEventListener('click', async () => {
 
 const engine: Engine = createWorkerEngine();
 
-async function loadBundled() {
-  const url = new URL(BUNDLED.path, location.href).href;
-  const info = await engine.load({ url, name: BUNDLED.id }, (p) => {
+/** Loads a model folder into the engine: the bundled one, or one the user named by URL. */
+async function loadModelFrom(url: string, name: string) {
+  runButton.disabled = compareButton.disabled = true;
+  document.body.dataset.modelReady = 'false';
+  const info = await engine.load({ url, name }, (p) => {
     const bar = $<HTMLProgressElement>('load-progress');
     bar.max = p.total || 1;
     bar.value = p.loaded;
-    $('model-status').textContent = `Loading ${p.stage}…`;
+    $('model-status').textContent = `Loading ${name}: ${p.stage}…`;
   });
   model = info;
   $<HTMLProgressElement>('load-progress').value = $<HTMLProgressElement>('load-progress').max;
   $('model-status').textContent =
     `${info.name}: ${info.architecture}, ${info.numLayers} layers, ${info.numHeads}/${info.numKvHeads} heads, ` +
     `${(info.parameters / 1e6).toFixed(2)}M params on ${info.backend === 'gpu' ? 'WebGPU' : 'CPU'} (${info.adapter})`;
-  const count = (n: number, name: string) => Array.from({ length: n }, (_, i) => ({ value: String(i), label: `${name} ${i}` }));
+  const count = (n: number, label: string) => Array.from({ length: n }, (_, i) => ({ value: String(i), label: `${label} ${i}` }));
   settings.watchLayer = Math.min(settings.watchLayer, info.numLayers - 1);
   settings.watchHead = Math.min(settings.watchHead, info.numKvHeads - 1);
   fillSelect($('watch-layer'), count(info.numLayers, 'layer'), String(settings.watchLayer));
   fillSelect($('watch-head'), count(info.numKvHeads, 'KV head'), String(settings.watchHead));
   occupancy.reset(info.numLayers, info.numKvHeads);
   document.body.dataset.modelReady = 'true';
-  runButton.disabled = false;
-  compareButton.disabled = false;
+  runButton.disabled = compareButton.disabled = false;
   void showStorage($('storage'));
 }
+
+async function loadChosen() {
+  if (settings.model === 'url' && settings.modelUrl) {
+    const name = new URL(settings.modelUrl).pathname.split('/').filter(Boolean).pop() ?? 'model';
+    const models = $<HTMLSelectElement>('model');
+    if (![...models.options].some((o) => o.value === 'url')) models.append(new Option(`${name} (from URL)`, 'url'));
+    models.value = 'url';
+    await loadModelFrom(settings.modelUrl, name);
+  } else {
+    $<HTMLSelectElement>('model').value = BUNDLED.id;
+    await loadModelFrom(new URL(BUNDLED.path, location.href).href, BUNDLED.id);
+  }
+}
+
+function chooseModel(next: Partial<Settings>) {
+  const previous = settings;
+  settings = { ...settings, ...next };
+  writeSettings(settings, localStorage);
+  errorBox.hidden = true;
+  loadChosen().catch((e) => {
+    $('model-status').textContent = 'The model could not be loaded; the previous one stays.';
+    showError(e);
+    settings = previous; // a reload must not retry a model that failed
+    writeSettings(settings, localStorage);
+    $<HTMLSelectElement>('model').value = settings.model === 'url' ? 'url' : BUNDLED.id;
+    runButton.disabled = compareButton.disabled = model === null;
+    document.body.dataset.modelReady = String(model !== null);
+  });
+}
+
+$<HTMLInputElement>('model-url').value = settings.modelUrl;
+$('load-url').addEventListener('click', () => {
+  const url = $<HTMLInputElement>('model-url').value.trim();
+  const checked = readSettings(new URL(`?modelUrl=${encodeURIComponent(url)}`, location.href), null).modelUrl;
+  if (!url || checked !== url) return showError(new Error(`"${url}" is not an http(s) URL of a model folder.`));
+  chooseModel({ model: 'url', modelUrl: url });
+});
+$('model').addEventListener('change', () => chooseModel({ model: $<HTMLSelectElement>('model').value }));
 
 function request(s: Settings, budget: number, policy: string): GenerateRequest {
   return {
@@ -250,7 +289,7 @@ loadExamples().catch(showError);
 enableOffline($('offline'))
   .then(() => showStorage($('storage')))
   .catch((e) => ($('offline').textContent = `Offline use unavailable: ${e instanceof Error ? e.message : String(e)}`));
-loadBundled().catch((e) => {
+loadChosen().catch((e) => {
   $('model-status').textContent = 'The model could not be loaded.';
   showError(e);
 });

@@ -18,6 +18,7 @@ export function createOccupancyView(grid: HTMLElement, summary: HTMLElement): Oc
   let scheduled = false;
   let previousLimits: Int32Array | null = null;
   let scale = 1; // entries a full-width track stands for: the largest limit seen so far
+  let moves = 0; // limits that changed (crystal's re-divisions)
 
   function render() {
     scheduled = false;
@@ -35,6 +36,7 @@ export function createOccupancyView(grid: HTMLElement, summary: HTMLElement): Oc
       cell.root.classList.toggle('at-limit', count >= limit);
       const moved = previousLimits !== null && previousLimits[i] !== limit;
       if (moved) {
+        moves++;
         cell.root.classList.remove('moved');
         void cell.root.offsetWidth; // restart the highlight
         cell.root.classList.add('moved');
@@ -48,6 +50,7 @@ export function createOccupancyView(grid: HTMLElement, summary: HTMLElement): Oc
       (over > 0 ? `, ${over} heads over their limit` : '');
     grid.dataset.maxFill = String(Math.max(...cells.map((_, i) => s.counts[i] / s.limits[i])));
     grid.dataset.over = String(over);
+    grid.dataset.moves = String(moves);
   }
 
   return {
@@ -58,6 +61,7 @@ export function createOccupancyView(grid: HTMLElement, summary: HTMLElement): Oc
       latest = null;
       previousLimits = null;
       scale = 1;
+      moves = 0;
       grid.style.gridTemplateColumns = `auto repeat(${kvHeads}, 1fr)`;
       grid.append(Object.assign(document.createElement('span'), { textContent: '' }));
       for (let h = 0; h < kvHeads; h++) grid.append(Object.assign(document.createElement('span'), { className: 'axis', textContent: `KV head ${h}` }));

@@ -7,7 +7,10 @@
 export type BudgetMode = 'all' | 'think';
 
 export interface Settings {
+  /** The bundled model's id, or 'url' for modelUrl. */
   model: string;
+  /** A Hugging Face model folder the engine loads (model 'url'). */
+  modelUrl: string;
   policy: string;
   budget: number;
   mode: BudgetMode;
@@ -25,6 +28,7 @@ export interface Settings {
 
 export const DEFAULT_SETTINGS: Settings = {
   model: 'tiny-reasoner-qwen3',
+  modelUrl: '',
   policy: 'crystal',
   budget: 64,
   mode: 'think',
@@ -45,8 +49,17 @@ const int = (lo: number, hi: number): Check => (v) => (/^\d+$/.test(v) && +v >= 
 const real = (lo: number, hi: number): Check => (v) => (v.trim() !== '' && Number.isFinite(+v) && +v >= lo && +v <= hi ? +v : null);
 const word: Check = (v) => (/^[\w.-]{1,64}$/.test(v) ? v : null);
 
+const httpUrl: Check = (v) => {
+  try {
+    return v === '' || ['http:', 'https:'].includes(new URL(v).protocol) ? v : null;
+  } catch {
+    return null;
+  }
+};
+
 const CHECKS: Record<keyof Settings, Check> = {
   model: word,
+  modelUrl: httpUrl,
   policy: word,
   budget: int(1, 1 << 20),
   mode: (v) => (v === 'all' || v === 'think' ? v : null),
