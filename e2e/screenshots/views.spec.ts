@@ -25,5 +25,8 @@ test('main views', async ({ page }) => {
   await expect(page.locator('#compare-view')).toHaveAttribute('data-done', 'true');
   await page.locator('#compare-view').screenshot({ path: `${OUT}/compare.png` });
   await page.setViewportSize({ width: 420, height: 900 });
+  await page.evaluate(() => window.scrollTo(0, document.getElementById('gen-status')!.offsetTop));
   await page.screenshot({ path: `${OUT}/narrow.png` });
+  // Nothing wider than the screen.
+  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(420);
 });
