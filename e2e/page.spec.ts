@@ -108,6 +108,27 @@ test('the settings survive a reload and a shared URL reproduces them', async ({ 
   await other.close();
 });
 
+test('every control has a label and takes the keyboard; the page fits a narrow screen', async ({ page }) => {
+  await blockNetwork(page);
+  await ready(page);
+  const unlabelled = await page.evaluate(() =>
+    [...document.querySelectorAll<HTMLElement>('input, select, textarea, button')]
+      .filter((el) => {
+        const labels = (el as HTMLInputElement).labels;
+        const name = (labels && labels.length > 0 ? labels[0].textContent : '') || el.getAttribute('aria-label') || (el.tagName === 'BUTTON' ? el.textContent : '');
+        return !name?.trim() || el.tabIndex < 0;
+      })
+      .map((el) => el.id),
+  );
+  expect(unlabelled).toEqual([]);
+  // Keyboard: focus the policy, change it with the arrow keys, and the choice is kept.
+  await page.locator('#policy').focus();
+  await page.keyboard.press('ArrowDown');
+  await expect(page.locator('#policy')).not.toHaveValue('crystal');
+  await page.setViewportSize({ width: 400, height: 800 });
+  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(400);
+});
+
 test('compare mode shows two finished transcripts side by side', async ({ page }) => {
   await blockNetwork(page);
   await ready(page, `?policy=full&comparePolicy=streaming&compareBudget=32&mode=think&maxTokens=400`);
