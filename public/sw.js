@@ -1,7 +1,9 @@
 // The service worker that makes the page work offline after the first visit. At install it
 // caches every file of the build (precache.json, written by vite.config.ts: the app shell, the
 // engine worker, the tokenizer's wasm and the bundled model); then it answers same-origin GETs
-// from that cache first and stores what else it fetches. Files of an older build are dropped.
+// from that cache first (the page itself from the network first) and stores what else it
+// fetches. The page registers it with its build's id, so a new build installs it again and the
+// files of the older build are dropped.
 const CACHE = 'crystal-app';
 
 self.addEventListener('install', (event) => {
@@ -28,9 +30,18 @@ self.addEventListener('fetch', (event) => {
   event.respondWith(
     (async () => {
       const cache = await caches.open(CACHE);
-      // Navigations ignore the query (the settings live there). ignoreVary: the server varies on
-      // Origin, which a module script's request carries and the install's fetch did not.
-      const hit = await cache.match(request, { ignoreSearch: request.mode === 'navigate', ignoreVary: true });
+      // The page itself comes from the network when there is one, so a new build's page (and the
+      // worker it registers) replaces this one; offline, the cached page, whatever the query.
+      if (request.mode === 'navigate') {
+        try {
+          return await fetch(request);
+        } catch {
+          return (await cache.match('./', { ignoreSearch: true, ignoreVary: true })) ?? Response.error();
+        }
+      }
+      // ignoreVary: the server varies on Origin, which a module script's request carries and
+      // the install's fetch did not.
+      const hit = await cache.match(request, { ignoreVary: true });
       if (hit) return hit;
       const response = await fetch(request);
       if (response.ok && response.type === 'basic') await cache.put(request, response.clone());

@@ -7,7 +7,9 @@ export async function enableOffline(status: HTMLElement): Promise<void> {
     status.textContent = 'Offline use: only in the built app (npm start).';
     return;
   }
-  await navigator.serviceWorker.register('./sw.js');
+  // The bundle's hashed file name identifies the build: a new build registers anew and re-caches.
+  const build = new URL(import.meta.url).pathname.split('/').pop() ?? '';
+  await navigator.serviceWorker.register(`./sw.js?build=${encodeURIComponent(build)}`);
   await navigator.serviceWorker.ready;
   const cache = await caches.open('crystal-app');
   const listed = await cache.match(new URL('precache.json', location.href).href);
