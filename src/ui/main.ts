@@ -206,7 +206,7 @@ async function runOnce(req: GenerateRequest, label: string): Promise<RunSummary>
   $('stats').textContent = '';
   $('crystal-map').textContent = '';
   occupancy.reset(model!.numLayers, model!.numKvHeads);
-  heatmap.reset(model!.contextLength, req.maxNewTokens + 1);
+  heatmap.reset(model!.contextLength, Math.min(req.maxNewTokens + 1, model!.contextLength)); // a step per row
   heatmap.setHead(settings.watchHead);
   genStatus.textContent = `${label}: prefilling…`;
   const generation = engine.generate(req);
