@@ -23,7 +23,7 @@ import { NO_CANDIDATE, NOT_FULL, selectVictim, type VictimRule } from '../kernel
 import { valueNorm } from '../kernels/value-norm.ts';
 import { checkBudget, type BudgetSpec } from '../kv/budget.ts';
 import type { KvCache } from '../kv/kv-cache.ts';
-import { BINDING_ALIGN_U32, evictSlot, physicalSlot, roundUp } from '../kv/kv-layout.ts';
+import { BINDING_ALIGN_U32, evictSlot, physicalSlot, roundUp, unstrideHeads } from '../kv/kv-layout.ts';
 import { CRYSTAL_DEFAULTS } from '../policies/crystal-lite.ts';
 import type { BudgetChange, Eviction } from '../policies/evictor.ts';
 import { LAPROX_DEFAULTS } from '../policies/laprox.ts';
@@ -171,21 +171,13 @@ export function createGpuEviction(
   );
   const model = modelWide
     ? selectModel(gpu, {
-        layers: g.numLayers,
-        kvHeads: g.numKvHeads,
-        pageSize: g.pageSize,
-        maxPages: g.maxPagesPerHead,
-        tableStride: g.tableLayerStride,
-        slotsStride: g.headSlotsLayerStride,
+        ...kv.modelTables(),
         sinks: policy.sinks,
         recent: policy.recent,
         window,
         pool: params.pool ?? LAPROX_DEFAULTS.pool,
         cap: heads,
         params: selectParams,
-        slotPos: kv.slotPos,
-        blockTables: kv.blockTables,
-        headSlots: kv.headSlots,
         history,
         stamp,
         score,
@@ -254,7 +246,8 @@ export function createGpuEviction(
   /** The prompt cut drops exactly the excess; decoding makes room for one more per head (r-kv: a burst more). */
   function writeParams(nextPosition: number, cut = false) {
     let evict = 0; // model: entries the whole cache drops (the evictor's shrinkToLimits)
-    for (let i = 0; i < heads; i++) evict += kv.layout.count[i] - headLimits[Math.floor(i / g.numKvHeads) * stride + (i % g.numKvHeads)];
+    const limit = unstrideHeads(headLimits, g.numLayers, g.numKvHeads, stride);
+    for (let i = 0; i < heads; i++) evict += kv.layout.count[i] - limit[i];
     evict = modelWide ? Math.max(0, evict + (cut ? 0 : heads)) : 0;
     const t = [spec.mode === 'think' ? promptLength : 0, nextPosition, cut ? 0 : burst, evict];
     device.queue.writeBuffer(selectParams, 0, new Uint32Array(t));
@@ -333,11 +326,7 @@ export function createGpuEviction(
     },
     decisions,
     rebalances: rebalance?.rebalances ?? [],
-    headLimits() {
-      const out = new Int32Array(heads);
-      for (let l = 0; l < g.numLayers; l++) for (let h = 0; h < g.numKvHeads; h++) out[l * g.numKvHeads + h] = headLimits[l * stride + h];
-      return out;
-    },
+    headLimits: () => unstrideHeads(headLimits, g.numLayers, g.numKvHeads, stride),
     destroy() {
       for (const b of [score, stamp, history, limits, counts, victims, selectParams, order]) b.destroy();
       rebalance?.destroy();

@@ -14,6 +14,7 @@ import { headLoad } from '../kernels/head-load.ts';
 import { kvCompact, kvCompactParams } from '../kernels/kv-compact.ts';
 import type { BudgetSpec } from '../kv/budget.ts';
 import { compactHeads } from '../kv/compact.ts';
+import { unstrideHeads } from '../kv/kv-layout.ts';
 import type { KvCache } from '../kv/kv-cache.ts';
 import type { BudgetChange } from '../policies/evictor.ts';
 import type { EvictionPolicy } from '../policies/policy.ts';
@@ -50,17 +51,9 @@ export function createGpuRebalance(
   const heads = g.numLayers * g.numKvHeads;
   const loads = createBuffer(device, 'head loads', heads * 4); // (layers, kvHeads) f32
   const load = headLoad(gpu, {
+    ...kv.modelTables(),
     window: policy.rebalance.period,
-    layers: g.numLayers,
-    kvHeads: g.numKvHeads,
-    pageSize: g.pageSize,
-    maxPages: g.maxPagesPerHead,
-    tableStride: g.tableLayerStride,
-    slotsStride: g.headSlotsLayerStride,
     params: state.params,
-    slotPos: kv.slotPos,
-    blockTables: kv.blockTables,
-    headSlots: kv.headSlots,
     stamp: state.stamp,
     loads,
   });
@@ -69,8 +62,7 @@ export function createGpuRebalance(
   const rebalances: BudgetChange[] = [];
 
   /** (layers * kvHeads) limits from the (layers, stride) layout select-victim reads. */
-  const packed = (headLimits: Uint32Array) =>
-    Int32Array.from({ length: heads }, (_, i) => headLimits[Math.floor(i / g.numKvHeads) * stride + (i % g.numKvHeads)]);
+  const packed = (headLimits: Uint32Array) => unstrideHeads(headLimits, g.numLayers, g.numKvHeads, stride);
 
   return {
     due(position, promptLength, headLimits) {

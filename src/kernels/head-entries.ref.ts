@@ -3,6 +3,7 @@
  * order, as the GPU kernels walk them (slot s at blockTable[g, s / pageSize] * pageSize +
  * s % pageSize; slotPos < 0 is empty).
  */
+import type { ModelTables } from '../kv/kv-layout.ts';
 import type { HeadSlots } from '../policies/policy.ts';
 
 export interface HeadEntries extends HeadSlots {
@@ -19,6 +20,21 @@ export interface HeadEntriesArgs {
   pageSize: number;
   skip?: (slot: number) => boolean; // entries to leave out (victims already chosen)
   layer?: number;
+}
+
+/** Head g of layer l in every layer's tables (the model-wide kernels' view). */
+export function layerHeadEntries(t: ModelTables<ArrayLike<number>>, l: number, g: number, skip?: (slot: number) => boolean): HeadEntries {
+  return headEntries({
+    blockTable: t.blockTables,
+    tableBase: l * t.tableStride,
+    used: t.headSlots[l * t.slotsStride + g],
+    slotPos: t.slotPos,
+    g,
+    maxPages: t.maxPages,
+    pageSize: t.pageSize,
+    skip,
+    layer: l,
+  });
 }
 
 export function headEntries(a: HeadEntriesArgs): HeadEntries {

@@ -2,21 +2,13 @@
  * CPU reference of head-load.wgsl: gathers each head like src/policies/evictor.ts and counts the
  * live entries the budget counts (stamp >= t - window): what evictor.ts rebalance computes.
  */
-import { headEntries } from './head-entries.ref.ts';
+import type { ModelTables } from '../kv/kv-layout.ts';
+import { layerHeadEntries } from './head-entries.ref.ts';
 
-export interface HeadLoadRefArgs {
+export interface HeadLoadRefArgs extends ModelTables<ArrayLike<number>> {
   window: number;
-  layers: number;
-  kvHeads: number;
-  pageSize: number;
-  maxPages: number;
-  tableStride: number;
-  slotsStride: number;
   protectBelow: number;
   t: number;
-  slotPos: ArrayLike<number>; // (numSlots)
-  blockTables: ArrayLike<number>; // (layers, tableStride)
-  headSlots: ArrayLike<number>; // (layers, slotsStride)
   stamp: ArrayLike<number>; // (numSlots)
 }
 
@@ -25,15 +17,7 @@ export function headLoadRef(a: HeadLoadRefArgs): Float64Array {
   const loads = new Float64Array(a.layers * a.kvHeads);
   for (let l = 0; l < a.layers; l++) {
     for (let g = 0; g < a.kvHeads; g++) {
-      const head = headEntries({
-        blockTable: a.blockTables,
-        tableBase: l * a.tableStride,
-        used: a.headSlots[l * a.slotsStride + g],
-        slotPos: a.slotPos,
-        g,
-        maxPages: a.maxPages,
-        pageSize: a.pageSize,
-      });
+      const head = layerHeadEntries(a, l, g);
       let load = 0;
       for (let i = 0; i < head.length; i++) if (head.positions[i] >= a.protectBelow && a.stamp[head.slots[i]] >= a.t - a.window) load++;
       loads[l * a.kvHeads + g] = load;

@@ -6,20 +6,12 @@
 import code from '../../shaders/head-load.wgsl?raw';
 import type { Gpu } from '../gpu/device.ts';
 import { makeDispatch, type Binding, type Dispatch } from '../gpu/kernel.ts';
+import type { ModelTables } from '../kv/kv-layout.ts';
 
-export interface HeadLoadArgs {
+export interface HeadLoadArgs extends ModelTables<Binding> {
   /** R: entries whose last hit is at least t - window are live. */
   window: number;
-  layers: number;
-  kvHeads: number;
-  pageSize: number;
-  maxPages: number;
-  tableStride: number; // u32s between layers in blockTables
-  slotsStride: number; // u32s between layers in headSlots
   params: Binding; // uniform {protect_below, t, _, _} u32 (select-victim's)
-  slotPos: Binding; // (numSlots) i32 absolute position, -1 if empty
-  blockTables: Binding; // (layers, tableStride) u32: every layer
-  headSlots: Binding; // (layers, slotsStride) u32: every layer
   stamp: Binding; // (numSlots) f32 step of the last hit
   loads: Binding; // (layers, kvHeads) f32 out: live entries
   /** Threads per workgroup; default 64. */

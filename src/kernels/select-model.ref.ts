@@ -6,16 +6,11 @@
 import { createLaprox } from '../policies/laprox.ts';
 import type { PolicyState } from '../policies/policy.ts';
 import { markCandidates } from '../policies/select.ts';
-import { headEntries } from './head-entries.ref.ts';
+import type { ModelTables } from '../kv/kv-layout.ts';
+import { layerHeadEntries } from './head-entries.ref.ts';
 import { NO_CANDIDATE, NOT_FULL } from './select-victim.ts';
 
-export interface SelectModelRefArgs {
-  layers: number;
-  kvHeads: number;
-  pageSize: number;
-  maxPages: number;
-  tableStride: number;
-  slotsStride: number;
+export interface SelectModelRefArgs extends ModelTables<ArrayLike<number>> {
   sinks: number;
   recent: number;
   window: number;
@@ -23,9 +18,6 @@ export interface SelectModelRefArgs {
   cap: number;
   protectBelow: number;
   evict: number;
-  slotPos: ArrayLike<number>; // (numSlots)
-  blockTables: ArrayLike<number>; // (layers, tableStride)
-  headSlots: ArrayLike<number>; // (layers, slotsStride)
   history: ArrayLike<number>; // (numSlots, window)
   stamp: ArrayLike<number>; // (numSlots)
 }
@@ -40,17 +32,7 @@ export function selectModelRef(a: SelectModelRefArgs): Uint32Array {
   };
   const gone = new Set<number>();
   const gather = (l: number, h: number) => {
-    const head = headEntries({
-      blockTable: a.blockTables,
-      tableBase: l * a.tableStride,
-      used: a.headSlots[l * a.slotsStride + h],
-      slotPos: a.slotPos,
-      g: h,
-      maxPages: a.maxPages,
-      pageSize: a.pageSize,
-      skip: (slot) => gone.has(slot),
-      layer: l,
-    });
+    const head = layerHeadEntries(a, l, h, (slot) => gone.has(slot));
     const scores = new Float64Array(head.length);
     policy.score(state, head, 0, scores);
     return { head, logical: head.logical, scores };

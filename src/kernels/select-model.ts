@@ -6,16 +6,11 @@
 import code from '../../shaders/select-model.wgsl?raw';
 import type { Gpu } from '../gpu/device.ts';
 import { makeDispatch, type Binding, type Dispatch } from '../gpu/kernel.ts';
+import type { ModelTables } from '../kv/kv-layout.ts';
 
 export { NO_CANDIDATE, NOT_FULL } from './select-victim.ts';
 
-export interface SelectModelArgs {
-  layers: number;
-  kvHeads: number;
-  pageSize: number;
-  maxPages: number;
-  tableStride: number; // u32s between layers in blockTables
-  slotsStride: number; // u32s between layers in headSlots
+export interface SelectModelArgs extends ModelTables<Binding> {
   sinks: number;
   recent: number;
   window: number; // queries kept per slot in history
@@ -23,9 +18,6 @@ export interface SelectModelArgs {
   /** Most victims one dispatch chooses. */
   cap: number;
   params: Binding; // uniform {protect_below, t, burst, evict} u32: evict = entries to drop
-  slotPos: Binding; // (numSlots) i32 absolute position, -1 if empty
-  blockTables: Binding; // (layers, tableStride) u32: every layer's tables
-  headSlots: Binding; // (layers, slotsStride) u32
   history: Binding; // (numSlots, window) f32 the last queries' attention
   stamp: Binding; // (numSlots) f32 the value norm
   score: Binding; // (numSlots) f32 scratch

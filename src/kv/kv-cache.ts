@@ -4,7 +4,7 @@
  * One of the few classes: it owns GPU buffers' lifetimes.
  */
 import { allocateNow, createBuffer } from '../gpu/buffers.ts';
-import { appendTokens, createKvLayout, kvBytes, type KvGeometry, type KvLayout } from './kv-layout.ts';
+import { appendTokens, createKvLayout, kvBytes, type KvGeometry, type KvLayout, type ModelTables } from './kv-layout.ts';
 
 export class KvCache {
   layout: KvLayout;
@@ -65,6 +65,22 @@ export class KvCache {
   uploadTables(): void {
     this.device.queue.writeBuffer(this.blockTables, 0, this.layout.blockTables);
     this.device.queue.writeBuffer(this.headSlots, 0, this.layout.headSlots);
+  }
+
+  /** Every layer's tables, for the model-wide kernels. */
+  modelTables(): ModelTables<GPUBuffer> {
+    const g = this.geometry;
+    return {
+      layers: g.numLayers,
+      kvHeads: g.numKvHeads,
+      pageSize: g.pageSize,
+      maxPages: g.maxPagesPerHead,
+      tableStride: g.tableLayerStride,
+      slotsStride: g.headSlotsLayerStride,
+      slotPos: this.slotPos,
+      blockTables: this.blockTables,
+      headSlots: this.headSlots,
+    };
   }
 
   tableBinding(layer: number): GPUBufferBinding {
