@@ -3,7 +3,7 @@
  * command buffer per forward call with one small read-back (the sampled token; logits only
  * when a test asks for them).
  */
-import { createBufferFrom, readBuffer } from '../gpu/buffers.ts';
+import { createBuffer, createBufferFrom, readBuffer } from '../gpu/buffers.ts';
 import type { Gpu } from '../gpu/device.ts';
 import { encodeDispatch, runDispatches } from '../gpu/kernel.ts';
 import { timeDispatches, type KernelTime } from '../gpu/timing.ts';
@@ -42,6 +42,9 @@ export async function createGpuBackend(gpu: Gpu, model: LoadedModel, options: Ba
   const V = c.vocabSize;
   let watchLayers: number[] = [];
   let lastWatched: WatchedAttention[] = [];
+  // (watched layers, heads, slots) f32: each watched layer's last probs row, copied out per step.
+  const rowBytes = c.numHeads * geometry.maxPagesPerHead * geometry.pageSize * 4;
+  let probe: GPUBuffer | null = null;
 
   function reset(cache?: CacheConfig, promptLength?: number): void {
     const spec = evictionSpec(cache);
@@ -88,9 +91,6 @@ export async function createGpuBackend(gpu: Gpu, model: LoadedModel, options: Ba
     const encoder = device.createCommandEncoder();
     let pass = encoder.beginComputePass();
     // Watched layers: each one's last query row of probs (heads, slots) is copied out right after its attention.
-    const slots = kv.geometry.maxPagesPerHead * kv.geometry.pageSize;
-    const rowBytes = c.numHeads * slots * 4;
-    const probe = watchLayers.length === 0 ? null : device.createBuffer({ size: watchLayers.length * rowBytes, usage: GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
     let layer = 0;
     for (const d of plan.body) {
       encodeDispatch(pass, d, T);
@@ -109,8 +109,8 @@ export async function createGpuBackend(gpu: Gpu, model: LoadedModel, options: Ba
     q.submit([encoder.finish()]);
     const token = new Uint32Array(await readBuffer(device, acts.token, 4))[0];
     if (probe) {
+      const slots = rowBytes / 4 / c.numHeads;
       const rows = new Float32Array(await readBuffer(device, probe));
-      probe.destroy();
       lastWatched = watchLayers.map((l, i) => watchedAttention(kv.layout, l, c.numHeads, rows.subarray(i * c.numHeads * slots), slots));
     }
     if (eviction) eviction.setPending(new Uint32Array(await readBuffer(device, eviction.victims)));
@@ -154,6 +154,8 @@ export async function createGpuBackend(gpu: Gpu, model: LoadedModel, options: Ba
     watch(layers) {
       watchLayers = [...new Set(layers)].sort((a, b) => a - b);
       lastWatched = [];
+      probe?.destroy();
+      probe = watchLayers.length === 0 ? null : createBuffer(device, 'watched probs', watchLayers.length * rowBytes, GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST);
     },
     watched: () => lastWatched,
     forward,
@@ -163,6 +165,7 @@ export async function createGpuBackend(gpu: Gpu, model: LoadedModel, options: Ba
       for (const b of Object.values(acts)) b.destroy();
       rope.cos.destroy();
       rope.sin.destroy();
+      probe?.destroy();
     },
   };
 }

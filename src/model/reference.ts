@@ -81,7 +81,6 @@ export function createReferenceBackend(model: LoadedModel, options: BackendOptio
 
   /** Keeps a watched layer's last query row (probs by logical slot, this engine's stride). */
   function keepWatched(l: number, T: number): void {
-    if (l === 0) lastWatched = [];
     if (!watchLayers.has(l)) return;
     const maxSlots = geometry.maxPagesPerHead * geometry.pageSize;
     lastWatched.push(watchedAttention(layout, l, c.numHeads, probs.subarray((T - 1) * c.numHeads * maxSlots), maxSlots));
@@ -131,6 +130,7 @@ export function createReferenceBackend(model: LoadedModel, options: BackendOptio
     const x = new Float64Array(T * H); // (T, H) residual stream
     for (let t = 0; t < T; t++) for (let i = 0; i < H; i++) x[t * H + i] = w.embed[tokens[t] * H + i];
     if (T === 1) evictor.makeRoom(posStart);
+    lastWatched = []; // this call's layers, by keepWatched
     const clean = memo !== null && pristine(posStart);
     const replay = memo?.lookup(tokens, posStart, clean, logits === 'all') ?? null;
     const slotMap = appendTokens(layout, posStart, T);

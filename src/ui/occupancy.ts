@@ -26,10 +26,12 @@ export function createOccupancyView(grid: HTMLElement, summary: HTMLElement): Oc
     if (!s) return;
     for (let i = 0; i < s.limits.length; i++) scale = Math.max(scale, s.limits[i]);
     let over = 0;
+    let maxFill = 0;
     cells.forEach((cell, i) => {
       const count = s.counts[i];
       const limit = s.limits[i];
       if (count > limit) over++;
+      maxFill = Math.max(maxFill, count / limit);
       cell.fill.style.width = `${(100 * count) / scale}%`;
       cell.limit.style.left = `${(100 * limit) / scale}%`;
       cell.label.textContent = `${count} / ${limit}`;
@@ -48,7 +50,7 @@ export function createOccupancyView(grid: HTMLElement, summary: HTMLElement): Oc
     summary.textContent =
       `KV held ${mib(held)} against ${mib(s.fullBytes)} for the full cache (${(100 * ratio).toFixed(0)}%)` +
       (over > 0 ? `, ${over} heads over their limit` : '');
-    grid.dataset.maxFill = String(Math.max(...cells.map((_, i) => s.counts[i] / s.limits[i])));
+    grid.dataset.maxFill = String(maxFill);
     grid.dataset.over = String(over);
     grid.dataset.moves = String(moves);
   }
