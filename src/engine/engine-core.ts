@@ -5,6 +5,7 @@
 import { requestGpu, type Gpu } from '../gpu/device.ts';
 import { createReferenceBackend } from '../model/reference.ts';
 import { loadModel } from '../model/load-model.ts';
+import { parameterCount } from '../model/weights.ts';
 import { urlModelSource, type ModelSource } from '../model/model-source.ts';
 import type { WebTokenizersModule } from '../tokenizer/tokenizer.ts';
 import type { ForwardBackend } from './backend.ts';
@@ -57,11 +58,7 @@ export function createEngineCore(
       }
       const c = model.config;
       const w = model.weights;
-      const parameters =
-        w.embed.length +
-        (w.lmHead === w.embed ? 0 : w.lmHead.length) +
-        w.finalNorm.length +
-        w.layers.reduce((s, l) => s + Object.values(l).reduce((a, t) => a + (t ? t.length : 0), 0), 0);
+      const parameters = parameterCount(w);
       return {
         name: model.name,
         architecture: c.architecture,

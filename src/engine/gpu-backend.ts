@@ -11,6 +11,7 @@ import { writeStep } from '../gpu/step-params.ts';
 import { KvCache } from '../kv/kv-cache.ts';
 import { buildForward, createActivations, type ForwardPlan } from '../model/forward.ts';
 import { uploadWeights } from '../model/gpu-weights.ts';
+import { linearValues } from '../model/linear.ts';
 import type { LoadedModel } from '../model/load-model.ts';
 import { ropeTablesFor } from '../model/rope-frequencies.ts';
 import { createGpuEviction, type GpuEviction } from './gpu-eviction.ts';
@@ -46,6 +47,16 @@ export async function createGpuBackend(gpu: Gpu, model: LoadedModel, options: Ba
   const rowBytes = c.numHeads * geometry.maxPagesPerHead * geometry.pageSize * 4;
   let probe: GPUBuffer | null = null;
 
+  // value-norm reads W_O as f32: a 16-bit or 4-bit model decodes it once, on the host from the
+  // same bytes, the first time a policy needs it (laprox; (H, heads * headDim) f32 per layer).
+  let oF32: GPUBuffer[] | null = null;
+  function outputProjectionsF32(): GPUBuffer[] {
+    oF32 ??= model.weights.layers.map((L, i) =>
+      L.o.storage === 'f32' ? (weights.layers[i].o.data as GPUBuffer) : createBufferFrom(device, `layer${i}.o f32`, linearValues(L.o)),
+    );
+    return oF32;
+  }
+
   function reset(cache?: CacheConfig, promptLength?: number): void {
     const spec = evictionSpec(cache);
     const policy = createPolicy(cache?.policy ?? 'full', cache?.params);
@@ -60,7 +71,7 @@ export async function createGpuBackend(gpu: Gpu, model: LoadedModel, options: Ba
     }
     try {
       if (spec) {
-        const values = { v: acts.v, o: weights.layers.map((L) => L.o), hidden: c.hiddenSize }; // laprox's value norm
+        const values = { v: acts.v, o: outputProjectionsF32(), hidden: c.hiddenSize }; // laprox's value norm
         eviction = createGpuEviction(gpu, kv, c.numHeads, acts.step, acts.probs, cache!.policy, spec, cache!.params, values);
       }
     } catch (e) {
@@ -161,6 +172,7 @@ export async function createGpuBackend(gpu: Gpu, model: LoadedModel, options: Ba
     forward,
     dispose() {
       weights.destroy();
+      oF32?.forEach((b, i) => b !== weights.layers[i].o.data && b.destroy());
       kv?.destroy();
       for (const b of Object.values(acts)) b.destroy();
       rope.cos.destroy();

@@ -21,15 +21,21 @@ export function createBuffer(
   return device.createBuffer({ label, size: Math.max(16, Math.ceil(bytes / 16) * 16), usage });
 }
 
-/** Creates a buffer holding `data`. */
+/** Creates a buffer holding `data` (16-bit arrays of odd length are padded to whole words). */
 export function createBufferFrom(
   device: GPUDevice,
   label: string,
-  data: Float32Array | Uint32Array | Int32Array,
+  data: Float32Array | Uint32Array | Int32Array | Uint16Array,
   usage: number = STORAGE,
 ): GPUBuffer {
   const buffer = createBuffer(device, label, data.byteLength, usage);
-  device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
+  // writeBuffer takes whole words only.
+  const bytes = data.byteLength % 4 === 0 ? data : (() => {
+    const padded = new Uint16Array(data.length + 1);
+    padded.set(data as Uint16Array);
+    return padded;
+  })();
+  device.queue.writeBuffer(buffer, 0, bytes.buffer, bytes.byteOffset, bytes.byteLength);
   return buffer;
 }
 

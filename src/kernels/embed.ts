@@ -1,12 +1,13 @@
-/** Token embedding lookup: one row of the (vocab, hidden) table per token of the step. */
+/** Token embedding lookup: one row of the (vocab, hidden) table per token, in any weight format. */
 import code from '../../shaders/embed.wgsl?raw';
 import type { Gpu } from '../gpu/device.ts';
 import { ceilDiv, makeDispatch, type Binding, type Dispatch } from '../gpu/kernel.ts';
+import { formatConstants, placeholder, type GemvWeight } from './gemv.ts';
 
 export interface EmbedArgs {
   hidden: number;
   tokens: Binding; // (tokens) u32
-  table: Binding; // (vocab, hidden)
+  table: GemvWeight; // (vocab, hidden), a Linear's storage: a tied lm_head reads the same buffers
   out: Binding; // (tokens, hidden)
   /** Threads per workgroup (benchmarks sweep it); default 64. */
   wg?: number;
@@ -14,7 +15,9 @@ export interface EmbedArgs {
 
 export function embed(gpu: Gpu, a: EmbedArgs): Dispatch {
   const wg = a.wg ?? 64;
-  return makeDispatch(gpu, 'embed', code, { HIDDEN: a.hidden, WG: wg }, [a.tokens, a.table, a.out], (rows) => [
+  const constants = { HIDDEN: a.hidden, ...formatConstants(a.table, a.hidden), WG: wg };
+  const buffers = [a.tokens, a.table.data, a.table.scales ?? placeholder(gpu.device), a.out];
+  return makeDispatch(gpu, 'embed', code, constants, buffers, (rows) => [
     ceilDiv(a.hidden, wg),
     rows,
     1,

@@ -50,3 +50,37 @@ export function gemvRef(
   }
   return out;
 }
+
+/** Rows [first, first + count) of a weight as f32 (count, k), decoded from its storage. */
+export type DecodeRows = (first: number, count: number) => ArrayLike<number>;
+
+/**
+ * gemvRef over a weight read through `decode`, a block of rows at a time, for the 16-bit and
+ * 4-bit formats (gemv.wgsl's FORMAT): the same products over the same decoded values, in f64.
+ */
+export function gemvRowsRef(
+  x: ArrayLike<number>, // (rows, k)
+  decode: DecodeRows,
+  bias: ArrayLike<number> | undefined, // (n)
+  rows: number,
+  n: number,
+  k: number,
+  out: Float64Array = new Float64Array(rows * n), // (rows, n)
+  accumulate = false,
+  block = 256, // weight rows decoded at once: bounded memory for a 152k-row lm_head
+): Float64Array {
+  const part = new Float64Array(rows * block);
+  for (let first = 0; first < n; first += block) {
+    const count = Math.min(block, n - first);
+    const w = decode(first, count);
+    const b = bias ? Array.prototype.slice.call(bias, first, first + count) : undefined;
+    gemvRef(x, w, b, rows, count, k, part);
+    for (let t = 0; t < rows; t++) {
+      for (let j = 0; j < count; j++) {
+        const o = t * n + first + j;
+        out[o] = accumulate ? out[o] + part[t * count + j] : part[t * count + j];
+      }
+    }
+  }
+  return out;
+}

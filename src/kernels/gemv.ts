@@ -1,6 +1,8 @@
 /**
- * x · Wᵀ (+ bias) over the step's rows, for every Linear layer and lm_head. Decode is one row;
- * prefill runs the prompt in tiles of rows, each weight element loaded once per 8 rows.
+ * x · Wᵀ (+ bias) over the step's rows, for every Linear layer and lm_head, with the weight in
+ * any model format (f32, f16, bf16, MLC q4 with f16 or f32 scales) decoded inside the kernel.
+ * Decode is one row; prefill runs the prompt in tiles of rows, each weight chunk decoded once
+ * per 8 rows.
  */
 import code from '../../shaders/gemv.wgsl?raw';
 import { createBuffer } from '../gpu/buffers.ts';
@@ -10,11 +12,31 @@ import { ceilDiv, makeDispatch, type Binding, type Dispatch } from '../gpu/kerne
 const TILE = 8; // rows per workgroup, as in the shader
 const MAX_GROUPS_PER_DIM = 65535; // the WebGPU default limit
 
+/** How a weight matrix is stored on the GPU (src/model/linear.ts describes each layout). */
+export type WeightFormat = 'f32' | 'f16' | 'bf16' | 'q4f16' | 'q4f32';
+const FORMAT_CODE: Record<WeightFormat, number> = { f32: 0, f16: 1, bf16: 2, q4f16: 3, q4f32: 4 };
+export const Q4_GROUP_SIZE = 32; // inputs per q4 scale, as the shader assumes
+
+/** A weight matrix (n, k) in Hugging Face Linear layout, as the shader reads it. */
+export interface GemvWeight {
+  format: WeightFormat;
+  data: Binding; // f32 (n, k) | 16-bit (n, k) two per word | q4 codes (n, ceil(k / 32) * 4) u32
+  scales?: Binding; // q4 only: (n, ceil(k / 32)) f16 pairs or f32
+}
+
+/** The shader constants that say how to decode a weight whose rows hold `k` inputs. */
+export function formatConstants(w: GemvWeight, k: number): { FORMAT: number; WORDS: number; GROUPS: number } {
+  const q4 = w.format === 'q4f16' || w.format === 'q4f32';
+  if (q4 !== (w.scales !== undefined)) throw new Error(`a ${w.format} weight ${q4 ? 'needs' : 'takes no'} scales`);
+  const groups = Math.ceil(k / Q4_GROUP_SIZE);
+  return { FORMAT: FORMAT_CODE[w.format], WORDS: q4 ? groups * 4 : 1, GROUPS: q4 ? groups : 1 };
+}
+
 export interface GemvArgs {
   n: number; // outputs
   k: number; // inputs
   x: Binding; // (rows, k); with onlyLastRow only row rows - 1 is read
-  weight: Binding; // (n, k), Hugging Face Linear layout
+  weight: GemvWeight;
   bias?: Binding; // (n)
   out: Binding; // (rows, n); (1, n) with onlyLastRow
   step: Binding; // uniform Step: rows
@@ -34,12 +56,12 @@ export interface GemvArgs {
 /** SwiftShader runs each invocation on a CPU thread: barriers and workgroup memory only cost there. */
 export const isCpuAdapter = (gpu: Gpu): boolean => /swiftshader/i.test(gpu.adapterInfo);
 
-/** Bound where a Linear has no bias: the shader must still see a buffer at that binding. */
+/** Bound where a Linear has no bias or scales: the shader must still see a buffer at that binding. */
 const placeholders = new WeakMap<GPUDevice, GPUBuffer>();
-function noBias(device: GPUDevice): GPUBuffer {
+export function placeholder(device: GPUDevice): GPUBuffer {
   let b = placeholders.get(device);
   if (!b) {
-    b = createBuffer(device, 'gemv no-bias placeholder', 16);
+    b = createBuffer(device, 'gemv placeholder', 16);
     placeholders.set(device, b);
   }
   return b;
@@ -49,9 +71,9 @@ export function gemv(gpu: Gpu, a: GemvArgs): Dispatch {
   const wg = a.wg ?? 128;
   const lanes = a.lanes ?? (isCpuAdapter(gpu) ? 1 : 32);
   if (wg % lanes !== 0) throw new Error(`gemv: workgroup size ${wg} must be a multiple of lanes ${lanes}`);
-  const groups = ceilDiv(a.n, wg / lanes);
-  const gx = Math.min(groups, MAX_GROUPS_PER_DIM);
-  const gy = ceilDiv(groups, gx);
+  const workgroups = ceilDiv(a.n, wg / lanes);
+  const gx = Math.min(workgroups, MAX_GROUPS_PER_DIM);
+  const gy = ceilDiv(workgroups, gx);
   const onlyLastRow = a.onlyLastRow ?? false;
   return makeDispatch(
     gpu,
@@ -60,13 +82,14 @@ export function gemv(gpu: Gpu, a: GemvArgs): Dispatch {
     {
       N: a.n,
       K: a.k,
+      ...formatConstants(a.weight, a.k),
       HAS_BIAS: a.bias ? 1 : 0,
       ACCUMULATE: a.accumulate ? 1 : 0,
       ONLY_LAST_ROW: onlyLastRow ? 1 : 0,
       WG: wg,
       LANES: lanes,
     },
-    [a.step, a.x, a.weight, a.bias ?? noBias(gpu.device), a.out],
+    [a.step, a.x, a.weight.data, a.weight.scales ?? placeholder(gpu.device), a.bias ?? placeholder(gpu.device), a.out],
     (rows) => [gx, gy, onlyLastRow ? 1 : ceilDiv(rows, TILE)],
   );
 }

@@ -104,9 +104,9 @@ export function buildForward(
     const k = c.qkNorm ? a.kNormed : a.k;
     body.push(
       rmsnorm(gpu, { dim: H, eps, rowsPerToken: 1, x: a.hidden, weight: L.inputNorm, out: a.normed }),
-      gemv(gpu, { n: qDim, k: H, x: a.normed, weight: L.q, bias: L.qBias, out: a.q, step: a.step }),
-      gemv(gpu, { n: kvDim, k: H, x: a.normed, weight: L.k, bias: L.kBias, out: a.k, step: a.step }),
-      gemv(gpu, { n: kvDim, k: H, x: a.normed, weight: L.v, bias: L.vBias, out: a.v, step: a.step }),
+      gemv(gpu, { n: qDim, k: H, x: a.normed, weight: L.q, bias: L.q.bias, out: a.q, step: a.step }),
+      gemv(gpu, { n: kvDim, k: H, x: a.normed, weight: L.k, bias: L.k.bias, out: a.k, step: a.step }),
+      gemv(gpu, { n: kvDim, k: H, x: a.normed, weight: L.v, bias: L.v.bias, out: a.v, step: a.step }),
     );
     if (c.qkNorm) {
       body.push(

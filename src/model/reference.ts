@@ -18,7 +18,6 @@ import { watchedAttention } from '../engine/watch.ts';
 import type { WatchedAttention } from '../engine/types.ts';
 import { createEvictor, type Evictor } from '../policies/evictor.ts';
 import { createPolicy } from '../policies/registry.ts';
-import { gemvRef } from '../kernels/gemv.ref.ts';
 import { kvCompactRef } from '../kernels/kv-compact.ref.ts';
 import { pagedAttentionRef } from '../kernels/paged-attention.ref.ts';
 import { rmsnormRef } from '../kernels/rmsnorm.ref.ts';
@@ -26,6 +25,7 @@ import { ropeRef } from '../kernels/rope.ref.ts';
 import { sampleRef } from '../kernels/sample.ref.ts';
 import { siluMulRef } from '../kernels/silu-mul.ref.ts';
 import { appendTokens, createKvLayout, kvBytes, type KvLayout } from '../kv/kv-layout.ts';
+import { linearRef, linearRow, linearValues } from './linear.ts';
 import type { LoadedModel } from './load-model.ts';
 import { ropeTablesFor } from './rope-frequencies.ts';
 import type { MemoStep, PrefixMemo } from './prefix-memo.ts';
@@ -105,7 +105,7 @@ export function createReferenceBackend(model: LoadedModel, options: BackendOptio
     for (let l = 0; l < c.numLayers; l++) {
       const L = w.layers[l];
       const v = step.v[l];
-      evictor.admit(l, slotMap, T, posStart, evictor.policy.needsValueNorm ? (h, t) => valueNorm(L.o, v, h, t) : undefined);
+      evictor.admit(l, slotMap, T, posStart, evictor.policy.needsValueNorm ? (h, t) => valueNorm(linearValues(L.o), v, h, t) : undefined);
       writePools(l, slotMap, T, step.k[l], v);
       for (let r = 0; r < T * c.numHeads; r++) probs.set(step.probs[l].subarray(r * step.slots, (r + 1) * step.slots), r * maxSlots);
       evictor.observe(l, probs, T, posStart, c.numHeads, maxSlots);
@@ -128,7 +128,7 @@ export function createReferenceBackend(model: LoadedModel, options: BackendOptio
   function forwardRows(tokens: readonly number[], posStart: number, logits: LogitsRequest): Float64Array {
     const T = tokens.length;
     const x = new Float64Array(T * H); // (T, H) residual stream
-    for (let t = 0; t < T; t++) for (let i = 0; i < H; i++) x[t * H + i] = w.embed[tokens[t] * H + i];
+    for (let t = 0; t < T; t++) x.set(linearRow(w.embed, tokens[t]), t * H);
     if (T === 1) evictor.makeRoom(posStart);
     lastWatched = []; // this call's layers, by keepWatched
     const clean = memo !== null && pristine(posStart);
@@ -147,16 +147,16 @@ export function createReferenceBackend(model: LoadedModel, options: BackendOptio
     for (let l = 0; l < c.numLayers; l++) {
       const L = w.layers[l];
       rmsnormRef(x, L.inputNorm, T, H, eps, normed);
-      gemvRef(normed, L.q, L.qBias, T, qDim, H, q);
-      gemvRef(normed, L.k, L.kBias, T, kvDim, H, k);
-      gemvRef(normed, L.v, L.vBias, T, kvDim, H, v);
+      linearRef(normed, L.q, T, q);
+      linearRef(normed, L.k, T, k);
+      linearRef(normed, L.v, T, v);
       if (L.qNorm && L.kNorm) {
         rmsnormRef(q, L.qNorm, T * c.numHeads, c.headDim, eps, q);
         rmsnormRef(k, L.kNorm, T * c.numKvHeads, c.headDim, eps, k);
       }
       ropeRef(q, T, c.numHeads, c.headDim, posStart, cos, sin);
       ropeRef(k, T, c.numKvHeads, c.headDim, posStart, cos, sin);
-      evictor.admit(l, slotMap, T, posStart, evictor.policy.needsValueNorm ? (h, t) => valueNorm(L.o, v, h, t) : undefined);
+      evictor.admit(l, slotMap, T, posStart, evictor.policy.needsValueNorm ? (h, t) => valueNorm(linearValues(L.o), v, h, t) : undefined);
       writePools(l, slotMap, T, k, v);
       const { out } = pagedAttentionRef({
         heads: c.numHeads,
@@ -186,16 +186,16 @@ export function createReferenceBackend(model: LoadedModel, options: BackendOptio
         for (let r = 0; r < T * c.numHeads; r++) kept.set(probs.subarray(r * maxSlots, r * maxSlots + record.slots), r * record.slots);
         record.probs.push(kept);
       }
-      gemvRef(out, L.o, undefined, T, H, qDim, x, true);
+      linearRef(out, L.o, T, x, true);
       rmsnormRef(x, L.postNorm, T, H, eps, normed);
-      gemvRef(normed, L.gateUp, undefined, T, 2 * I, H, gateUp);
+      linearRef(normed, L.gateUp, T, gateUp);
       siluMulRef(gateUp, T, I, act);
-      gemvRef(act, L.down, undefined, T, H, I, x, true);
+      linearRef(act, L.down, T, x, true);
     }
     const rows = logits === 'all' ? T : 1;
     const first = T - rows;
     const finalNormed = rmsnormRef(x.subarray(first * H), w.finalNorm, rows, H, eps);
-    const result = gemvRef(finalNormed, w.lmHead, undefined, rows, V, H);
+    const result = linearRef(finalNormed, w.lmHead, rows);
     if (record) {
       record.logits = result.slice();
       memo!.record(posStart, record);

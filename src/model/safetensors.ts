@@ -4,6 +4,7 @@
  * Everything is checked against the file's real size before any tensor is read.
  */
 import { WeightsFormatError } from '../errors.ts';
+import { bf16ToFloat, floatToBf16, floatToHalf, halfToFloat } from './half.ts';
 
 export type SafetensorsDtype = 'F32' | 'F16' | 'BF16';
 const DTYPE_BYTES: Record<SafetensorsDtype, number> = { F32: 4, F16: 2, BF16: 2 };
@@ -57,15 +58,6 @@ export function parseSafetensors(bytes: ArrayBuffer): SafetensorsFile {
   return { bytes, tensors };
 }
 
-function halfToFloat(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >> 10) & 0x1f;
-  const frac = h & 0x3ff;
-  if (exp === 0) return sign * 2 ** -14 * (frac / 1024);
-  if (exp === 0x1f) return frac ? NaN : sign * Infinity;
-  return sign * 2 ** (exp - 15) * (1 + frac / 1024);
-}
-
 /** The tensor's values as float32 (F16 and BF16 are widened exactly). */
 export function readTensorF32(file: SafetensorsFile, info: TensorInfo): Float32Array {
   const count = (info.end - info.begin) / DTYPE_BYTES[info.dtype];
@@ -73,36 +65,17 @@ export function readTensorF32(file: SafetensorsFile, info: TensorInfo): Float32A
     // Copy: the offset into the file need not be 4-byte aligned.
     return new Float32Array(file.bytes.slice(info.begin, info.end));
   }
-  const halves = new Uint16Array(file.bytes.slice(info.begin, info.end));
+  const halves = readTensorBits16(file, info);
   const out = new Float32Array(count);
-  if (info.dtype === 'BF16') {
-    const bits = new Uint32Array(out.buffer);
-    for (let i = 0; i < count; i++) bits[i] = halves[i] << 16;
-  } else {
-    for (let i = 0; i < count; i++) out[i] = halfToFloat(halves[i]);
-  }
+  const decode = info.dtype === 'BF16' ? bf16ToFloat : halfToFloat;
+  for (let i = 0; i < count; i++) out[i] = decode(halves[i]);
   return out;
 }
 
-function floatToHalf(value: number): number {
-  const f32 = new Float32Array([value]);
-  const x = new Uint32Array(f32.buffer)[0];
-  const sign = (x >>> 16) & 0x8000;
-  const exp = ((x >>> 23) & 0xff) - 127 + 15;
-  const mant = x & 0x7fffff;
-  if (exp >= 0x1f) return sign | 0x7c00; // overflow to infinity (test data never gets there)
-  if (exp <= 0) {
-    if (exp < -10) return sign;
-    const m = (mant | 0x800000) >> (1 - exp);
-    return sign | ((m + 0x1000) >> 13);
-  }
-  const half = sign | (exp << 10) | (mant >> 13);
-  return half + ((mant & 0x1fff) > 0x1000 || ((mant & 0x1fff) === 0x1000 && half & 1) ? 1 : 0);
-}
-
-function floatToBf16(value: number): number {
-  const x = new Uint32Array(new Float32Array([value]).buffer)[0];
-  return (x + 0x7fff + ((x >>> 16) & 1)) >>> 16; // round to nearest even
+/** An F16 or BF16 tensor's raw 16-bit patterns, unwidened (they go to the GPU as they are). */
+export function readTensorBits16(file: SafetensorsFile, info: TensorInfo): Uint16Array {
+  if (info.dtype === 'F32') throw new WeightsFormatError(`tensor ${info.name} is F32, not 16-bit`);
+  return new Uint16Array(file.bytes.slice(info.begin, info.end)); // a copy: offsets need not be 2-byte aligned
 }
 
 /** Writes tensors as a safetensors file (scripts that make test models; F16/BF16 are rounded). */

@@ -1,33 +1,32 @@
 /**
- * The model's weights as float32 host arrays in Hugging Face layout, after every tensor's name,
- * shape and dtype has been checked against config.json (before anything reaches the GPU).
- * gate_proj and up_proj are concatenated into one (2I, H) matrix so the MLP needs one GEMV.
+ * The model's weights in Hugging Face layout: every matrix a Linear value that states its storage
+ * (linear.ts), every vector f32. Both loaders produce this: the safetensors loader below and the
+ * MLC tensor-cache loader (mlc-weights.ts). Names, shapes and dtypes are checked before anything
+ * reaches the GPU. gate_proj and up_proj are one (2I, H) matrix so the MLP needs one GEMV.
  */
 import { WeightsFormatError } from '../errors.ts';
 import type { ModelConfig } from './config.ts';
-import { parseSafetensors, readTensorF32, type SafetensorsFile } from './safetensors.ts';
+import { checkLinear, concatRows, type Linear } from './linear.ts';
+import { parseSafetensors, readTensorBits16, readTensorF32, type SafetensorsFile } from './safetensors.ts';
 
 export interface LayerWeights {
   inputNorm: Float32Array; // (H)
-  q: Float32Array; // (heads*headDim, H)
-  k: Float32Array; // (kvHeads*headDim, H)
-  v: Float32Array; // (kvHeads*headDim, H)
-  qBias?: Float32Array; // (heads*headDim)
-  kBias?: Float32Array; // (kvHeads*headDim)
-  vBias?: Float32Array; // (kvHeads*headDim)
+  q: Linear; // (heads*headDim, H), with qwen2's bias
+  k: Linear; // (kvHeads*headDim, H)
+  v: Linear; // (kvHeads*headDim, H)
   qNorm?: Float32Array; // (headDim)
   kNorm?: Float32Array; // (headDim)
-  o: Float32Array; // (H, heads*headDim)
+  o: Linear; // (H, heads*headDim)
   postNorm: Float32Array; // (H)
-  gateUp: Float32Array; // (2I, H): gate rows then up rows
-  down: Float32Array; // (H, I)
+  gateUp: Linear; // (2I, H): gate rows then up rows
+  down: Linear; // (H, I)
 }
 
 export interface ModelWeights {
-  embed: Float32Array; // (V, H)
+  embed: Linear; // (V, H): the embedding table, looked up by row
   layers: LayerWeights[];
   finalNorm: Float32Array; // (H)
-  lmHead: Float32Array; // (V, H); the same array as embed when tied
+  lmHead: Linear; // (V, H); the same value as embed when tied
 }
 
 /** Every tensor the config implies, with its shape. */
@@ -81,39 +80,56 @@ export function validateTensors(file: SafetensorsFile, c: ModelConfig): void {
   }
 }
 
+/** A safetensors matrix as a Linear in its own dtype: F16 and BF16 stay 16-bit. */
+function readLinear(file: SafetensorsFile, name: string, bias?: Float32Array): Linear {
+  const info = file.tensors.get(name)!;
+  const [rows, cols] = info.shape;
+  const w: Linear =
+    info.dtype === 'F32'
+      ? { storage: 'f32', rows, cols, bias, data: readTensorF32(file, info) }
+      : { storage: info.dtype === 'F16' ? 'f16' : 'bf16', rows, cols, bias, data: readTensorBits16(file, info) };
+  return checkLinear(name, w);
+}
+
 export function loadWeights(bytes: ArrayBuffer, c: ModelConfig): ModelWeights {
   const file = parseSafetensors(bytes);
   validateTensors(file, c);
-  const get = (name: string): Float32Array => readTensorF32(file, file.tensors.get(name)!);
+  const vector = (name: string): Float32Array => readTensorF32(file, file.tensors.get(name)!);
+  const matrix = (name: string, bias?: string): Linear => readLinear(file, name + '.weight', bias && c.qkvBias ? vector(name + '.bias') : undefined);
   const layers: LayerWeights[] = [];
   for (let l = 0; l < c.numLayers; l++) {
     const p = `model.layers.${l}.`;
-    const gate = get(p + 'mlp.gate_proj.weight');
-    const up = get(p + 'mlp.up_proj.weight');
-    const gateUp = new Float32Array(gate.length + up.length);
-    gateUp.set(gate, 0);
-    gateUp.set(up, gate.length);
     layers.push({
-      inputNorm: get(p + 'input_layernorm.weight'),
-      q: get(p + 'self_attn.q_proj.weight'),
-      k: get(p + 'self_attn.k_proj.weight'),
-      v: get(p + 'self_attn.v_proj.weight'),
-      qBias: c.qkvBias ? get(p + 'self_attn.q_proj.bias') : undefined,
-      kBias: c.qkvBias ? get(p + 'self_attn.k_proj.bias') : undefined,
-      vBias: c.qkvBias ? get(p + 'self_attn.v_proj.bias') : undefined,
-      qNorm: c.qkNorm ? get(p + 'self_attn.q_norm.weight') : undefined,
-      kNorm: c.qkNorm ? get(p + 'self_attn.k_norm.weight') : undefined,
-      o: get(p + 'self_attn.o_proj.weight'),
-      postNorm: get(p + 'post_attention_layernorm.weight'),
-      gateUp,
-      down: get(p + 'mlp.down_proj.weight'),
+      inputNorm: vector(p + 'input_layernorm.weight'),
+      q: matrix(p + 'self_attn.q_proj', 'bias'),
+      k: matrix(p + 'self_attn.k_proj', 'bias'),
+      v: matrix(p + 'self_attn.v_proj', 'bias'),
+      qNorm: c.qkNorm ? vector(p + 'self_attn.q_norm.weight') : undefined,
+      kNorm: c.qkNorm ? vector(p + 'self_attn.k_norm.weight') : undefined,
+      o: matrix(p + 'self_attn.o_proj'),
+      postNorm: vector(p + 'post_attention_layernorm.weight'),
+      gateUp: concatRows([matrix(p + 'mlp.gate_proj'), matrix(p + 'mlp.up_proj')]),
+      down: matrix(p + 'mlp.down_proj'),
     });
   }
-  const embed = get('model.embed_tokens.weight');
+  const embed = matrix('model.embed_tokens');
   return {
     embed,
     layers,
-    finalNorm: get('model.norm.weight'),
-    lmHead: c.tieWordEmbeddings ? embed : get('lm_head.weight'),
+    finalNorm: vector('model.norm.weight'),
+    lmHead: c.tieWordEmbeddings ? embed : matrix('lm_head'),
   };
+}
+
+/** Every value of a layer or model: matrices and vectors alike. */
+function parts(w: ModelWeights): (Linear | Float32Array)[] {
+  const all: (Linear | Float32Array)[] = [w.embed, w.finalNorm];
+  if (w.lmHead !== w.embed) all.push(w.lmHead);
+  for (const l of w.layers) for (const t of Object.values(l)) if (t) all.push(t);
+  return all;
+}
+
+/** Parameters, tied embeddings counted once. */
+export function parameterCount(w: ModelWeights): number {
+  return parts(w).reduce((s, t) => s + (t instanceof Float32Array ? t.length : t.rows * t.cols + (t.bias?.length ?? 0)), 0);
 }

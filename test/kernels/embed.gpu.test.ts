@@ -30,7 +30,7 @@ describe('embed', () => {
       const d = embed(gpu, {
         hidden: s.hidden,
         tokens: createBufferFrom(gpu.device, 'tokens', tokens),
-        table: createBufferFrom(gpu.device, 'table', table),
+        table: { format: 'f32', data: createBufferFrom(gpu.device, 'table', table) },
         out,
         wg: s.wg,
       });

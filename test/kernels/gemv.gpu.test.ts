@@ -41,7 +41,7 @@ async function check(c: Case): Promise<void> {
     n: c.n,
     k: c.k,
     x: createBufferFrom(gpu.device, 'x', x),
-    weight: createBufferFrom(gpu.device, 'w', w),
+    weight: { format: 'f32', data: createBufferFrom(gpu.device, 'w', w) },
     bias: bias && createBufferFrom(gpu.device, 'bias', bias),
     out,
     step,
