@@ -109,3 +109,81 @@ export class GenerationAbortedError extends CrystalError {
     super('Generation was stopped.');
   }
 }
+
+export class DownloadCancelledError extends CrystalError {
+  constructor(url: string) {
+    super(`The download of ${url} was cancelled. The files already stored are kept: download again to resume.`);
+  }
+}
+
+export class DownloadFailedError extends CrystalError {
+  constructor(url: string, detail: string) {
+    super(
+      `Downloading ${url} failed (${detail}). Check the network connection and download again; the files ` +
+        'already stored are kept.',
+    );
+  }
+}
+
+export class DownloadCorruptError extends CrystalError {
+  constructor(url: string, expected: number, received: number) {
+    super(
+      `${url} arrived with ${received} bytes where ${expected} were expected; it was not kept. ` +
+        'Download again; if it happens again, the model folder on the server is inconsistent.',
+    );
+  }
+}
+
+export class DownloadManifestError extends CrystalError {
+  constructor(url: string, detail: string) {
+    super(`${url} cannot be used: ${detail}. The folder is not a complete MLC model; choose another model or URL.`);
+  }
+}
+
+export class StorageQuotaError extends CrystalError {
+  constructor(url: string) {
+    super(
+      `The browser's storage is full, so ${url} could not be stored. Delete a downloaded model, press ` +
+        '"Persist storage", or free disk space, then download again (the files already stored are kept).',
+    );
+  }
+}
+
+export class UnsupportedQuantizationError extends CrystalError {
+  constructor(quantization: string, supported: readonly string[]) {
+    super(
+      `Quantization "${quantization}" is not supported. Crystal runs ${supported.join(', ')}; pick the model in ` +
+        'one of these formats, or convert it with scripts/convert-mlc.ts.',
+    );
+  }
+}
+
+/** tensor-cache.json (or ndarray-cache.json) is not a list of shards and records we can read. */
+export class TensorCacheFormatError extends CrystalError {
+  constructor(detail: string) {
+    super(`tensor-cache.json cannot be used: ${detail}. The MLC model folder is incomplete or corrupt; download it again.`);
+  }
+}
+
+/** A shard's bytes are not the size its record says: a truncated or wrong download. */
+export class ShardSizeError extends CrystalError {
+  constructor(file: string, expected: number, actual: number) {
+    super(
+      `${file} has ${actual} bytes but tensor-cache.json says ${expected} (a truncated or interrupted download?). ` +
+        'Delete the cached model and download it again.',
+    );
+  }
+}
+
+export class ShardChecksumError extends CrystalError {
+  constructor(file: string, expected: string, actual: string) {
+    super(`${file} has md5 ${actual} but tensor-cache.json says ${expected}: the file is corrupt. Delete the cached model and download it again.`);
+  }
+}
+
+/** One tensor record disagrees with the model: its name, shape, dtype or byte count. */
+export class TensorRecordError extends CrystalError {
+  constructor(name: string, detail: string) {
+    super(`Tensor ${name}: ${detail}. The weights do not belong to this mlc-chat-config.json, or the folder is corrupt.`);
+  }
+}
