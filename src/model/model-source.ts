@@ -17,6 +17,8 @@ export function urlModelSource(baseUrl: string, fetchFn: typeof fetch = fetch): 
     async read(file, onBytes) {
       const response = await fetchFn(base + file);
       if (response.status === 404) return null;
+      // A single-page-app server answers a missing file with its index page: no model file is HTML.
+      if (/text\/html/i.test(response.headers.get('content-type') ?? '')) return null;
       if (!response.ok) throw new Error(`Fetching ${base + file} failed: HTTP ${response.status}`);
       const total = Number(response.headers.get('content-length') ?? 0);
       if (!response.body || !onBytes) return response.arrayBuffer();

@@ -9,9 +9,12 @@ import { createReferenceBackend } from '../../src/model/reference.ts';
 import { expectClose } from '../helpers/close.ts';
 import { testGpu } from '../helpers/gpu.ts';
 
-// Random-weight models of the other two architectures (scripts/make-random-model.ts): the GPU
-// engine and the CPU reference must agree on greedy tokens and, position by position, on the
-// logits. f32 kernels vs f64 reference with |logits| of a few units: 2e-4 absolute.
+// Random-weight models of the other two architectures (scripts/make-random-model.ts), in every
+// weight format (F16 and BF16 safetensors: random-qwen2 is F16, random-llama BF16; our MLC conversions in q4f16_1
+// and q0f16), and the bundled model's MLC forms: the GPU engine and the CPU reference must agree
+// on greedy tokens and, position by position, on the logits. Both decode the same stored bytes
+// to the same f32 weights, so what differs is f32 vs f64 arithmetic, with |logits| of a few
+// units: 2e-4 absolute.
 const ATOL = 2e-4;
 const PROMPT = 'a=3\nb=a+4\nc=b-a\n? c';
 
@@ -25,12 +28,24 @@ async function run(backend: ForwardBackend) {
   return { ids: r.generatedIds, logits };
 }
 
-for (const arch of ['qwen2', 'llama']) {
-  describe(`${arch}: GPU engine vs CPU reference`, () => {
-    test('same greedy tokens and logits at every position, across prefill tiles', async () => {
+const MODELS = [
+  { dir: '/test/fixtures/random-qwen2/', arch: 'qwen2', storage: 'f16' },
+  { dir: '/test/fixtures/random-qwen2-bf16/', arch: 'qwen2', storage: 'bf16' },
+  { dir: '/test/fixtures/random-qwen2-q4f16_1-MLC/', arch: 'qwen2', storage: 'q4' },
+  { dir: '/test/fixtures/random-llama/', arch: 'llama', storage: 'bf16' },
+  { dir: '/test/fixtures/random-llama-q4f16_1-MLC/', arch: 'llama', storage: 'q4' },
+  { dir: '/test/fixtures/random-llama-q0f16-MLC/', arch: 'llama', storage: 'f16' },
+  { dir: '/models/tiny-reasoner-qwen3-q4f32_1-MLC/', arch: 'qwen3', storage: 'q4' },
+  { dir: '/models/tiny-reasoner-qwen3-q0f32-MLC/', arch: 'qwen3', storage: 'f32' },
+];
+
+for (const { dir, arch, storage } of MODELS) {
+  describe(`${dir}: GPU engine vs CPU reference`, () => {
+    test(`${arch}, ${storage} weights: same greedy tokens and logits at every position, across prefill tiles`, async () => {
       const gpu = await testGpu();
-      const model = await loadModel(urlModelSource(`/test/fixtures/random-${arch}/`));
+      const model = await loadModel(urlModelSource(dir));
       expect(model.config.architecture).toBe(arch);
+      expect(model.weights.layers[0].gateUp.storage).toBe(storage);
       const reference = await run(createReferenceBackend(model, { maxStepTokens: 7 }));
       const onGpu = await run(await createGpuBackend(gpu, model, { maxStepTokens: 7 }));
       expect(onGpu.ids).toEqual(reference.ids);
