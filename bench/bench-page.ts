@@ -14,6 +14,7 @@ import { urlModelSource } from '../src/model/model-source.ts';
 import { createReferenceBackend } from '../src/model/reference.ts';
 import { GPU_POLICIES } from '../src/engine/gpu-eviction.ts';
 import { policyCost } from './policy-cost.ts';
+import { realModelBench, REAL_PROMPT_TOKENS } from './real-model.ts';
 import { fmt, median } from './stats.ts';
 
 const params = new URLSearchParams(location.search);
@@ -54,8 +55,17 @@ async function main() {
   const model = await loadModel(urlModelSource(MODEL));
   const c = model.config;
   log(`model          ${MODEL} (${c.architecture}, ${c.numLayers} layers, hidden ${c.hiddenSize}, heads ${c.numHeads}/${c.numKvHeads}, vocab ${c.vocabSize})`);
+  const evalFile = await fetch(MODEL + 'eval.jsonl');
+  if (!evalFile.ok || /html/.test(evalFile.headers.get('content-type') ?? '')) {
+    // A real-shape model: no task to take a prompt from, and a CPU reference far too slow to time.
+    const contextLength = REAL_PROMPT_TOKENS + DECODE_TOKENS + 64;
+    const backend = await createGpuBackend(gpu, model, { maxStepTokens: 64, contextLength });
+    await realModelBench(backend, DECODE_TOKENS, RUNS, log);
+    backend.dispose();
+    return;
+  }
   const gpuBackend = await createGpuBackend(gpu, model, { maxStepTokens: 64 });
-  const evalLine = (await (await fetch(MODEL + 'eval.jsonl')).text()).split('\n')[0];
+  const evalLine = (await evalFile.text()).split('\n')[0];
   const prompt = promptIds(gpuBackend, JSON.parse(evalLine).prompt);
   log(`prompt         ${prompt.length} tokens; decode ${DECODE_TOKENS} tokens; ${RUNS} runs (+1 warm-up); full cache`);
   gpuBackend.reset(); // the KV cache is allocated at reset: the full cache here

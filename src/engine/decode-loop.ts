@@ -14,6 +14,8 @@ export interface LoopOptions {
   signal?: { aborted: boolean };
   /** Collects the logits of every prompt and generated position (tests against golden.json). */
   onLogits?: (position: number, logits: Float32Array | Float64Array) => void;
+  /** With onLogits: every prompt position (default), or only each prefill tile's last (a 152k vocabulary). */
+  logitRows?: 'all' | 'last';
 }
 
 export function promptIds(backend: ForwardBackend, prompt: string): number[] {
@@ -32,7 +34,7 @@ export async function generate(
   const prompt = promptIds(backend, request.prompt);
   const rng = createRng(request.sampling.seed);
   const sampleControl = () => ({ temperature: request.sampling.temperature, topP: request.sampling.topP, u: rng() });
-  const logitsMode: LogitsRequest = options.onLogits ? 'all' : 'none';
+  const logitsMode: LogitsRequest = options.onLogits ? (options.logitRows ?? 'all') : 'none';
   const decoder = createStreamDecoder(model.tokenizer);
   backend.reset(request.cache, prompt.length);
   const watchLayer = request.telemetry?.watchLayer;
@@ -88,7 +90,7 @@ export async function generate(
       break;
     }
     const t0 = performance.now();
-    const r = await backend.forward([token], position, sampleControl(), logitsMode === 'all' ? 'last' : 'none');
+    const r = await backend.forward([token], position, sampleControl(), logitsMode === 'none' ? 'none' : 'last');
     stepMs = performance.now() - t0;
     decodeMs += stepMs;
     if (r.logits) emitRows(options, position, 1, r.logits, model.config.vocabSize);

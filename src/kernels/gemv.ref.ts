@@ -84,3 +84,55 @@ export function gemvRowsRef(
   }
   return out;
 }
+
+/**
+ * gemv.wgsl's q4 formats straight from the codes, for matrices too large to dequantize whole
+ * (a 152k-row lm_head): out[t, j] (+)= sum_g scale[j, g] * sum_{c in g} (code[j, c] - 7) * x[t, c].
+ * (code - 7) * scale is exact in f32 for an f16 scale, so this is the kernel's arithmetic in f64.
+ */
+export function gemvQ4Ref(
+  x: Float64Array, // (rows, k)
+  codes: Uint32Array, // (n, wordsPerRow)
+  scales: Float32Array, // (n, groupsPerRow) decoded
+  bias: ArrayLike<number> | undefined, // (n)
+  rows: number,
+  n: number,
+  k: number,
+  out: Float64Array = new Float64Array(rows * n), // (rows, n)
+  accumulate = false,
+): Float64Array {
+  const groups = Math.ceil(k / 32);
+  const words = groups * 4;
+  const whole = Math.floor(k / 8); // words whose 8 codes all lie inside k
+  // sum_c (code - 7) x_c = sum_c code x_c - 7 sum_c x_c: the second term once per (row, group).
+  const groupSums = new Float64Array(rows * groups);
+  for (let t = 0; t < rows; t++) {
+    for (let c = 0; c < k; c++) groupSums[t * groups + (c >>> 5)] += 7 * x[t * k + c];
+  }
+  for (let j = 0; j < n; j++) {
+    const base = j * words;
+    for (let t = 0; t < rows; t++) {
+      const xb = t * k;
+      let sum = 0;
+      for (let g = 0; g < groups; g++) {
+        let part = 0;
+        const wEnd = Math.min(g * 4 + 4, whole);
+        for (let wi = g * 4; wi < wEnd; wi++) {
+          const word = codes[base + wi];
+          const xi = xb + wi * 8;
+          part +=
+            (word & 15) * x[xi] + ((word >>> 4) & 15) * x[xi + 1] + ((word >>> 8) & 15) * x[xi + 2] + ((word >>> 12) & 15) * x[xi + 3] +
+            ((word >>> 16) & 15) * x[xi + 4] + ((word >>> 20) & 15) * x[xi + 5] + ((word >>> 24) & 15) * x[xi + 6] + (word >>> 28) * x[xi + 7];
+        }
+        if (wEnd < g * 4 + 4) {
+          for (let c = wEnd * 8; c < Math.min(k, g * 32 + 32); c++) part += ((codes[base + (c >>> 3)] >>> ((c & 7) * 4)) & 15) * x[xb + c];
+        }
+        sum += (part - groupSums[t * groups + g]) * scales[j * groups + g];
+      }
+      const o = t * n + j;
+      const v = sum + (bias ? bias[j] : 0);
+      out[o] = accumulate ? out[o] + v : v;
+    }
+  }
+  return out;
+}

@@ -16,7 +16,7 @@
  * Vectors (norms, biases) are always f32: they are tiny, and widening them costs nothing.
  */
 import { WeightsFormatError } from '../errors.ts';
-import { gemvRef, gemvRowsRef } from '../kernels/gemv.ref.ts';
+import { gemvQ4Ref, gemvRef, gemvRowsRef } from '../kernels/gemv.ref.ts';
 import { bf16ToFloat, halfToFloat } from './half.ts';
 
 interface Shape {
@@ -90,13 +90,18 @@ export function dequantizeRows(w: Linear, first: number, count: number, out = ne
     }
     case 'q4': {
       const { groupsPerRow, wordsPerRow } = q4Layout(K, w.groupSize);
-      const scale = (i: number) => (w.scaleType === 'f16' ? halfToFloat(w.scales[i]) : w.scales[i]);
+      const f16 = w.scaleType === 'f16';
       for (let r = 0; r < count; r++) {
         const row = first + r;
-        for (let c = 0; c < K; c++) {
-          const word = w.codes[row * wordsPerRow + (c >>> 3)];
-          const code = (word >>> ((c & 7) * 4)) & 0xf;
-          out[r * K + c] = Math.fround((code - 7) * scale(row * groupsPerRow + Math.floor(c / w.groupSize)));
+        const o = r * K;
+        for (let g = 0; g < groupsPerRow; g++) {
+          const si = row * groupsPerRow + g;
+          const scale = f16 ? halfToFloat(w.scales[si]) : w.scales[si];
+          const end = Math.min(K, (g + 1) * w.groupSize);
+          for (let c = g * w.groupSize; c < end; c++) {
+            const code = (w.codes[row * wordsPerRow + (c >>> 3)] >>> ((c & 7) * 4)) & 0xf;
+            out[o + c] = (code - 7) * scale; // rounded to f32 on store, as the kernel's f32 product
+          }
         }
       }
       return out;
@@ -153,11 +158,17 @@ function concat<T extends Float32Array | Uint16Array | Uint32Array>(arrays: T[],
 /** Matrices up to this many elements are dequantized once and kept (the bundled model's all are). */
 const KEEP_DEQUANTIZED = 1 << 24;
 const dequantized = new WeakMap<Linear, Float32Array>();
+const decodedScales = new WeakMap<Linear, Float32Array>(); // f16 q4 scales as f32, for gemvQ4Ref
 
 /** x · Wᵀ (+ bias) in f64 over the Linear's stored bytes: the CPU reference's every matmul. */
 export function linearRef(x: ArrayLike<number>, w: Linear, rows: number, out?: Float64Array, accumulate = false): Float64Array {
   if (w.storage === 'f32') return gemvRef(x, w.data, w.bias, rows, w.rows, w.cols, out, accumulate);
   if (w.rows * w.cols <= KEEP_DEQUANTIZED) return gemvRef(x, linearValues(w), w.bias, rows, w.rows, w.cols, out, accumulate);
+  if (w.storage === 'q4') {
+    let scales = w.scaleType === 'f32' ? (w.scales as Float32Array) : decodedScales.get(w);
+    if (!scales) decodedScales.set(w, (scales = Float32Array.from(w.scales, halfToFloat)));
+    return gemvQ4Ref(Float64Array.from(x), w.codes, scales, w.bias, rows, w.rows, w.cols, out, accumulate);
+  }
   return gemvRowsRef(x, (first, count) => dequantizeRows(w, first, count), w.bias, rows, w.rows, w.cols, out, accumulate);
 }
 

@@ -42,3 +42,17 @@ export function urlModelSource(baseUrl: string, fetchFn: typeof fetch = fetch): 
     },
   };
 }
+
+/** Files already in memory (a generated test model, or files a user dropped on the page). */
+export function memoryModelSource(location: string, files: ReadonlyMap<string, ArrayBuffer | Uint8Array | string>): ModelSource {
+  return {
+    location,
+    async read(file, onBytes) {
+      const f = files.get(file);
+      if (f === undefined) return null;
+      const bytes = typeof f === 'string' ? new TextEncoder().encode(f) : f instanceof Uint8Array ? f : new Uint8Array(f);
+      onBytes?.(bytes.length, bytes.length);
+      return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+    },
+  };
+}
