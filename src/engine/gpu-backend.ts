@@ -71,7 +71,7 @@ export async function createGpuBackend(gpu: Gpu, model: LoadedModel, options: Ba
     }
     try {
       if (spec) {
-        const values = { v: acts.v, o: outputProjectionsF32(), hidden: c.hiddenSize }; // laprox's value norm
+        const values = { v: acts.v, o: policy.needsValueNorm ? outputProjectionsF32() : [], hidden: c.hiddenSize }; // laprox's value norm
         eviction = createGpuEviction(gpu, kv, c.numHeads, acts.step, acts.probs, cache!.policy, spec, cache!.params, values);
       }
     } catch (e) {

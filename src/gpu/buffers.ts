@@ -3,6 +3,7 @@
  * label so an OOM error names what could not be allocated.
  */
 import { GpuOutOfMemoryError } from '../errors.ts';
+import { track } from './ledger.ts';
 
 // GPUBufferUsage's values, fixed by the WebGPU spec; spelled out so that modules importing this
 // one also load in Node, where the GPUBufferUsage global does not exist.
@@ -18,7 +19,7 @@ export function createBuffer(
   bytes: number,
   usage: number = STORAGE,
 ): GPUBuffer {
-  return device.createBuffer({ label, size: Math.max(16, Math.ceil(bytes / 16) * 16), usage });
+  return track(device, device.createBuffer({ label, size: Math.max(16, Math.ceil(bytes / 16) * 16), usage }));
 }
 
 /** Creates a buffer holding `data` (16-bit arrays of odd length are padded to whole words). */

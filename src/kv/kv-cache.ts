@@ -25,6 +25,12 @@ export class KvCache {
    * Creates the buffers for `g` (context-sized for the full cache, budget-sized under a budget:
    * engine/backend.ts sequenceGeometry); `checked` rejects if they could not be allocated.
    */
+  /** Bytes allocate() creates for `g`: K and V pools, slot positions and the tables. */
+  static bytesFor(g: KvGeometry): number {
+    const slots = g.numPages * g.pageSize;
+    return 2 * slots * g.headDim * 4 + slots * 4 + 4 * g.numLayers * (g.tableLayerStride + g.headSlotsLayerStride + g.slotMapLayerStride);
+  }
+
   static allocate(device: GPUDevice, g: KvGeometry): { cache: KvCache; checked: Promise<void> } {
     const slots = g.numPages * g.pageSize;
     const poolBytes = slots * g.headDim * 4;

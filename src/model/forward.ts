@@ -42,29 +42,41 @@ export interface Activations {
   token: GPUBuffer; // (1) u32, the sampled token
 }
 
-export function createActivations(device: GPUDevice, c: ModelConfig, T: number, maxSlotsPerHead: number): Activations {
-  const f32 = (label: string, n: number) => createBuffer(device, label, n * 4);
+/** Bytes of each activation buffer for steps of up to T tokens (createActivations makes exactly these). */
+export function activationSizes(c: ModelConfig, T: number, maxSlotsPerHead: number): Record<keyof Activations, number> {
   const qDim = c.numHeads * c.headDim;
   const kvDim = c.numKvHeads * c.headDim;
+  const f32 = (n: number) => n * 4;
   return {
-    tokens: f32('tokens', T),
-    hidden: f32('hidden', T * c.hiddenSize),
-    normed: f32('normed', T * c.hiddenSize),
-    q: f32('q', T * qDim),
-    k: f32('k', T * kvDim),
-    v: f32('v', T * kvDim),
-    qNormed: f32('qNormed', c.qkNorm ? T * qDim : 1),
-    kNormed: f32('kNormed', c.qkNorm ? T * kvDim : 1),
-    attn: f32('attn', T * qDim),
-    probs: f32('probs', T * c.numHeads * maxSlotsPerHead),
-    gateUp: f32('gateUp', T * 2 * c.intermediateSize),
-    act: f32('act', T * c.intermediateSize),
-    logitsLast: f32('logitsLast', c.vocabSize),
-    logitsAll: f32('logitsAll', T * c.vocabSize),
-    step: createBuffer(device, 'step', 16, UNIFORM),
-    sampleParams: createBuffer(device, 'sampleParams', 16, UNIFORM),
-    token: f32('token', 1),
+    tokens: f32(T),
+    hidden: f32(T * c.hiddenSize),
+    normed: f32(T * c.hiddenSize),
+    q: f32(T * qDim),
+    k: f32(T * kvDim),
+    v: f32(T * kvDim),
+    qNormed: f32(c.qkNorm ? T * qDim : 1),
+    kNormed: f32(c.qkNorm ? T * kvDim : 1),
+    attn: f32(T * qDim),
+    probs: f32(T * c.numHeads * maxSlotsPerHead),
+    gateUp: f32(T * 2 * c.intermediateSize),
+    act: f32(T * c.intermediateSize),
+    logitsLast: f32(c.vocabSize),
+    logitsAll: f32(T * c.vocabSize),
+    step: 16,
+    sampleParams: 16,
+    token: f32(1),
   };
+}
+
+const UNIFORM_BUFFERS: ReadonlySet<keyof Activations> = new Set(['step', 'sampleParams']);
+
+export function createActivations(device: GPUDevice, c: ModelConfig, T: number, maxSlotsPerHead: number): Activations {
+  const sizes = activationSizes(c, T, maxSlotsPerHead);
+  const out = {} as Record<keyof Activations, GPUBuffer>;
+  for (const [name, bytes] of Object.entries(sizes) as [keyof Activations, number][]) {
+    out[name] = UNIFORM_BUFFERS.has(name) ? createBuffer(device, name, bytes, UNIFORM) : createBuffer(device, name, bytes);
+  }
+  return out;
 }
 
 export interface ForwardPlan {

@@ -133,3 +133,28 @@ function parts(w: ModelWeights): (Linear | Float32Array)[] {
 export function parameterCount(w: ModelWeights): number {
   return parts(w).reduce((s, t) => s + (t instanceof Float32Array ? t.length : t.rows * t.cols + (t.bias?.length ?? 0)), 0);
 }
+
+/** How a model's matrices are stored, known before its weights are (a catalogue entry's quantization). */
+export interface MatrixStorage {
+  storage: Linear['storage'];
+  scaleType?: 'f16' | 'f32'; // q4
+}
+
+/** Bytes the GPU holds for a model's weights stored as `m` (gpuWeightBytes of the loaded weights, ahead of time). */
+export function weightBytesFor(c: ModelConfig, m: MatrixStorage): number {
+  const matrix = (rows: number, cols: number) => {
+    if (m.storage === 'q4') {
+      const groups = Math.ceil(cols / 32);
+      return rows * groups * 4 * 4 + rows * groups * (m.scaleType === 'f32' ? 4 : 2);
+    }
+    return rows * cols * (m.storage === 'f32' ? 4 : 2);
+  };
+  const H = c.hiddenSize;
+  const qDim = c.numHeads * c.headDim;
+  const kvDim = c.numKvHeads * c.headDim;
+  const I = c.intermediateSize;
+  const layer =
+    matrix(qDim, H) + 2 * matrix(kvDim, H) + matrix(H, qDim) + matrix(2 * I, H) + matrix(H, I) +
+    4 * (2 * H + (c.qkNorm ? 2 * c.headDim : 0) + (c.qkvBias ? qDim + 2 * kvDim : 0)); // f32 norms and biases
+  return matrix(c.vocabSize, H) * (c.tieWordEmbeddings ? 1 : 2) + 4 * H + c.numLayers * layer;
+}

@@ -1,0 +1,39 @@
+/**
+ * What a model needs on the GPU before it is loaded: weights in their storage, the KV cache as
+ * the engine sizes it for the chosen context, policy and budget, and the working buffers
+ * (activations, RoPE tables, the policy's per-slot state). The page shows it before a download;
+ * a test holds it against the allocation ledger of a real load (within 10%).
+ */
+import { KvCache } from '../kv/kv-cache.ts';
+import type { ModelConfig } from '../model/config.ts';
+import { activationSizes } from '../model/forward.ts';
+import { weightBytesFor, type MatrixStorage } from '../model/weights.ts';
+import { createPolicy } from '../policies/registry.ts';
+import { backendSizes, evictionSpec, sequenceGeometry, type BackendOptions, type CacheConfig } from './backend.ts';
+
+export interface MemoryEstimate {
+  weights: number;
+  kv: number;
+  working: number;
+  total: number;
+}
+
+export function estimateMemory(
+  c: ModelConfig,
+  storage: MatrixStorage,
+  options: BackendOptions & { cache?: CacheConfig; promptLength?: number } = {},
+): MemoryEstimate {
+  const { contextLength, maxStepTokens, geometry } = backendSizes(c, options);
+  const policy = createPolicy(options.cache?.policy ?? 'full', options.cache?.params);
+  const spec = evictionSpec(options.cache);
+  const g = sequenceGeometry(geometry, spec, options.promptLength, policy);
+  const slots = g.numPages * g.pageSize;
+  const activations = Object.values(activationSizes(c, maxStepTokens, geometry.maxPagesPerHead * geometry.pageSize)).reduce((a, b) => a + b, 0);
+  const rope = 2 * contextLength * (c.headDim / 2) * 4;
+  // score and stamp per slot, plus the observation window of policies that keep one.
+  const policyState = spec ? slots * 4 * (2 + policy.historyWindow) : 0;
+  const weights = weightBytesFor(c, storage);
+  const kv = KvCache.bytesFor(g);
+  const working = activations + rope + policyState;
+  return { weights, kv, working, total: weights + kv + working };
+}
