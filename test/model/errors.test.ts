@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, test } from 'vitest';
 import { generate } from '../../src/engine/decode-loop.ts';
 import { GREEDY } from '../../src/engine/types.ts';
@@ -32,6 +32,7 @@ function memorySource(overrides: Record<string, ArrayBuffer | null>): ModelSourc
     location: 'memory://model',
     async read(file) {
       if (file in overrides) return overrides[file];
+      if (!existsSync(`${dir}/${file}`)) return null; // the ModelSource contract: a missing file is null
       const b = readFileSync(`${dir}/${file}`);
       return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
     },
