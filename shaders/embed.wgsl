@@ -4,6 +4,8 @@
 // FORMAT 0 f32 | 1 f16 | 2 bf16: table (vocab, HIDDEN), 16-bit formats two per word.
 // FORMAT 3 q4 + f16 scales | 4 q4 + f32 scales: table (vocab, WORDS) words of eight 4-bit codes,
 //   scales (vocab, GROUPS); w = (code - 7) * scale.
+// A table larger than one binding may hold is looked up in row ranges, one dispatch each, bound
+// from row ROW0 and ROWS rows long: each writes only the tokens whose ids fall in its range.
 // Dispatch: (ceil(HIDDEN / WG), rows, 1) workgroups of WG threads; workgroup (x, t) writes
 // WG consecutive elements of token t's row, so reads and writes are coalesced.
 
@@ -11,6 +13,8 @@ override HIDDEN: u32;
 override FORMAT: u32 = 0u;
 override WORDS: u32 = 1u;
 override GROUPS: u32 = 1u;
+override ROW0: u32 = 0u;
+override ROWS: u32 = 0xffffffffu;
 override WG: u32 = 64;
 
 @group(0) @binding(0) var<storage, read> tokens: array<u32>;       // (rows)
@@ -43,5 +47,9 @@ fn main(@builtin(global_invocation_id) gid: vec3u, @builtin(workgroup_id) wg: ve
     return;
   }
   let t = wg.y;
-  out[t * HIDDEN + i] = value(tokens[t], i);
+  let id = tokens[t];
+  if (id < ROW0 || id - ROW0 >= ROWS) {
+    return; // another range's row
+  }
+  out[t * HIDDEN + i] = value(id - ROW0, i);
 }

@@ -15,6 +15,9 @@
 // LANES = 1 (one thread per output, no workgroup memory, no barrier) is for CPU adapters such as
 // SwiftShader, where cooperating lanes and barriers cost far more than they save.
 // ONLY_LAST_ROW (lm_head): reads only row step.rows - 1 of x and writes row 0 of out.
+// A weight larger than one binding may hold is computed in row ranges, one dispatch each: weight,
+// scales and bias are then bound from the range's first row, and ROW0 / N_OUT place its N
+// outputs at columns ROW0.. of out rows N_OUT wide.
 // Dispatch: (gx, gy, tiles) workgroups of WG threads, where gx * gy >= ceil(N / OUTS) with gx at
 // most 65535 (a 152k vocabulary fits in x alone at OUTS >= 4) and tiles = ceil(rows / TILE) (1
 // when ONLY_LAST_ROW). Workgroup (x, y, z) computes outputs from (y * gx + x) * OUTS and rows
@@ -32,6 +35,8 @@ override K: u32;
 override FORMAT: u32 = 0u; // 0 f32, 1 f16, 2 bf16, 3 q4 + f16 scales, 4 q4 + f32 scales
 override WORDS: u32 = 1u; // q4: words per weight row (ceil(K / 32) * 4)
 override GROUPS: u32 = 1u; // q4: scales per weight row (ceil(K / 32))
+override ROW0: u32 = 0u; // the first output column this dispatch writes
+override N_OUT: u32 = N; // out's row width (N unless the weight is split into row ranges)
 override HAS_BIAS: bool = false;
 override ACCUMULATE: bool = false;
 override ONLY_LAST_ROW: bool = false;
@@ -46,7 +51,7 @@ override CHUNKS: u32 = K / 8u; // derived: whole chunks of 8 inputs; inputs past
 @group(0) @binding(2) var<storage, read> weight: array<u32>;     // per FORMAT, above
 @group(0) @binding(3) var<storage, read> scales: array<u32>;     // q4: (N, GROUPS) f16 pairs or f32 bits; a placeholder otherwise
 @group(0) @binding(4) var<storage, read> bias: array<f32>;       // (N); a placeholder when !HAS_BIAS
-@group(0) @binding(5) var<storage, read_write> out: array<f32>;  // (rows, N); (1, N) when ONLY_LAST_ROW
+@group(0) @binding(5) var<storage, read_write> out: array<f32>;  // (rows, N_OUT); (1, N_OUT) when ONLY_LAST_ROW
 
 var<workgroup> partial: array<f32, TILE * WG>; // (TILE, WG): 4 KiB at WG 128; unused when LANES = 1
 
@@ -207,7 +212,7 @@ fn store(n: u32, row: u32, sum: f32) {
   if (HAS_BIAS) {
     v += bias[n];
   }
-  let o = select(row, 0u, ONLY_LAST_ROW) * N + n;
+  let o = select(row, 0u, ONLY_LAST_ROW) * N_OUT + ROW0 + n;
   if (ACCUMULATE) {
     out[o] += v;
   } else {

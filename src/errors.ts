@@ -32,8 +32,8 @@ export class NoGpuAdapterError extends CrystalError {
 export class GpuLimitError extends CrystalError {
   constructor(what: string, needed: number, available: number) {
     super(
-      `This GPU's ${what} is ${available}, but this model needs ${needed}. Choose a smaller model or a ` +
-        'shorter context, or use a device with larger limits.',
+      `This GPU's ${what} is ${available}, but this model needs ${needed}. Choose a smaller model, a ` +
+        'shorter context or a smaller KV budget, or use a device with larger limits.',
     );
   }
 }

@@ -17,6 +17,8 @@ export interface BackendOptions {
   pageSize?: number;
   /** Prefill tile: most tokens one forward call takes (default 64). */
   maxStepTokens?: number;
+  /** GPU engine: the most bytes one storage binding spans (default: the device's limit; tests lower it to split weights). */
+  maxBindingBytes?: number;
 }
 
 /** The sizes both backends derive from the model and the options, so they always agree. */

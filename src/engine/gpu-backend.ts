@@ -79,7 +79,7 @@ export async function createGpuBackend(gpu: Gpu, model: LoadedModel, options: Ba
       throw e;
     }
     const e = eviction;
-    plan = buildForward(gpu, c, weights, acts, kv, rope, e ? (l) => e.dispatches(l) : undefined);
+    plan = buildForward(gpu, c, weights, acts, kv, rope, e ? (l) => e.dispatches(l) : undefined, options.maxBindingBytes);
   }
 
   /** The cache and plan of the current sequence (the full cache if reset was never called). */

@@ -11,11 +11,14 @@ export interface EmbedArgs {
   out: Binding; // (tokens, hidden)
   /** Threads per workgroup (benchmarks sweep it); default 64. */
   wg?: number;
+  /** A row range of a larger table, bound from its first row: only tokens in it are written. */
+  rows?: { first: number; count: number };
 }
 
 export function embed(gpu: Gpu, a: EmbedArgs): Dispatch {
   const wg = a.wg ?? 64;
-  const constants = { HIDDEN: a.hidden, ...formatConstants(a.table, a.hidden), WG: wg };
+  const range: Record<string, number> = a.rows ? { ROW0: a.rows.first, ROWS: a.rows.count } : {};
+  const constants = { HIDDEN: a.hidden, ...formatConstants(a.table, a.hidden), ...range, WG: wg };
   const buffers = [a.tokens, a.table.data, a.table.scales ?? placeholder(gpu.device), a.out];
   return makeDispatch(gpu, 'embed', code, constants, buffers, (rows) => [
     ceilDiv(a.hidden, wg),

@@ -47,6 +47,12 @@ export interface GemvArgs {
   /** Threads per workgroup, a multiple of lanes (benchmarks sweep it); default 128. */
   wg?: number;
   /**
+   * A row range of a larger weight (one binding could not hold it): weight, scales and bias are
+   * bound from its first row, and its n outputs go to columns rowOffset.. of out rows outWidth wide.
+   */
+  rowOffset?: number;
+  outWidth?: number;
+  /**
    * Threads cooperating on one output: 32 (coalesced weight reads, for GPUs) or 1 (one thread
    * per output, no barriers, ~10x faster on SwiftShader). Default: 1 on a CPU adapter, else 32.
    */
@@ -83,6 +89,8 @@ export function gemv(gpu: Gpu, a: GemvArgs): Dispatch {
       N: a.n,
       K: a.k,
       ...formatConstants(a.weight, a.k),
+      ROW0: a.rowOffset ?? 0,
+      N_OUT: a.outWidth ?? a.n,
       HAS_BIAS: a.bias ? 1 : 0,
       ACCUMULATE: a.accumulate ? 1 : 0,
       ONLY_LAST_ROW: onlyLastRow ? 1 : 0,

@@ -3,6 +3,7 @@
  * slot's position (the valid mask), and the packed tables of kv-layout.ts uploaded each step.
  * One of the few classes: it owns GPU buffers' lifetimes.
  */
+import { GpuLimitError } from '../errors.ts';
 import { allocateNow, createBuffer } from '../gpu/buffers.ts';
 import { appendTokens, createKvLayout, kvBytes, type KvGeometry, type KvLayout, type ModelTables } from './kv-layout.ts';
 
@@ -34,6 +35,10 @@ export class KvCache {
   static allocate(device: GPUDevice, g: KvGeometry): { cache: KvCache; checked: Promise<void> } {
     const slots = g.numPages * g.pageSize;
     const poolBytes = slots * g.headDim * 4;
+    // Every layer's K (and V) is one binding: past the limit, only a smaller context or budget helps.
+    if (poolBytes > device.limits.maxStorageBufferBindingSize) {
+      throw new GpuLimitError('maxStorageBufferBindingSize (for the KV cache; choose a shorter context or a smaller budget)', poolBytes, device.limits.maxStorageBufferBindingSize);
+    }
     const { value: cache, checked } = allocateNow(device, 'KV cache', 2 * poolBytes, () => {
       return new KvCache(
         device,

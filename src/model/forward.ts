@@ -10,8 +10,6 @@
 import { createBuffer, UNIFORM } from '../gpu/buffers.ts';
 import type { Gpu } from '../gpu/device.ts';
 import type { Dispatch } from '../gpu/kernel.ts';
-import { embed } from '../kernels/embed.ts';
-import { gemv } from '../kernels/gemv.ts';
 import { kvAppend } from '../kernels/kv-append.ts';
 import { pagedAttention } from '../kernels/paged-attention.ts';
 import { rmsnorm } from '../kernels/rmsnorm.ts';
@@ -21,6 +19,7 @@ import { siluMul } from '../kernels/silu-mul.ts';
 import type { KvCache } from '../kv/kv-cache.ts';
 import type { ModelConfig } from './config.ts';
 import type { GpuWeights } from './gpu-weights.ts';
+import { embedDispatches, linearDispatches } from './linear-dispatch.ts';
 
 export interface Activations {
   tokens: GPUBuffer; // (T) u32
@@ -102,23 +101,25 @@ export function buildForward(
   { cos, sin }: RopeBuffers,
   /** Dispatches run right after a layer's attention (the eviction policy's score update and victim choice). */
   afterAttention: (layer: number) => Dispatch[] = () => [],
+  /** The most bytes one storage binding may span: larger weights are computed in row ranges. */
+  maxBindingBytes: number = gpu.device.limits.maxStorageBufferBindingSize,
 ): ForwardPlan {
   const g = kv.geometry;
   const H = c.hiddenSize;
-  const qDim = c.numHeads * c.headDim;
-  const kvDim = c.numKvHeads * c.headDim;
   const I = c.intermediateSize;
   const eps = c.rmsNormEps;
-  const body: Dispatch[] = [embed(gpu, { hidden: H, tokens: a.tokens, table: w.embed, out: a.hidden })];
+  const linear = (weight: GpuWeights['lmHead'], args: Parameters<typeof linearDispatches>[2], label: string) =>
+    linearDispatches(gpu, weight, args, maxBindingBytes, label);
+  const body: Dispatch[] = embedDispatches(gpu, w.embed, a.tokens, a.hidden, maxBindingBytes);
   for (let l = 0; l < c.numLayers; l++) {
     const L = w.layers[l];
     const q = c.qkNorm ? a.qNormed : a.q;
     const k = c.qkNorm ? a.kNormed : a.k;
     body.push(
       rmsnorm(gpu, { dim: H, eps, rowsPerToken: 1, x: a.hidden, weight: L.inputNorm, out: a.normed }),
-      gemv(gpu, { n: qDim, k: H, x: a.normed, weight: L.q, bias: L.q.bias, out: a.q, step: a.step }),
-      gemv(gpu, { n: kvDim, k: H, x: a.normed, weight: L.k, bias: L.k.bias, out: a.k, step: a.step }),
-      gemv(gpu, { n: kvDim, k: H, x: a.normed, weight: L.v, bias: L.v.bias, out: a.v, step: a.step }),
+      ...linear(L.q, { x: a.normed, out: a.q, step: a.step }, `layer ${l} q_proj`),
+      ...linear(L.k, { x: a.normed, out: a.k, step: a.step }, `layer ${l} k_proj`),
+      ...linear(L.v, { x: a.normed, out: a.v, step: a.step }, `layer ${l} v_proj`),
     );
     if (c.qkNorm) {
       body.push(
@@ -158,11 +159,11 @@ export function buildForward(
         probs: a.probs,
       }),
       ...afterAttention(l),
-      gemv(gpu, { n: H, k: qDim, x: a.attn, weight: L.o, out: a.hidden, step: a.step, accumulate: true }),
+      ...linear(L.o, { x: a.attn, out: a.hidden, step: a.step, accumulate: true }, `layer ${l} o_proj`),
       rmsnorm(gpu, { dim: H, eps, rowsPerToken: 1, x: a.hidden, weight: L.postNorm, out: a.normed }),
-      gemv(gpu, { n: 2 * I, k: H, x: a.normed, weight: L.gateUp, out: a.gateUp, step: a.step }),
+      ...linear(L.gateUp, { x: a.normed, out: a.gateUp, step: a.step }, `layer ${l} gate_up_proj`),
       siluMul(gpu, { intermediate: I, gateUp: a.gateUp, out: a.act }),
-      gemv(gpu, { n: H, k: I, x: a.act, weight: L.down, out: a.hidden, step: a.step, accumulate: true }),
+      ...linear(L.down, { x: a.act, out: a.hidden, step: a.step, accumulate: true }, `layer ${l} down_proj`),
     );
   }
   const finalNorm = rmsnorm(gpu, { dim: H, eps, rowsPerToken: 1, x: a.hidden, weight: w.finalNorm, out: a.normed });
@@ -170,9 +171,9 @@ export function buildForward(
     body,
     head: [
       finalNorm,
-      gemv(gpu, { n: c.vocabSize, k: H, x: a.normed, weight: w.lmHead, out: a.logitsLast, step: a.step, onlyLastRow: true }),
+      ...linear(w.lmHead, { x: a.normed, out: a.logitsLast, step: a.step, onlyLastRow: true }, 'lm_head'),
       sample(gpu, { vocab: c.vocabSize, params: a.sampleParams, logits: a.logitsLast, token: a.token }),
     ],
-    allRows: [finalNorm, gemv(gpu, { n: c.vocabSize, k: H, x: a.normed, weight: w.lmHead, out: a.logitsAll, step: a.step })],
+    allRows: [finalNorm, ...linear(w.lmHead, { x: a.normed, out: a.logitsAll, step: a.step }, 'lm_head')],
   };
 }

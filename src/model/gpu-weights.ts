@@ -2,6 +2,7 @@
  * Uploads validated host weights to GPU buffers, inside one out-of-memory scope. Matrices keep
  * their storage (16-bit and 4-bit stay as they are; the kernels decode them); vectors are f32.
  */
+import { GpuLimitError } from '../errors.ts';
 import { allocateChecked, createBufferFrom } from '../gpu/buffers.ts';
 import type { GemvWeight } from '../kernels/gemv.ts';
 import { linearBytes, type Linear } from './linear.ts';
@@ -66,6 +67,8 @@ export function uploadLinear(device: GPUDevice, label: string, l: Linear, buffer
 export async function uploadWeights(device: GPUDevice, w: ModelWeights): Promise<GpuWeights> {
   const all: GPUBuffer[] = [];
   const buffer: Upload = (label, data) => {
+    // Ranges of a buffer can be bound (linear-dispatch.ts), but one buffer cannot exceed maxBufferSize.
+    if (data.byteLength > device.limits.maxBufferSize) throw new GpuLimitError(`maxBufferSize (for ${label})`, data.byteLength, device.limits.maxBufferSize);
     const b = createBufferFrom(device, label, data);
     all.push(b);
     return b;
