@@ -14,7 +14,7 @@ import { urlModelSource } from '../src/model/model-source.ts';
 import { createReferenceBackend } from '../src/model/reference.ts';
 import { GPU_POLICIES } from '../src/engine/gpu-eviction.ts';
 import { policyCost } from './policy-cost.ts';
-import { realModelBench, REAL_PROMPT_TOKENS } from './real-model.ts';
+import { realModelBench, REAL_BUDGET, REAL_PROMPT_TOKENS } from './real-model.ts';
 import { fmt, median } from './stats.ts';
 
 const params = new URLSearchParams(location.search);
@@ -58,9 +58,10 @@ async function main() {
   const evalFile = await fetch(MODEL + 'eval.jsonl');
   if (!evalFile.ok || /html/.test(evalFile.headers.get('content-type') ?? '')) {
     // A real-shape model: no task to take a prompt from, and a CPU reference far too slow to time.
-    const contextLength = REAL_PROMPT_TOKENS + DECODE_TOKENS + 64;
-    const backend = await createGpuBackend(gpu, model, { maxStepTokens: 64, contextLength });
-    await realModelBench(backend, DECODE_TOKENS, RUNS, log);
+    const promptTokens = Number(params.get('prompt') ?? REAL_PROMPT_TOKENS);
+    const budget = Number(params.get('budget') ?? REAL_BUDGET);
+    const backend = await createGpuBackend(gpu, model, { maxStepTokens: 64, contextLength: promptTokens + DECODE_TOKENS + 64 });
+    await realModelBench(backend, DECODE_TOKENS, RUNS, log, { promptTokens, budget });
     backend.dispose();
     return;
   }

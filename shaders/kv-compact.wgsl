@@ -5,7 +5,8 @@
 //   slotPos[dst] = slotPos[src];    slotPos[src] = -1        (the source page goes back to the pool)
 //   score[dst] = score[src];        stamp[dst] = stamp[src]  (the policy's per-slot state)
 // Sources and destinations are disjoint (the host asserts it), so every move runs at once and
-// there is nothing to order. An exact copy.
+// there is nothing to order. An exact copy, of words: HEAD_DIM per slot, or HEAD_DIM / 2 when the
+// pools hold f16 pairs (KV_F16).
 // Dispatch: (min(count, groups_x), ceil(count / groups_x), 1) workgroups of WG threads: one move
 // per workgroup (m = wid.y * groups_x + wid.x; a grid dimension holds at most 65535), the threads
 // striding over HEAD_DIM.
@@ -18,12 +19,14 @@ struct Params {
 }
 
 override HEAD_DIM: u32;
+override KV_F16: bool = false;
+override WORDS: u32 = select(HEAD_DIM, HEAD_DIM / 2u, KV_F16); // derived: words per slot
 override WG: u32 = 32;
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> moves: array<u32>;          // (count, 2) [src, dst] physical slots
-@group(0) @binding(2) var<storage, read_write> kPool: array<f32>;    // (numSlots, HEAD_DIM) keys after RoPE
-@group(0) @binding(3) var<storage, read_write> vPool: array<f32>;    // (numSlots, HEAD_DIM)
+@group(0) @binding(2) var<storage, read_write> kPool: array<u32>;    // (numSlots, WORDS) keys after RoPE, f32 or f16 pairs
+@group(0) @binding(3) var<storage, read_write> vPool: array<u32>;    // (numSlots, WORDS)
 @group(0) @binding(4) var<storage, read_write> slotPos: array<i32>;  // (numSlots) absolute position, -1 = empty
 @group(0) @binding(5) var<storage, read_write> score: array<f32>;    // (numSlots) policy score
 @group(0) @binding(6) var<storage, read_write> stamp: array<f32>;    // (numSlots) crystal: step of the last hit
@@ -36,9 +39,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   }
   let src = moves[2u * m];
   let dst = moves[2u * m + 1u];
-  for (var d = lid; d < HEAD_DIM; d += WG) {
-    kPool[dst * HEAD_DIM + d] = kPool[src * HEAD_DIM + d];
-    vPool[dst * HEAD_DIM + d] = vPool[src * HEAD_DIM + d];
+  for (var d = lid; d < WORDS; d += WG) {
+    kPool[dst * WORDS + d] = kPool[src * WORDS + d];
+    vPool[dst * WORDS + d] = vPool[src * WORDS + d];
   }
   if (lid == 0u) {
     slotPos[dst] = slotPos[src];

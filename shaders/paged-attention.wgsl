@@ -24,19 +24,35 @@ override HEAD_DIM: u32;
 override PAGE_SIZE: u32;
 override MAX_PAGES: u32; // pages per head in the block table
 override SCALE: f32; // 1 / sqrt(HEAD_DIM) for the usual models
+override KV_F16: bool = false; // pools of f16 pairs (16-bit models)
 override WG: u32 = 64; // a power of two
 
 const NO_SCORE = -3.0e38; // below any real score: "no valid slot yet"
 
 @group(0) @binding(0) var<uniform> step: Step;
 @group(0) @binding(1) var<storage, read> q: array<f32>;                 // (rows, HEADS, HEAD_DIM)
-@group(0) @binding(2) var<storage, read> kPool: array<f32>;             // (numSlots, HEAD_DIM)
-@group(0) @binding(3) var<storage, read> vPool: array<f32>;             // (numSlots, HEAD_DIM)
+@group(0) @binding(2) var<storage, read> kPool: array<u32>;             // (numSlots, HEAD_DIM) f32 bits, or f16 pairs (KV_F16)
+@group(0) @binding(3) var<storage, read> vPool: array<u32>;             // as kPool
 @group(0) @binding(4) var<storage, read> slotPos: array<i32>;           // (numSlots) absolute position, -1 if empty
 @group(0) @binding(5) var<storage, read> blockTable: array<u32>;        // (KV_HEADS, MAX_PAGES) physical page ids
 @group(0) @binding(6) var<storage, read> headSlots: array<u32>;         // (KV_HEADS) logical slots in use
 @group(0) @binding(7) var<storage, read_write> out: array<f32>;         // (rows, HEADS, HEAD_DIM)
 @group(0) @binding(8) var<storage, read_write> probs: array<f32>;       // (rows, HEADS, MAX_PAGES * PAGE_SIZE)
+
+// K or V element i of the pool (index in elements, as if f32).
+fn k_at(i: u32) -> f32 {
+  if (KV_F16) {
+    return unpack2x16float(kPool[i >> 1u])[i & 1u];
+  }
+  return bitcast<f32>(kPool[i]);
+}
+
+fn v_at(i: u32) -> f32 {
+  if (KV_F16) {
+    return unpack2x16float(vPool[i >> 1u])[i & 1u];
+  }
+  return bitcast<f32>(vPool[i]);
+}
 
 var<workgroup> qs: array<f32, HEAD_DIM>;
 var<workgroup> red: array<f32, WG>;
@@ -97,7 +113,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
       let kBase = phys * HEAD_DIM;
       var dot = 0.0;
       for (var i = 0u; i < HEAD_DIM; i++) {
-        dot += qs[i] * kPool[kBase + i];
+        dot += qs[i] * k_at(kBase + i);
       }
       let score = SCALE * dot;
       probs[row + s] = score;
@@ -136,7 +152,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
       for (var s = 0u; s < n; s++) {
         let pr = probs[row + s];
         if (pr != 0.0) { // invalid slots may hold anything, NaN included
-          acc += pr * vPool[physical(g, s) * HEAD_DIM + d];
+          acc += pr * v_at(physical(g, s) * HEAD_DIM + d);
         }
       }
       out[qBase + d] = acc;
@@ -149,7 +165,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
       for (var s = grp; s < n; s += groups) {
         let pr = probs[row + s];
         if (pr != 0.0) {
-          acc += pr * vPool[physical(g, s) * HEAD_DIM + d];
+          acc += pr * v_at(physical(g, s) * HEAD_DIM + d);
         }
       }
     }

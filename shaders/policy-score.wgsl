@@ -25,6 +25,7 @@ override POOL: u32; // pooling kernel (odd)
 override HEAD_DIM: u32 = 1; // r-kv
 override LAMBDA: f32 = 0.1; // r-kv: weight of importance
 override THRESHOLD: f32 = 0.5; // r-kv: cosine above which a newer key makes an entry redundant
+override KV_F16: bool = false; // r-kv: keys as f16 pairs (16-bit models)
 override WG: u32 = 64;
 
 const NONE = vec2i(-1, -1);
@@ -33,10 +34,18 @@ const NONE = vec2i(-1, -1);
 @group(0) @binding(1) var<storage, read> blockTable: array<u32>;     // (KV_HEADS, MAX_PAGES) physical page ids
 @group(0) @binding(2) var<storage, read> headSlots: array<u32>;      // (KV_HEADS) logical slots in use
 @group(0) @binding(3) var<storage, read> history: array<f32>;        // (numSlots, WINDOW) last queries' attention
-@group(0) @binding(4) var<storage, read> kPool: array<f32>;          // (numSlots, HEAD_DIM) keys after RoPE (r-kv)
+@group(0) @binding(4) var<storage, read> kPool: array<u32>;          // (numSlots, HEAD_DIM) keys after RoPE (r-kv), f32 bits or f16 pairs
 @group(0) @binding(5) var<storage, read> limits: array<u32>;         // (KV_HEADS) entries the head may hold
 @group(0) @binding(6) var<storage, read> counts: array<u32>;         // (KV_HEADS) entries the head holds
 @group(0) @binding(7) var<storage, read_write> score: array<f32>;    // (numSlots) eviction score, lowest goes
+
+// K or V element i of the pool (index in elements, as if f32).
+fn k_at(i: u32) -> f32 {
+  if (KV_F16) {
+    return unpack2x16float(kPool[i >> 1u])[i & 1u];
+  }
+  return bitcast<f32>(kPool[i]);
+}
 
 var<workgroup> red: array<f32, WG>;
 
@@ -107,7 +116,7 @@ fn pooled(g: u32, n: u32, s: u32, pos: i32, own: f32) -> f32 {
 fn key_norm(phys: u32) -> f32 {
   var sq = 0.0;
   for (var d = 0u; d < HEAD_DIM; d++) {
-    let x = kPool[phys * HEAD_DIM + d];
+    let x = k_at(phys * HEAD_DIM + d);
     sq += x * x;
   }
   return sqrt(sq) + 1e-8;
@@ -127,7 +136,7 @@ fn redundancy_sum(g: u32, n: u32, s: u32, phys: u32) -> f32 {
     }
     var dot = 0.0;
     for (var d = 0u; d < HEAD_DIM; d++) {
-      dot += kPool[phys * HEAD_DIM + d] * kPool[oPhys * HEAD_DIM + d];
+      dot += k_at(phys * HEAD_DIM + d) * k_at(oPhys * HEAD_DIM + d);
     }
     let c = dot / (norm * key_norm(oPhys));
     sum += c;

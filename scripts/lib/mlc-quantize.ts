@@ -7,7 +7,7 @@
  * round() is round-half-to-even (TVM lowers tir.round to nearbyint). An all-zero group has
  * scale 0 and code 7, which dequantizes to 0.
  */
-import { floatToHalf, roundHalf } from '../../src/model/half.ts';
+import { floatToHalf, roundHalf } from '../../src/gpu/half.ts';
 import { q4Layout, Q4_GROUP } from '../../src/model/linear.ts';
 
 export type ModelDtype = 'float16' | 'float32';

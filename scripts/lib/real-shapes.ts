@@ -9,7 +9,7 @@
  */
 import { createRng } from '../../src/engine/rng.ts';
 import { parseConfig } from '../../src/model/config.ts';
-import { floatToHalf } from '../../src/model/half.ts';
+import { floatToHalf } from '../../src/gpu/half.ts';
 import type { MlcQuantization } from '../../src/model/mlc-config.ts';
 import { expectedMlcTensors } from '../../src/model/mlc-weights.ts';
 import { mlcChatConfig } from './mlc-chat-config.ts';

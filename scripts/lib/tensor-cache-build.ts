@@ -7,7 +7,7 @@
  * carries the dump's encode format as its `format`, as tvmjs writes it. No Node imports: tests
  * build caches in the browser too (tensor-cache-writer.ts puts one on disk).
  */
-import { floatToBf16 } from '../../src/model/half.ts';
+import { floatToBf16 } from '../../src/gpu/half.ts';
 import { md5Hex } from '../../src/model/tensor-cache.ts';
 import type { MlcDtype } from '../../src/model/tensor-cache.ts';
 

@@ -17,6 +17,8 @@ export interface BackendOptions {
   pageSize?: number;
   /** Prefill tile: most tokens one forward call takes (default 64). */
   maxStepTokens?: number;
+  /** K and V in 16 bits (default: when the model computes in 16 bits, kvIs16Bit). */
+  kvDtype?: 'f32' | 'f16';
   /** GPU engine: the most bytes one storage binding spans (default: the device's limit; tests lower it to split weights). */
   maxBindingBytes?: number;
 }
@@ -32,6 +34,7 @@ export function backendSizes(c: ModelConfig, options: BackendOptions): { context
     pageSize: options.pageSize ?? 16,
     capacityPerHead: contextLength,
     maxStepTokens,
+    kv16: options.kvDtype === 'f16',
   });
   return { contextLength, maxStepTokens, geometry };
 }

@@ -12,6 +12,7 @@ import { KvCache } from '../kv/kv-cache.ts';
 import { buildForward, createActivations, type ForwardPlan } from '../model/forward.ts';
 import { uploadWeights } from '../model/gpu-weights.ts';
 import { linearValues } from '../model/linear.ts';
+import { computesIn16Bit } from '../model/weights.ts';
 import type { LoadedModel } from '../model/load-model.ts';
 import { ropeTablesFor } from '../model/rope-frequencies.ts';
 import { createGpuEviction, type GpuEviction } from './gpu-eviction.ts';
@@ -30,7 +31,8 @@ export interface GpuBackend extends ForwardBackend {
 export async function createGpuBackend(gpu: Gpu, model: LoadedModel, options: BackendOptions = {}): Promise<GpuBackend> {
   const c = model.config;
   const device = gpu.device;
-  const { contextLength, maxStepTokens, geometry } = backendSizes(c, options);
+  const kvDtype = options.kvDtype ?? (computesIn16Bit(model.weights) ? 'f16' : 'f32');
+  const { contextLength, maxStepTokens, geometry } = backendSizes(c, { ...options, kvDtype });
   const weights = await uploadWeights(device, model.weights);
   // The KV cache is allocated at reset, for the sequence's budget (the whole context without one).
   let kv: KvCache | null = null;

@@ -145,6 +145,7 @@ export function createGpuEviction(
             headDim: g.headDim,
             history,
             kPool: kv.kPool,
+            kvF16: kv.f16,
             limits: slice(limits, l),
             counts: slice(counts, l),
           }),

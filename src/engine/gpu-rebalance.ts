@@ -92,6 +92,7 @@ export function createGpuRebalance(
         moves: movesBuffer,
         kPool: kv.kPool,
         vPool: kv.vPool,
+        kvF16: kv.f16,
         slotPos: kv.slotPos,
         score: state.score,
         stamp: state.stamp,

@@ -23,7 +23,9 @@ export function estimateMemory(
   storage: MatrixStorage,
   options: BackendOptions & { cache?: CacheConfig; promptLength?: number } = {},
 ): MemoryEstimate {
-  const { contextLength, maxStepTokens, geometry } = backendSizes(c, options);
+  const sixteen = storage.storage === 'f16' || storage.storage === 'bf16' || (storage.storage === 'q4' && storage.scaleType === 'f16');
+  const kvDtype = options.kvDtype ?? (sixteen ? 'f16' : 'f32');
+  const { contextLength, maxStepTokens, geometry } = backendSizes(c, { ...options, kvDtype });
   const policy = createPolicy(options.cache?.policy ?? 'full', options.cache?.params);
   const spec = evictionSpec(options.cache);
   const g = sequenceGeometry(geometry, spec, options.promptLength, policy);

@@ -10,8 +10,10 @@ export interface KvAppendArgs {
   k: Binding; // (tokens, kvHeads, headDim), after RoPE
   v: Binding; // (tokens, kvHeads, headDim)
   slotMap: Binding; // (tokens, kvHeads) u32 physical slot = page * pageSize + offset; >= numSlots: skip
-  kPool: Binding; // (numSlots, headDim)
-  vPool: Binding; // (numSlots, headDim)
+  kPool: Binding; // (numSlots, headDim) f32, or (numSlots, headDim / 2) f16 pairs when kvF16
+  vPool: Binding; // as kPool
+  /** The pools hold f16 (16-bit models): half the KV memory. */
+  kvF16?: boolean;
   slotPos: Binding; // (numSlots) i32 absolute position, -1 = empty
   /** Threads per workgroup (benchmarks sweep it); default 64. */
   wg?: number;
@@ -23,7 +25,7 @@ export function kvAppend(gpu: Gpu, a: KvAppendArgs): Dispatch {
     gpu,
     'kv-append',
     code,
-    { KV_HEADS: a.kvHeads, HEAD_DIM: a.headDim, WG: wg },
+    { KV_HEADS: a.kvHeads, HEAD_DIM: a.headDim, KV_F16: a.kvF16 ? 1 : 0, WG: wg },
     [a.step, a.k, a.v, a.slotMap, a.kPool, a.vPool, a.slotPos],
     (rows) => [ceilDiv(a.kvHeads * a.headDim, wg), rows, 1],
   );

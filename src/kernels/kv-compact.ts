@@ -18,8 +18,9 @@ export interface KvCompactArgs {
   groupsX?: number;
   params: Binding; // uniform {count, groups_x, _, _} u32: kvCompactParams()
   moves: Binding; // (count, 2) u32 [src, dst] physical slots, sources and destinations disjoint
-  kPool: Binding; // (numSlots, headDim) f32
-  vPool: Binding; // (numSlots, headDim) f32
+  kPool: Binding; // (numSlots, headDim) f32, or f16 pairs when kvF16
+  vPool: Binding; // as kPool
+  kvF16?: boolean;
   slotPos: Binding; // (numSlots) i32 absolute position, -1 = empty
   score: Binding; // (numSlots) f32 policy score
   stamp: Binding; // (numSlots) f32 crystal's step of the last hit
@@ -35,7 +36,7 @@ export function kvCompactParams(count: number, groupsX = GROUPS_X): Uint32Array 
 export function kvCompact(gpu: Gpu, a: KvCompactArgs): Dispatch {
   const groupsX = a.groupsX ?? GROUPS_X;
   assert(Math.ceil(a.count / groupsX) <= 65535, `${a.count} moves do not fit one grid`);
-  const constants = { HEAD_DIM: a.headDim, WG: a.wg ?? 32 };
+  const constants = { HEAD_DIM: a.headDim, KV_F16: a.kvF16 ? 1 : 0, WG: a.wg ?? 32 };
   const buffers = [a.params, a.moves, a.kPool, a.vPool, a.slotPos, a.score, a.stamp];
   return makeDispatch(gpu, 'kv-compact', code, constants, buffers, () => [Math.min(a.count, groupsX), Math.ceil(a.count / groupsX), 1]);
 }

@@ -20,6 +20,8 @@ export interface PagedAttentionArgs {
   q: Binding; // (rows, heads, headDim), RoPE applied
   kPool: Binding; // (numSlots, headDim), all layers and heads, RoPE applied
   vPool: Binding; // (numSlots, headDim)
+  /** The pools hold f16 pairs (kv-append's kvF16). */
+  kvF16?: boolean;
   slotPos: Binding; // (numSlots) i32 absolute position, -1 if empty
   blockTable: Binding; // (kvHeads, maxPages) u32 physical page per logical page: this layer's slice
   headSlots: Binding; // (kvHeads) u32 logical slots to scan: this layer's slice
@@ -37,6 +39,7 @@ export function pagedAttention(gpu: Gpu, a: PagedAttentionArgs): Dispatch {
     HEADS: a.heads,
     KV_HEADS: a.kvHeads,
     HEAD_DIM: a.headDim,
+    KV_F16: a.kvF16 ? 1 : 0,
     PAGE_SIZE: a.pageSize,
     MAX_PAGES: a.maxPages,
     SCALE: a.scale,

@@ -30,7 +30,8 @@ export interface PolicyScoreArgs {
   blockTable: Binding; // (kvHeads, maxPages) u32: this layer's slice
   headSlots: Binding; // (kvHeads) u32 logical slots to scan: this layer's slice
   history: Binding; // (numSlots, window) f32 the last queries' attention, ring by position
-  kPool: Binding; // (numSlots, headDim) f32 keys after RoPE (read by r-kv)
+  kPool: Binding; // (numSlots, headDim) keys after RoPE (read by r-kv), f32 or f16 pairs
+  kvF16?: boolean;
   limits: Binding; // (kvHeads) u32 entries each head may hold
   counts: Binding; // (kvHeads) u32 entries each head holds: only full heads are scored
   score: Binding; // (numSlots) f32 eviction scores, written for the full heads' entries
@@ -48,6 +49,7 @@ export function policyScore(gpu: Gpu, a: PolicyScoreArgs): Dispatch {
     WINDOW: a.window,
     POOL: a.pool,
     HEAD_DIM: a.headDim,
+    KV_F16: a.kvF16 ? 1 : 0,
     LAMBDA: a.lambda ?? RKV_DEFAULTS.lambda,
     THRESHOLD: a.threshold ?? RKV_DEFAULTS.threshold,
     WG: a.wg ?? 64,

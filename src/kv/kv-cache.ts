@@ -29,12 +29,12 @@ export class KvCache {
   /** Bytes allocate() creates for `g`: K and V pools, slot positions and the tables. */
   static bytesFor(g: KvGeometry): number {
     const slots = g.numPages * g.pageSize;
-    return 2 * slots * g.headDim * 4 + slots * 4 + 4 * g.numLayers * (g.tableLayerStride + g.headSlotsLayerStride + g.slotMapLayerStride);
+    return 2 * slots * g.headDim * g.kvValueBytes + slots * 4 + 4 * g.numLayers * (g.tableLayerStride + g.headSlotsLayerStride + g.slotMapLayerStride);
   }
 
   static allocate(device: GPUDevice, g: KvGeometry): { cache: KvCache; checked: Promise<void> } {
     const slots = g.numPages * g.pageSize;
-    const poolBytes = slots * g.headDim * 4;
+    const poolBytes = slots * g.headDim * g.kvValueBytes;
     // Every layer's K (and V) is one binding: past the limit, only a smaller context or budget helps.
     if (poolBytes > device.limits.maxStorageBufferBindingSize) {
       throw new GpuLimitError('maxStorageBufferBindingSize (for the KV cache; choose a shorter context or a smaller budget)', poolBytes, device.limits.maxStorageBufferBindingSize);
@@ -53,6 +53,11 @@ export class KvCache {
     });
     cache.reset();
     return { cache, checked };
+  }
+
+  /** K and V are f16 pairs (16-bit models); the kernels take it as KV_F16. */
+  get f16(): boolean {
+    return this.geometry.kvValueBytes === 2;
   }
 
   /** Bytes held by K and V (what a budget saves). */

@@ -46,6 +46,8 @@ export interface KvGeometry {
   tableLayerStride: number; // u32 elements between layers in blockTables
   headSlotsLayerStride: number; // u32 elements between layers in headSlots
   slotMapLayerStride: number; // u32 elements between layers in slotMap
+  /** Bytes of one K or V value: 4 (f32), or 2 (f16, for 16-bit models). */
+  kvValueBytes: 2 | 4;
 }
 
 export function kvGeometry(g: {
@@ -55,6 +57,8 @@ export function kvGeometry(g: {
   pageSize: number;
   capacityPerHead: number;
   maxStepTokens: number;
+  /** K and V in 16 bits. */
+  kv16?: boolean;
 }): KvGeometry {
   const maxPagesPerHead = Math.ceil(g.capacityPerHead / g.pageSize);
   return {
@@ -68,12 +72,13 @@ export function kvGeometry(g: {
     tableLayerStride: roundUp(g.numKvHeads * maxPagesPerHead, BINDING_ALIGN_U32),
     headSlotsLayerStride: roundUp(g.numKvHeads, BINDING_ALIGN_U32),
     slotMapLayerStride: roundUp(g.maxStepTokens * g.numKvHeads, BINDING_ALIGN_U32),
+    kvValueBytes: g.kv16 ? 2 : 4,
   };
 }
 
-/** Bytes of K and V in a pool of this geometry (f32, as the GPU stores them). */
+/** Bytes of K and V in a pool of this geometry, as the GPU stores them. */
 export function kvBytes(g: KvGeometry): number {
-  return 2 * g.numPages * g.pageSize * g.headDim * 4;
+  return 2 * g.numPages * g.pageSize * g.headDim * g.kvValueBytes;
 }
 
 export interface KvLayout {

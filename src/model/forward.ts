@@ -139,6 +139,7 @@ export function buildForward(
         slotMap: kv.slotMapBinding(l),
         kPool: kv.kPool,
         vPool: kv.vPool,
+        kvF16: kv.f16,
         slotPos: kv.slotPos,
       }),
       pagedAttention(gpu, {
@@ -152,6 +153,7 @@ export function buildForward(
         q,
         kPool: kv.kPool,
         vPool: kv.vPool,
+        kvF16: kv.f16,
         slotPos: kv.slotPos,
         blockTable: kv.tableBinding(l),
         headSlots: kv.headSlotsBinding(l),

@@ -17,7 +17,7 @@
  */
 import { WeightsFormatError } from '../errors.ts';
 import { gemvQ4Ref, gemvRef, gemvRowsRef } from '../kernels/gemv.ref.ts';
-import { bf16ToFloat, halfToFloat } from './half.ts';
+import { bf16ToFloat, halfToFloat } from '../gpu/half.ts';
 
 interface Shape {
   rows: number; // N, outputs

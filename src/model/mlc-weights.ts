@@ -11,7 +11,7 @@
  */
 import { TensorRecordError } from '../errors.ts';
 import type { ModelConfig } from './config.ts';
-import { bf16ToFloat, halfToFloat } from './half.ts';
+import { bf16ToFloat, halfToFloat } from '../gpu/half.ts';
 import { checkLinear, q4Layout, Q4_GROUP, sliceRows, type Linear } from './linear.ts';
 import type { MlcChatConfig, MlcQuantization } from './mlc-config.ts';
 import { recordBytes, type MlcDtype, type TensorCache, type TensorRecord } from './tensor-cache.ts';

@@ -25,7 +25,9 @@ import { ropeRef } from '../kernels/rope.ref.ts';
 import { sampleRef } from '../kernels/sample.ref.ts';
 import { siluMulRef } from '../kernels/silu-mul.ref.ts';
 import { appendTokens, createKvLayout, kvBytes, type KvLayout } from '../kv/kv-layout.ts';
+import { roundHalf } from '../gpu/half.ts';
 import { linearRef, linearRow, linearValues } from './linear.ts';
+import { computesIn16Bit } from './weights.ts';
 import type { LoadedModel } from './load-model.ts';
 import { ropeTablesFor } from './rope-frequencies.ts';
 import type { MemoStep, PrefixMemo } from './prefix-memo.ts';
@@ -38,7 +40,8 @@ export interface ReferenceBackend extends ForwardBackend {
 export function createReferenceBackend(model: LoadedModel, options: BackendOptions = {}): ReferenceBackend {
   const c = model.config;
   const w = model.weights;
-  const { contextLength, maxStepTokens, geometry: contextGeometry } = backendSizes(c, options);
+  const kv16 = (options.kvDtype ?? (computesIn16Bit(w) ? 'f16' : 'f32')) === 'f16';
+  const { contextLength, maxStepTokens, geometry: contextGeometry } = backendSizes(c, { ...options, kvDtype: kv16 ? 'f16' : 'f32' });
   const { cos, sin } = ropeTablesFor(c, contextLength);
   // The pool is re-sized at reset: the whole context for the full cache, the budget otherwise.
   let geometry = contextGeometry;
@@ -119,6 +122,14 @@ export function createReferenceBackend(model: LoadedModel, options: BackendOptio
       for (let h = 0; h < c.numKvHeads; h++) {
         const slot = slotMap[l * geometry.slotMapLayerStride + t * c.numKvHeads + h];
         const src = (t * c.numKvHeads + h) * c.headDim;
+        if (kv16) {
+          // The GPU stores them with pack2x16float: rounded to the nearest half.
+          for (let d = 0; d < c.headDim; d++) {
+            kPool[slot * c.headDim + d] = roundHalf(k[src + d]);
+            vPool[slot * c.headDim + d] = roundHalf(v[src + d]);
+          }
+          continue;
+        }
         kPool.set(k.subarray(src, src + c.headDim), slot * c.headDim);
         vPool.set(v.subarray(src, src + c.headDim), slot * c.headDim);
       }

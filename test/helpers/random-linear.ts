@@ -1,5 +1,5 @@
 /** Random Linears in every storage, for the kernels' format tests: the bytes are what is random. */
-import { floatToBf16, floatToHalf } from '../../src/model/half.ts';
+import { floatToBf16, floatToHalf } from '../../src/gpu/half.ts';
 import { q4Layout, Q4_GROUP, type Linear, type LinearStorage } from '../../src/model/linear.ts';
 import { randomArray, seededRandom } from './close.ts';
 

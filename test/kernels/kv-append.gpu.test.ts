@@ -4,6 +4,7 @@ import { runDispatches } from '../../src/gpu/kernel.ts';
 import { createStepBuffer, writeStep } from '../../src/gpu/step-params.ts';
 import { kvAppend } from '../../src/kernels/kv-append.ts';
 import { kvAppendRef } from '../../src/kernels/kv-append.ref.ts';
+import { floatToHalf, halfToFloat } from '../../src/gpu/half.ts';
 import { expectClose, randomArray, seededRandom } from '../helpers/close.ts';
 import { testGpu } from '../helpers/gpu.ts';
 
@@ -99,6 +100,49 @@ describe('kv-append', () => {
         }
       }
       expect(gotK.some((x, i) => x !== kPool[i])).toBe(true);
+    });
+  }
+});
+
+// 16-bit models keep K and V as f16 pairs (pack2x16float): each value must come back as the
+// nearest half (ties to even), exactly as the reference rounds it, and other slots untouched.
+describe('kv-append, f16 pools', () => {
+  const cases: Case[] = [
+    { rows: 1, kvHeads: 1, headDim: 2, posStart: 0, pages: 1 },
+    { rows: 7, kvHeads: 3, headDim: 16, posStart: 0, pages: 3 },
+    { rows: 5, kvHeads: 4, headDim: 64, posStart: 17, pages: 3 },
+    { rows: 17, kvHeads: 2, headDim: 32, posStart: 64, pages: 4, skips: true },
+  ];
+  for (const c of cases) {
+    test(`rows ${c.rows} kvHeads ${c.kvHeads} headDim ${c.headDim}${c.skips ? ' with skipped slots' : ''}`, async () => {
+      const gpu = await testGpu();
+      const numSlots = c.pages * PAGE_SIZE;
+      const seed = c.rows * 31 + c.headDim;
+      const k = randomArray(c.rows * c.kvHeads * c.headDim, seed + 1, 3);
+      const v = randomArray(c.rows * c.kvHeads * c.headDim, seed + 2, 3);
+      const slotMap = scatteredSlots(c, seed + 3);
+      const before = Uint16Array.from(randomArray(numSlots * c.headDim, seed + 4), floatToHalf);
+      const slotPos = new Int32Array(numSlots).fill(-1);
+      const step = createStepBuffer(gpu.device);
+      writeStep(gpu.device, step, c.rows, c.posStart);
+      const kPoolBuf = createBufferFrom(gpu.device, 'kPool', before);
+      const vPoolBuf = createBufferFrom(gpu.device, 'vPool', before);
+      const d = kvAppend(gpu, {
+        kvHeads: c.kvHeads, headDim: c.headDim, step, kvF16: true,
+        k: createBufferFrom(gpu.device, 'k', k), v: createBufferFrom(gpu.device, 'v', v),
+        slotMap: createBufferFrom(gpu.device, 'slotMap', slotMap),
+        kPool: kPoolBuf, vPool: vPoolBuf, slotPos: createBufferFrom(gpu.device, 'slotPos', slotPos),
+      });
+      await runDispatches(gpu, [d], c.rows);
+      const decode = (b: ArrayBuffer) => Float64Array.from(new Uint16Array(b, 0, numSlots * c.headDim), halfToFloat);
+      const gotK = decode(await readBuffer(gpu.device, kPoolBuf, numSlots * c.headDim * 2));
+      const gotV = decode(await readBuffer(gpu.device, vPoolBuf, numSlots * c.headDim * 2));
+      const wantK = Float64Array.from(before, halfToFloat);
+      const wantV = Float64Array.from(before, halfToFloat);
+      kvAppendRef(k, v, slotMap, c.rows, c.kvHeads, c.headDim, c.posStart, wantK, wantV, Int32Array.from(slotPos), true);
+      expectClose('kPool f16', gotK, wantK, TOL);
+      expectClose('vPool f16', gotV, wantV, TOL);
+      expect(gotK.some((x, i) => x !== halfToFloat(before[i]))).toBe(true);
     });
   }
 });

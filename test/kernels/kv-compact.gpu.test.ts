@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { createBufferFrom, readBuffer, readF32, UNIFORM } from '../../src/gpu/buffers.ts';
 import { runDispatches } from '../../src/gpu/kernel.ts';
+import { floatToHalf, halfToFloat } from '../../src/gpu/half.ts';
 import { kvCompact, kvCompactParams } from '../../src/kernels/kv-compact.ts';
 import { kvCompactRef } from '../../src/kernels/kv-compact.ref.ts';
 import { compactHeads } from '../../src/kv/compact.ts';
@@ -31,8 +32,10 @@ const cases: Case[] = [
   { layers: 4, kvHeads: 2, headDim: 32, pageSize: 16, tokens: 64, keep: 0.3, limitShare: 1, groupsX: 5 },
 ];
 
-describe('kv-compact', () => {
+// Each case with f32 pools and with the f16 pairs of 16-bit models (moved as words, exactly).
+for (const kvF16 of [false, true]) describe(`kv-compact${kvF16 ? ', f16 pools' : ''}`, () => {
   cases.forEach((c, ci) => {
+    if (kvF16 && c.headDim % 2 !== 0) return;
     const label = `layers ${c.layers} kvHeads ${c.kvHeads} headDim ${c.headDim} pageSize ${c.pageSize} tokens ${c.tokens}` +
       (c.groupsX ? ` groupsX ${c.groupsX}` : '') + (c.wg ? ` wg ${c.wg}` : '');
     test(label, async () => {
@@ -58,13 +61,17 @@ describe('kv-compact', () => {
       expect(moves.length).toBeGreaterThan(0);
 
       const numSlots = g.numPages * g.pageSize;
-      const k = randomArray(numSlots * c.headDim, 11 + ci);
-      const v = randomArray(numSlots * c.headDim, 23 + ci);
+      const k16 = Uint16Array.from(randomArray(numSlots * c.headDim, 11 + ci), floatToHalf);
+      const v16 = Uint16Array.from(randomArray(numSlots * c.headDim, 23 + ci), floatToHalf);
+      const k = kvF16 ? Float32Array.from(k16, halfToFloat) : randomArray(numSlots * c.headDim, 11 + ci);
+      const v = kvF16 ? Float32Array.from(v16, halfToFloat) : randomArray(numSlots * c.headDim, 23 + ci);
+      const readPool = async (b: GPUBuffer) =>
+        kvF16 ? Float32Array.from(new Uint16Array(await readBuffer(dev, b, k.length * 2)), halfToFloat) : readF32(dev, b, k.length);
       const score = randomArray(numSlots, 37 + ci, 3);
       const stamp = Float32Array.from({ length: numSlots }, () => Math.floor(rand() * 500));
       const bufs = {
-        kPool: createBufferFrom(dev, 'kPool', k),
-        vPool: createBufferFrom(dev, 'vPool', v),
+        kPool: createBufferFrom(dev, 'kPool', kvF16 ? k16 : k),
+        vPool: createBufferFrom(dev, 'vPool', kvF16 ? v16 : v),
         slotPos: createBufferFrom(dev, 'slotPos', slotPosBefore),
         score: createBufferFrom(dev, 'score', score),
         stamp: createBufferFrom(dev, 'stamp', stamp),
@@ -77,6 +84,7 @@ describe('kv-compact', () => {
         params: createBufferFrom(dev, 'params', kvCompactParams(count, c.groupsX), UNIFORM),
         moves: createBufferFrom(dev, 'moves', moves),
         ...bufs,
+        kvF16,
         wg: c.wg,
       });
       await runDispatches(gpu, [d], 1);
@@ -85,8 +93,8 @@ describe('kv-compact', () => {
       kvCompactRef({ moves, headDim: c.headDim, ...want });
       // The layout logic's own slotPos mirror is what the kernel writes.
       expect(Array.from(want.slotPos)).toEqual(Array.from(layout.slotPos));
-      expectClose('kPool', await readF32(dev, bufs.kPool, k.length), want.k, TOL);
-      expectClose('vPool', await readF32(dev, bufs.vPool, v.length), want.v, TOL);
+      expectClose('kPool', await readPool(bufs.kPool), want.k, TOL);
+      expectClose('vPool', await readPool(bufs.vPool), want.v, TOL);
       expectClose('score', await readF32(dev, bufs.score, numSlots), want.score, TOL);
       expectClose('stamp', await readF32(dev, bufs.stamp, numSlots), want.stamp, TOL);
       const slotPos = new Int32Array(await readBuffer(dev, bufs.slotPos, numSlots * 4));

@@ -4,6 +4,7 @@ import { runDispatches } from '../../src/gpu/kernel.ts';
 import { createStepBuffer, writeStep } from '../../src/gpu/step-params.ts';
 import { pagedAttention } from '../../src/kernels/paged-attention.ts';
 import { pagedAttentionRef } from '../../src/kernels/paged-attention.ref.ts';
+import { floatToHalf, halfToFloat } from '../../src/gpu/half.ts';
 import { expectClose, seededRandom } from '../helpers/close.ts';
 import { testGpu } from '../helpers/gpu.ts';
 import { shuffledPagedGeometry } from '../helpers/paged-fixture.ts';
@@ -52,8 +53,11 @@ const cases: Case[] = [
     heads: 6, kvHeads: 3, headDim: 32, lengths: [0, 9, 40], rows: 1, posStart: 60, holeRate: 0.1, sliced: true, allHoles: 1, wg: 32 },
 ];
 
-describe('paged-attention', () => {
+// Each case twice: f32 pools, and the f16 pairs 16-bit models store (even head dims only, as RoPE
+// needs), where the reference reads the same halves decoded.
+for (const kvF16 of [false, true]) describe(`paged-attention${kvF16 ? ', f16 pools' : ''}`, () => {
   cases.forEach((c, ci) => {
+    if (kvF16 && c.headDim % 2 !== 0) return;
     test(c.name, async () => {
       const gpu = await testGpu();
       const { heads, kvHeads, headDim: D, rows: T, posStart } = c;
@@ -93,8 +97,11 @@ describe('paged-attention', () => {
       }
 
       const q = gaussian(T * heads * D, 1000 + ci);
-      const kPool = gaussian(numSlots * D, 2000 + ci);
-      const vPool = gaussian(numSlots * D, 3000 + ci);
+      const halves = (x: Float32Array) => Uint16Array.from(x, floatToHalf);
+      const k16 = halves(gaussian(numSlots * D, 2000 + ci));
+      const v16 = halves(gaussian(numSlots * D, 3000 + ci));
+      const kPool = kvF16 ? Float32Array.from(k16, halfToFloat) : gaussian(numSlots * D, 2000 + ci);
+      const vPool = kvF16 ? Float32Array.from(v16, halfToFloat) : gaussian(numSlots * D, 3000 + ci);
       const dev = gpu.device;
       const step = createStepBuffer(dev);
       writeStep(dev, step, T, posStart);
@@ -111,8 +118,9 @@ describe('paged-attention', () => {
         scale: 1 / Math.sqrt(D),
         step,
         q: createBufferFrom(dev, 'q', q),
-        kPool: createBufferFrom(dev, 'kPool', kPool),
-        vPool: createBufferFrom(dev, 'vPool', vPool),
+        kPool: createBufferFrom(dev, 'kPool', kvF16 ? k16 : kPool),
+        vPool: createBufferFrom(dev, 'vPool', kvF16 ? v16 : vPool),
+        kvF16,
         slotPos: createBufferFrom(dev, 'slotPos', slotPos),
         blockTable: c.sliced ? { buffer: tablesBuf, offset: tableStride * 4, size: kvHeads * maxPages * 4 } : tablesBuf,
         headSlots: c.sliced ? { buffer: slotsBuf, offset: slotsStride * 4, size: kvHeads * 4 } : slotsBuf,

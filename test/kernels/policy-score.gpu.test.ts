@@ -4,6 +4,7 @@ import { runDispatches } from '../../src/gpu/kernel.ts';
 import { policyScore, type PolicyScoreRule } from '../../src/kernels/policy-score.ts';
 import { policyScoreRef } from '../../src/kernels/policy-score.ref.ts';
 import { RKV_DEFAULTS } from '../../src/policies/r-kv.ts';
+import { floatToHalf, roundHalf } from '../../src/gpu/half.ts';
 import { expectClose, seededRandom } from '../helpers/close.ts';
 import { testGpu } from '../helpers/gpu.ts';
 import { shuffledPagedGeometry } from '../helpers/paged-fixture.ts';
@@ -39,9 +40,13 @@ const cases: Case[] = [
     duplicates: true, wg: 32 },
 ];
 
-describe('policy-score', () => {
+// Each case with f32 keys and with the f16 keys of 16-bit models (r-kv reads them; the reference
+// reads the same halves).
+for (const kvF16 of [false, true]) describe(`policy-score${kvF16 ? ', f16 keys' : ''}`, () => {
   cases.forEach((c, ci) => {
+    if (kvF16 && (c.rule !== 'r-kv' || c.headDim % 2 !== 0)) return;
     test(c.name, async () => {
+      const key = kvF16 ? roundHalf : (x: number) => x;
       const gpu = await testGpu();
       const kvHeads = c.lengths.length;
       const D = c.headDim;
@@ -53,7 +58,7 @@ describe('policy-score', () => {
       // Unowned slots hold valid-looking positions, keys and history: reading one changes a score.
       const slotPos = new Int32Array(numSlots).map(() => randInt(maxPos));
       const history = new Float32Array(numSlots * W).map(() => rand() * rand());
-      const kPool = new Float32Array(numSlots * D).map(() => rand() * 2 - 1);
+      const kPool = new Float32Array(numSlots * D).map(() => key(rand() * 2 - 1));
       const blockTables = new Uint32Array(2 * tableStride);
       const headSlotsAll = new Uint32Array(2 * slotsStride);
       for (let i = 0; i < kvHeads * maxPages; i++) blockTables[i] = order[numPages - 1 - (i % Math.floor(numPages / 2))];
@@ -79,7 +84,7 @@ describe('policy-score', () => {
           // r-kv: a third of the keys are noisy copies of an earlier one, so some cosines pass the threshold.
           if (entries.length > 0 && rand() < 0.35) {
             const from = entries[randInt(entries.length)];
-            for (let d = 0; d < D; d++) kPool[slot * D + d] = kPool[from * D + d] + (rand() - 0.5) * 0.6;
+            for (let d = 0; d < D; d++) kPool[slot * D + d] = key(kPool[from * D + d] + (rand() - 0.5) * 0.6);
           }
           entries.push(slot);
         }
@@ -114,7 +119,8 @@ describe('policy-score', () => {
         blockTable: { buffer: tablesBuf, offset: tableStride * 4, size: kvHeads * maxPages * 4 },
         headSlots: { buffer: slotsBuf, offset: slotsStride * 4, size: kvHeads * 4 },
         history: createBufferFrom(dev, 'history', history),
-        kPool: createBufferFrom(dev, 'kPool', kPool),
+        kPool: createBufferFrom(dev, 'kPool', kvF16 ? Uint16Array.from(kPool, floatToHalf) : kPool),
+        kvF16,
         limits: createBufferFrom(dev, 'limits', limits),
         counts: createBufferFrom(dev, 'counts', held),
         score: scoreBuf,

@@ -21,7 +21,7 @@ import {
   UnsupportedArchitectureError,
   UnsupportedQuantizationError,
 } from '../../src/errors.ts';
-import { halfToFloat } from '../../src/model/half.ts';
+import { halfToFloat } from '../../src/gpu/half.ts';
 import { dequantizeRows, linearValues } from '../../src/model/linear.ts';
 import { loadModel, type LoadedModel } from '../../src/model/load-model.ts';
 import type { ModelSource } from '../../src/model/model-source.ts';
