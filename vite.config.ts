@@ -8,16 +8,22 @@ function precacheList(): Plugin {
   const walk = (dir: string): string[] =>
     readdirSync(dir).flatMap((name) => (statSync(join(dir, name)).isDirectory() ? walk(join(dir, name)) : [join(dir, name)]));
   let outDir = 'dist';
+  // web-llm's chunk (the catalogue, src/catalog/records.ts) is left out: sw.js caches it when the
+  // page first loads it, and offline the downloaded models are listed from the Cache API without it.
+  const lazy = new Set<string>();
   return {
     name: 'precache-list',
     apply: 'build',
     configResolved(config) {
       outDir = config.build.outDir;
     },
+    generateBundle(_, bundle) {
+      for (const c of Object.values(bundle)) if (c.type === 'chunk' && c.moduleIds.some((id) => id.includes('/@mlc-ai/web-llm/'))) lazy.add(c.fileName);
+    },
     closeBundle() {
       const files = walk(outDir)
         .map((f) => relative(outDir, f).split('\\').join('/'))
-        .filter((f) => !skip.has(f.split('/').pop()!))
+        .filter((f) => !skip.has(f.split('/').pop()!) && !lazy.has(f))
         .sort();
       writeFileSync(join(outDir, 'precache.json'), JSON.stringify({ files }, null, 1));
     },
@@ -29,7 +35,7 @@ export default defineConfig({
   base: './',
   plugins: [precacheList()],
   worker: { format: 'es' },
-  optimizeDeps: { include: ['@mlc-ai/web-tokenizers', '@huggingface/jinja', 'comlink'] },
+  optimizeDeps: { include: ['@mlc-ai/web-tokenizers', '@huggingface/jinja', 'comlink', '@mlc-ai/web-llm'] },
   build: { target: 'es2022', outDir: 'dist' },
   preview: { port: 4173, strictPort: true },
 });

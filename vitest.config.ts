@@ -5,7 +5,7 @@ import { CHROMIUM_ARGS, CHROMIUM_PATH } from './src/browser-flags.ts';
 // Two projects: plain logic runs in Node; anything named *.gpu.test.ts runs in Chromium on a real
 // WebGPU device (SwiftShader on machines without a GPU) and fails when no adapter can be had.
 export default defineConfig({
-  optimizeDeps: { include: ['@mlc-ai/web-tokenizers', '@huggingface/jinja', 'comlink'] },
+  optimizeDeps: { include: ['@mlc-ai/web-tokenizers', '@huggingface/jinja', 'comlink', '@mlc-ai/web-llm'] },
   server: { fs: { allow: ['.'] } },
   test: {
     projects: [

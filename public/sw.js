@@ -43,7 +43,14 @@ self.addEventListener('fetch', (event) => {
       // the install's fetch did not.
       const hit = await cache.match(request, { ignoreVary: true });
       if (hit) return hit;
-      const response = await fetch(request);
+      let response;
+      try {
+        response = await fetch(request);
+      } catch {
+        // Offline and not cached: the build never had this file (a loader probing for an optional
+        // one, such as mlc-chat-config.json beside a Hugging Face folder). Say so plainly.
+        return new Response('', { status: 404, statusText: 'Not in the offline cache' });
+      }
       if (response.ok && response.type === 'basic') await cache.put(request, response.clone());
       return response;
     })(),

@@ -3,20 +3,31 @@
  * and watch the think stage stream beside the cache's occupancy and one head's attention; or run
  * the same prompt under two settings side by side. It codes against the Engine interface only.
  */
+import { deleteCachedModel, listCachedModels } from '../catalog/storage.ts';
+import { loadCatalog, type CatalogEntry } from '../catalog/records.ts';
 import { createWorkerEngine } from '../engine/client.ts';
 import type { Engine } from '../engine/engine.ts';
 import { POLICY_CATALOG } from '../engine/policy-catalog.ts';
 import type { GenerateRequest, GenerationResult, ModelInfo } from '../engine/types.ts';
+import { renderCachedList } from './cached-list.ts';
 import { createCompareCard, type RunSummary } from './compare.ts';
 import { showCrystalMap, type KeptRecord } from './crystal-map.ts';
+import { createDownloadView } from './download-view.ts';
 import { createHeatmap } from './heatmap.ts';
+import { describeModel, downloadSize, listModels, renderModelSelect, type ListedModel } from './model-list.ts';
 import { createOccupancyView } from './occupancy.ts';
 import { readSettings, settingsUrl, writeSettings, type Settings } from './settings.ts';
 import { enableOffline } from './offline.ts';
-import { showStorage } from './storage.ts';
+import { enablePersist, showStorage } from './storage.ts';
 import { createTranscript } from './transcript.ts';
 
 const BUNDLED = { id: 'tiny-reasoner-qwen3', label: 'tiny-reasoner-qwen3 (bundled, 1M params)', path: 'models/tiny-reasoner-qwen3/' };
+/** The bundled model in every form it ships in: its Hugging Face folder, and our MLC conversions. */
+const BUNDLED_FORMS = [
+  BUNDLED,
+  { id: 'tiny-reasoner-qwen3-q4f32_1-MLC', label: 'tiny-reasoner-qwen3, MLC q4f32_1 (bundled, 4-bit)', path: 'models/tiny-reasoner-qwen3-q4f32_1-MLC/' },
+  { id: 'tiny-reasoner-qwen3-q0f32-MLC', label: 'tiny-reasoner-qwen3, MLC q0f32 (bundled)', path: 'models/tiny-reasoner-qwen3-q0f32-MLC/' },
+];
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const promptBox = $<HTMLTextAreaElement>('prompt');
@@ -37,7 +48,6 @@ function fillSelect(select: HTMLSelectElement, options: { value: string; label: 
   for (const o of options) select.append(new Option(o.label, o.value, false, o.value === selected));
 }
 
-fillSelect($('model'), [{ value: BUNDLED.id, label: BUNDLED.label }], BUNDLED.id);
 const policyOptions = POLICY_CATALOG.map((p) => ({ value: p.id, label: p.id }));
 fillSelect($('policy'), policyOptions, settings.policy);
 fillSelect($('compare-policy'), policyOptions, settings.comparePolicy);
@@ -111,6 +121,63 @@ $('share').addEventListener('click', async () => {
 
 const engine: Engine = createWorkerEngine();
 
+const persistButton = $<HTMLButtonElement>('persist');
+const updateStorage = () => void showStorage($('storage'), persistButton);
+enablePersist(persistButton, $('storage'));
+
+/**
+ * The model list: the bundled model, the catalogue (web-llm's own chunk, imported after the first
+ * paint) and whatever is downloaded (read from the Cache API, so it lists offline too).
+ */
+const modelSelect = $<HTMLSelectElement>('model');
+const downloads = createDownloadView($<HTMLProgressElement>('download-progress'), $('download-status'), $<HTMLButtonElement>('download-cancel'));
+let catalog: CatalogEntry[] = [];
+let listed: ListedModel[] = [];
+const urlName = (url: string) => new URL(url).pathname.split('/').filter(Boolean).pop() ?? 'model';
+const chosenListed = () => listed.find((m) => m.id === modelSelect.value) ?? null;
+
+function showChosen() {
+  const m = chosenListed();
+  $('model-info').textContent = m ? describeModel(m) : '';
+  const button = $<HTMLButtonElement>('download');
+  button.hidden = m === null || m.cached?.state === 'complete';
+  button.disabled = downloads.busy;
+  if (m) button.textContent = m.cached?.state === 'partial' ? `Resume download (${downloadSize(m)}) and load` : `Download ${downloadSize(m)} and load`;
+}
+
+async function refreshModels(selected = modelSelect.value || settings.model) {
+  listed = listModels(catalog, await listCachedModels().catch(() => []));
+  const url = settings.model === 'url' && settings.modelUrl ? { label: `${urlName(settings.modelUrl)} (from URL)` } : null;
+  renderModelSelect(modelSelect, BUNDLED_FORMS, listed, url, selected);
+  renderCachedList($('cached-models'), listed, (m) => void deleteModel(m), downloads.busy);
+  showChosen();
+}
+
+async function deleteModel(m: ListedModel) {
+  const files = await deleteCachedModel(m.url);
+  const loaded = model?.name === m.id ? '; it stays loaded until another model is chosen' : '';
+  $('download-status').textContent = `Deleted ${m.id} (${files} files)${loaded}.`;
+  await refreshModels();
+  updateStorage();
+}
+
+$('download').addEventListener('click', async () => {
+  const m = chosenListed();
+  if (!m || downloads.busy) return;
+  errorBox.hidden = true;
+  const running = downloads.run(m.url, m.id);
+  await refreshModels(m.id); // Delete and Download stay disabled while it runs
+  try {
+    const complete = await running;
+    await refreshModels(m.id);
+    if (complete) chooseModel({ model: m.id });
+  } catch (e) {
+    showError(e);
+    await refreshModels(m.id);
+  }
+  updateStorage();
+});
+
 /** Loads a model folder into the engine: the bundled one, or one the user named by URL. */
 async function loadModelFrom(url: string, name: string) {
   runButton.disabled = compareButton.disabled = true;
@@ -134,20 +201,41 @@ async function loadModelFrom(url: string, name: string) {
   occupancy.reset(info.numLayers, info.numKvHeads);
   document.body.dataset.modelReady = 'true';
   runButton.disabled = compareButton.disabled = false;
-  void showStorage($('storage'));
+  updateStorage();
 }
 
 async function loadChosen() {
   if (settings.model === 'url' && settings.modelUrl) {
-    const name = new URL(settings.modelUrl).pathname.split('/').filter(Boolean).pop() ?? 'model';
-    const models = $<HTMLSelectElement>('model');
-    if (![...models.options].some((o) => o.value === 'url')) models.append(new Option(`${name} (from URL)`, 'url'));
-    models.value = 'url';
+    const name = urlName(settings.modelUrl);
+    if (![...modelSelect.options].some((o) => o.value === 'url')) modelSelect.append(new Option(`${name} (from URL)`, 'url'));
+    modelSelect.value = 'url';
+    showChosen();
     await loadModelFrom(settings.modelUrl, name);
-  } else {
-    $<HTMLSelectElement>('model').value = BUNDLED.id;
-    await loadModelFrom(new URL(BUNDLED.path, location.href).href, BUNDLED.id);
+    return;
   }
+  const bundled = BUNDLED_FORMS.find((b) => b.id === settings.model);
+  if (bundled) {
+    modelSelect.value = bundled.id;
+    showChosen();
+    await loadModelFrom(new URL(bundled.path, location.href).href, bundled.id);
+    return;
+  }
+  if (settings.model !== BUNDLED.id) {
+    // A downloaded catalogue model: the engine reads it from web-llm's cache.
+    const m = listed.find((x) => x.id === settings.model);
+    if (m?.cached?.state === 'complete') {
+      modelSelect.value = m.id;
+      showChosen();
+      await loadModelFrom(m.url, m.id);
+      return;
+    }
+    $('download-status').textContent = `${settings.model} is not downloaded (any more); the bundled model is loaded instead.`;
+    settings = { ...settings, model: BUNDLED.id };
+    writeSettings(settings, localStorage);
+  }
+  modelSelect.value = BUNDLED.id;
+  showChosen();
+  await loadModelFrom(new URL(BUNDLED.path, location.href).href, BUNDLED.id);
 }
 
 function chooseModel(next: Partial<Settings>) {
@@ -160,7 +248,9 @@ function chooseModel(next: Partial<Settings>) {
     showError(e);
     settings = previous; // a reload must not retry a model that failed
     writeSettings(settings, localStorage);
-    $<HTMLSelectElement>('model').value = settings.model === 'url' ? 'url' : BUNDLED.id;
+    modelSelect.value = settings.model;
+    if (modelSelect.value !== settings.model) modelSelect.value = BUNDLED.id;
+    showChosen();
     runButton.disabled = compareButton.disabled = model === null;
     document.body.dataset.modelReady = String(model !== null);
   });
@@ -173,7 +263,12 @@ $('load-url').addEventListener('click', () => {
   if (!url || checked !== url) return showError(new Error(`"${url}" is not an http(s) URL of a model folder.`));
   chooseModel({ model: 'url', modelUrl: url });
 });
-$('model').addEventListener('change', () => chooseModel({ model: $<HTMLSelectElement>('model').value }));
+modelSelect.addEventListener('change', () => {
+  const m = chosenListed();
+  // A model not (fully) downloaded waits for its Download button: no gigabytes on a mere selection.
+  if (m && m.cached?.state !== 'complete') return showChosen();
+  chooseModel({ model: modelSelect.value });
+});
 
 function request(s: Settings, budget: number, policy: string): GenerateRequest {
   return {
@@ -256,7 +351,7 @@ async function guarded(work: () => Promise<void>) {
     runButton.disabled = compareButton.disabled = false;
     stopButton.disabled = true;
     document.body.dataset.generating = 'false';
-    void showStorage($('storage'));
+    updateStorage();
   }
 }
 
@@ -287,9 +382,24 @@ stopButton.addEventListener('click', () => void engine.abort());
 
 loadExamples().catch(showError);
 enableOffline($('offline'))
-  .then(() => showStorage($('storage')))
+  .then(updateStorage)
   .catch((e) => ($('offline').textContent = `Offline use unavailable: ${e instanceof Error ? e.message : String(e)}`));
-loadChosen().catch((e) => {
-  $('model-status').textContent = 'The model could not be loaded.';
-  showError(e);
-});
+refreshModels(settings.model)
+  .then(loadChosen)
+  .catch((e) => {
+    $('model-status').textContent = 'The model could not be loaded.';
+    showError(e);
+  });
+$('catalog-status').textContent = 'Loading the model catalogue…';
+loadCatalog()
+  .then((c) => {
+    catalog = c.entries;
+    $('catalog-status').textContent = `Catalogue: ${c.entries.length} models from web-llm's list that Crystal runs, and ours.`;
+    document.body.dataset.catalog = String(c.entries.length);
+    return refreshModels();
+  })
+  .catch((e) => {
+    // Offline before web-llm's chunk was ever cached: downloaded models are listed all the same.
+    $('catalog-status').textContent = `The catalogue could not be loaded (${e instanceof Error ? e.message : String(e)}); downloaded models are listed.`;
+    document.body.dataset.catalog = '0';
+  });
