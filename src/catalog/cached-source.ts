@@ -11,36 +11,15 @@
  * (null, as a 404 would say), so a loader that probes for optional files still loads.
  */
 import { DownloadFailedError } from '../errors.ts';
-import { urlModelSource, type ModelSource } from '../model/model-source.ts';
+import { readResponse, urlModelSource, type ModelSource } from '../model/model-source.ts';
 import { CHAT_CONFIG_FILE, CONFIG_SCOPE, fileUrl, scopeOf } from './cache-keys.ts';
 import { modelCacheState } from './storage.ts';
 
 export interface CachedSourceOptions {
   fetch?: typeof fetch;
   caches?: CacheStorage;
-}
-
-/** The body's bytes, reporting (loaded, total) as they arrive; total from Content-Length when it counts them. */
-async function readBody(response: Response, onBytes?: (loaded: number, total: number) => void): Promise<ArrayBuffer> {
-  if (!response.body || !onBytes) return response.arrayBuffer();
-  const length = response.headers.get('content-encoding') ? 0 : Number(response.headers.get('content-length') ?? 0);
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let loaded = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    chunks.push(value);
-    loaded += value.byteLength;
-    onBytes(loaded, Math.max(length, loaded));
-  }
-  const out = new Uint8Array(loaded);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.byteLength;
-  }
-  return out.buffer;
+  /** Store what is fetched (default); false only peeks, so a folder is not half-cached by a look. */
+  store?: boolean;
 }
 
 /** `folder` is the model folder as web-llm keys it (a catalogue entry's url, …/resolve/main/). */
@@ -54,7 +33,7 @@ export function cachedModelSource(folder: string, options: CachedSourceOptions =
       const url = fileUrl(base, file);
       const cache = await storage().open(scopeOf(file));
       const hit = await cache.match(url);
-      if (hit) return readBody(hit, onBytes);
+      if (hit) return readResponse(hit, onBytes);
       let response: Response;
       try {
         response = await fetchFn(url);
@@ -65,9 +44,9 @@ export function cachedModelSource(folder: string, options: CachedSourceOptions =
       // A single-page-app server answers a missing file with its index page: no model file is HTML.
       if (response.status === 404 || /text\/html/i.test(response.headers.get('content-type') ?? '')) return null;
       if (!response.ok) throw new DownloadFailedError(url, `HTTP ${response.status}`);
-      const bytes = await readBody(response, onBytes);
+      const bytes = await readResponse(response, onBytes);
       const mlc = file === CHAT_CONFIG_FILE || (await (await storage().open(CONFIG_SCOPE)).match(fileUrl(base, CHAT_CONFIG_FILE))) !== undefined;
-      if (mlc) {
+      if (mlc && options.store !== false) {
         const headers = { 'content-type': response.headers.get('content-type') ?? 'application/octet-stream', 'content-length': String(bytes.byteLength) };
         // Keeping a copy is a convenience: a full disk must not fail the load itself.
         await cache.put(url, new Response(bytes, { headers })).catch(() => {});
@@ -82,8 +61,8 @@ export function cachedModelSource(folder: string, options: CachedSourceOptions =
  * bundled model, which sw.js precaches) and any URL where the Cache API is missing (Node, an
  * insecure origin) straight from the network; every other folder through web-llm's caches.
  */
-export function modelSourceFor(url: string): ModelSource {
+export function modelSourceFor(url: string, options: Pick<CachedSourceOptions, 'store'> = {}): ModelSource {
   const origin = globalThis.location?.origin;
   const own = origin !== undefined && new URL(url, origin).origin === origin;
-  return own || globalThis.caches === undefined ? urlModelSource(url) : cachedModelSource(url);
+  return own || globalThis.caches === undefined ? urlModelSource(url) : cachedModelSource(url, options);
 }

@@ -11,6 +11,7 @@ export function createWorkerEngine(): Engine {
     load: (request, onProgress) => remote.load(request, onProgress ? Comlink.proxy(onProgress) : undefined),
     generate: (request, onSteps) => remote.generate(request, Comlink.proxy(onSteps)),
     analyzeAnswer: (prompt, ids) => remote.analyzeAnswer(prompt, ids),
+    estimate: (request) => remote.estimate(request),
     abort: () => remote.abort(),
   });
 }

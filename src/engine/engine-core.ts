@@ -4,7 +4,9 @@
  */
 import { requestGpu, type Gpu } from '../gpu/device.ts';
 import { createReferenceBackend } from '../model/reference.ts';
-import { loadModel } from '../model/load-model.ts';
+import { loadModel, probeModel } from '../model/load-model.ts';
+import type { CacheConfig } from './backend.ts';
+import { estimateMemory, type MemoryEstimate } from './memory-estimate.ts';
 import { parameterCount } from '../model/weights.ts';
 import { urlModelSource, type ModelSource } from '../model/model-source.ts';
 import type { WebTokenizersModule } from '../tokenizer/tokenizer.ts';
@@ -22,56 +24,85 @@ export interface LoadRequest {
   contextLength?: number;
 }
 
+export interface EstimateRequest {
+  url: string;
+  cache?: CacheConfig;
+  contextLength?: number;
+  promptLength?: number;
+}
+
 export interface EngineCore {
   load(request: LoadRequest, onProgress?: (p: LoadProgressEvent) => void): Promise<ModelInfo>;
   generate(request: GenerateRequest, onSteps: (steps: Step[]) => void): Promise<GenerationResult>;
+  /** What a model folder needs on the GPU for a cache config, from its config files alone (memory-estimate.ts). */
+  estimate(request: EstimateRequest): Promise<MemoryEstimate>;
   /** Replays a finished generation with the full cache: which think entries the answer read (answer-first.ts). */
   analyzeAnswer(prompt: string, generatedIds: number[]): Promise<AnswerFirstAnalysis>;
   abort(): void;
 }
 
 export function createEngineCore(
-  deps: { source?: (url: string) => ModelSource; tokenizerLib?: WebTokenizersModule; gpu?: () => Promise<Gpu> } = {},
+  deps: {
+    source?: (url: string) => ModelSource;
+    /** Where estimate() reads a folder's config files: like source, but storing nothing. */
+    peek?: (url: string) => ModelSource;
+    tokenizerLib?: WebTokenizersModule;
+    gpu?: () => Promise<Gpu>;
+  } = {},
 ): EngineCore {
   let backend: ForwardBackend | undefined;
   let gpu: Gpu | undefined;
   let signal = { aborted: false };
   let running: Promise<unknown> = Promise.resolve();
+  let loading: Promise<unknown> = Promise.resolve();
+
+  async function loadNow(request: LoadRequest, onProgress?: (p: LoadProgressEvent) => void): Promise<ModelInfo> {
+    const source = (deps.source ?? urlModelSource)(request.url);
+    const model = await loadModel(source, {
+      name: request.name,
+      tokenizerLib: deps.tokenizerLib,
+      onProgress: (p) => onProgress?.({ stage: p.stage, loaded: p.loaded, total: p.total }),
+    });
+    backend?.dispose();
+    backend = undefined;
+    if (request.backend === 'cpu-reference') {
+      backend = createReferenceBackend(model, { contextLength: request.contextLength });
+    } else {
+      gpu ??= await (deps.gpu ?? requestGpu)();
+      onProgress?.({ stage: 'gpu', loaded: 0, total: 1 });
+      backend = await createGpuBackend(gpu, model, { contextLength: request.contextLength });
+      onProgress?.({ stage: 'gpu', loaded: 1, total: 1 });
+    }
+    const c = model.config;
+    const w = model.weights;
+    const parameters = parameterCount(w);
+    return {
+      name: model.name,
+      architecture: c.architecture,
+      numLayers: c.numLayers,
+      numHeads: c.numHeads,
+      numKvHeads: c.numKvHeads,
+      headDim: c.headDim,
+      vocabSize: c.vocabSize,
+      contextLength: backend.contextLength,
+      parameters,
+      backend: backend.kind,
+      adapter: backend.adapter,
+    };
+  }
 
   return {
-    async load(request, onProgress) {
-      const source = (deps.source ?? urlModelSource)(request.url);
-      const model = await loadModel(source, {
-        name: request.name,
-        tokenizerLib: deps.tokenizerLib,
-        onProgress: (p) => onProgress?.({ stage: p.stage, loaded: p.loaded, total: p.total }),
-      });
-      backend?.dispose();
-      backend = undefined;
-      if (request.backend === 'cpu-reference') {
-        backend = createReferenceBackend(model, { contextLength: request.contextLength });
-      } else {
-        gpu ??= await (deps.gpu ?? requestGpu)();
-        onProgress?.({ stage: 'gpu', loaded: 0, total: 1 });
-        backend = await createGpuBackend(gpu, model, { contextLength: request.contextLength });
-        onProgress?.({ stage: 'gpu', loaded: 1, total: 1 });
-      }
-      const c = model.config;
-      const w = model.weights;
-      const parameters = parameterCount(w);
-      return {
-        name: model.name,
-        architecture: c.architecture,
-        numLayers: c.numLayers,
-        numHeads: c.numHeads,
-        numKvHeads: c.numKvHeads,
-        headDim: c.headDim,
-        vocabSize: c.vocabSize,
-        contextLength: backend.contextLength,
-        parameters,
-        backend: backend.kind,
-        adapter: backend.adapter,
-      };
+    load(request, onProgress) {
+      // Loads run one after another, in the order asked: the last one asked is the one that stays
+      // (a page that switches models while one is loading must not end with the earlier one).
+      const next = loading.then(() => loadNow(request, onProgress));
+      loading = next.catch(() => {});
+      return next;
+    },
+
+    async estimate({ url, cache, contextLength, promptLength }) {
+      const { config, storage } = await probeModel((deps.peek ?? deps.source ?? urlModelSource)(url));
+      return estimateMemory(config, storage, { cache, contextLength, promptLength });
     },
 
     async generate(request, onSteps) {

@@ -3,7 +3,8 @@
  * RPC). It runs the same in a module worker (client.ts, production) or in the page's own
  * thread (tests).
  */
-import type { EngineCore, LoadRequest } from './engine-core.ts';
+import type { EngineCore, EstimateRequest, LoadRequest } from './engine-core.ts';
+import type { MemoryEstimate } from './memory-estimate.ts';
 import type { AnswerFirstAnalysis, GenerateRequest, GenerationResult, LoadProgressEvent, ModelInfo, Step } from './types.ts';
 
 export interface Generation extends AsyncIterable<Step> {
@@ -16,6 +17,8 @@ export interface Engine {
   generate(request: GenerateRequest): Generation;
   /** The answer-first analysis of a finished generation (its prompt and generated ids). */
   analyzeAnswer(prompt: string, generatedIds: number[]): Promise<AnswerFirstAnalysis>;
+  /** What a model folder needs on the GPU (weights, KV at a budget and context, working buffers), before loading it. */
+  estimate(request: EstimateRequest): Promise<MemoryEstimate>;
   abort(): Promise<void>;
 }
 
@@ -24,6 +27,7 @@ export function engineFromCore(core: EngineCore | { [K in keyof EngineCore]: (..
   return {
     load: (request, onProgress) => Promise.resolve(core.load(request, onProgress)),
     analyzeAnswer: (prompt, ids) => Promise.resolve(core.analyzeAnswer(prompt, ids)),
+    estimate: (request) => Promise.resolve(core.estimate(request)),
     abort: async () => {
       await core.abort();
     },

@@ -15,6 +15,7 @@ import { linearValues } from '../model/linear.ts';
 import { computesIn16Bit } from '../model/weights.ts';
 import type { LoadedModel } from '../model/load-model.ts';
 import { ropeTablesFor } from '../model/rope-frequencies.ts';
+import { checkDeviceLimits } from './device-limits.ts';
 import { createGpuEviction, type GpuEviction } from './gpu-eviction.ts';
 import type { WatchedAttention } from './types.ts';
 import { watchedAttention } from './watch.ts';
@@ -33,6 +34,7 @@ export async function createGpuBackend(gpu: Gpu, model: LoadedModel, options: Ba
   const device = gpu.device;
   const kvDtype = options.kvDtype ?? (computesIn16Bit(model.weights) ? 'f16' : 'f32');
   const { contextLength, maxStepTokens, geometry } = backendSizes(c, { ...options, kvDtype });
+  checkDeviceLimits(device.limits, c, maxStepTokens, geometry); // before a byte is allocated
   const weights = await uploadWeights(device, model.weights);
   // The KV cache is allocated at reset, for the sequence's budget (the whole context without one).
   let kv: KvCache | null = null;

@@ -15,7 +15,7 @@ import type { ModelSource } from './model-source.ts';
 import { parseMlcChatConfig, type MlcQuantization } from './mlc-config.ts';
 import { mlcWeights } from './mlc-weights.ts';
 import { checkShard, parseTensorCache } from './tensor-cache.ts';
-import { loadWeights, type ModelWeights } from './weights.ts';
+import { loadWeights, type MatrixStorage, type ModelWeights } from './weights.ts';
 
 export interface LoadedModel {
   name: string;
@@ -140,4 +140,25 @@ export async function loadModel(
     thinkStartId: tokenId('<think>'),
     thinkEndId: tokenId('</think>'),
   };
+}
+
+/**
+ * What a folder holds, from its small files only (no weights): the config and how its matrices
+ * are stored, so the memory it needs can be shown before a download.
+ */
+export async function probeModel(source: ModelSource): Promise<{ config: ModelConfig; storage: MatrixStorage }> {
+  const mlcBytes = await source.read('mlc-chat-config.json');
+  if (mlcBytes) {
+    const mlc = parseMlcChatConfig(parseJson(mlcBytes, 'mlc-chat-config.json'));
+    if (mlc.q4) return { config: mlc.config, storage: { storage: 'q4', scaleType: mlc.modelDtype === 'float16' ? 'f16' : 'f32' } };
+    if (mlc.modelDtype === 'float16') return { config: mlc.config, storage: { storage: 'f16' } };
+    // q0f32: float32 records are bf16 on disk (and on the GPU) unless written raw.
+    const manifest = await source.read('tensor-cache.json');
+    const raw = manifest ? JSON.stringify(parseJson(manifest, 'tensor-cache.json')).includes('"format":"raw"') : false;
+    return { config: mlc.config, storage: { storage: raw ? 'f32' : 'bf16' } };
+  }
+  const rawConfig = parseJson(await required(source, 'config.json'), 'config.json');
+  const dtype = String(rawConfig.torch_dtype ?? 'float32');
+  const storage = dtype === 'float16' ? 'f16' : dtype === 'bfloat16' ? 'bf16' : 'f32';
+  return { config: parseConfig(rawConfig), storage: { storage } };
 }

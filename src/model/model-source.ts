@@ -20,27 +20,35 @@ export function urlModelSource(baseUrl: string, fetchFn: typeof fetch = fetch): 
       // A single-page-app server answers a missing file with its index page: no model file is HTML.
       if (/text\/html/i.test(response.headers.get('content-type') ?? '')) return null;
       if (!response.ok) throw new Error(`Fetching ${base + file} failed: HTTP ${response.status}`);
-      const total = Number(response.headers.get('content-length') ?? 0);
-      if (!response.body || !onBytes) return response.arrayBuffer();
-      const reader = response.body.getReader();
-      const chunks: Uint8Array[] = [];
-      let loaded = 0;
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        chunks.push(value);
-        loaded += value.length;
-        onBytes(loaded, total || loaded);
-      }
-      const out = new Uint8Array(loaded);
-      let at = 0;
-      for (const c of chunks) {
-        out.set(c, at);
-        at += c.length;
-      }
-      return out.buffer;
+      return readResponse(response, onBytes);
     },
   };
+}
+
+/**
+ * A response's bytes, reporting (loaded, total) as they arrive; total from Content-Length when it
+ * counts the body (not when the body is compressed), else what has arrived so far.
+ */
+export async function readResponse(response: Response, onBytes?: (loaded: number, total: number) => void): Promise<ArrayBuffer> {
+  if (!response.body || !onBytes) return response.arrayBuffer();
+  const length = response.headers.get('content-encoding') ? 0 : Number(response.headers.get('content-length') ?? 0);
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let loaded = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    loaded += value.byteLength;
+    onBytes(loaded, Math.max(length, loaded));
+  }
+  const out = new Uint8Array(loaded);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.byteLength;
+  }
+  return out.buffer;
 }
 
 /** Files already in memory (a generated test model, or files a user dropped on the page). */

@@ -84,6 +84,7 @@ for (const [id, key] of BINDINGS) {
     control.value = String(settings[key]); // a rejected value snaps back
     writeSettings(settings, localStorage);
     if (key === 'policy') showPolicyInfo();
+    if (key === 'policy' || key === 'budget' || key === 'mode') void showNeeds();
     if (key === 'watchHead') heatmap.setHead(settings.watchHead);
   });
 }
@@ -136,7 +137,35 @@ let listed: ListedModel[] = [];
 const urlName = (url: string) => new URL(url).pathname.split('/').filter(Boolean).pop() ?? 'model';
 const chosenListed = () => listed.find((m) => m.id === modelSelect.value) ?? null;
 
+/** The folder the model list has chosen: a bundled form, a catalogue entry, or the URL. */
+function chosenUrl(): string | null {
+  const bundled = BUNDLED_FORMS.find((b) => b.id === modelSelect.value);
+  if (bundled) return new URL(bundled.path, location.href).href;
+  if (modelSelect.value === 'url') return settings.modelUrl || null;
+  return chosenListed()?.url ?? null;
+}
+
+/** What the chosen model needs on the GPU at the chosen policy and budget, before it is loaded. */
+let needsAsked = 0;
+async function showNeeds() {
+  const url = chosenUrl();
+  const asked = ++needsAsked;
+  const line = $('model-needs');
+  if (!url) return void (line.textContent = '');
+  const cache = settings.policy === 'full' ? undefined : { policy: settings.policy, budget: settings.budget, mode: settings.mode };
+  try {
+    const e = await engine.estimate({ url, cache });
+    if (asked !== needsAsked) return; // a later choice answered first
+    const mib = (n: number) => `${(n / 2 ** 20).toFixed(n < 2 ** 24 ? 2 : 0)} MiB`;
+    const kv = cache ? `KV ${mib(e.kv)} (${settings.policy}, ${settings.mode} budget ${settings.budget})` : `KV ${mib(e.kv)} (full cache)`;
+    line.textContent = `Needs ${mib(e.total)} of GPU memory: weights ${mib(e.weights)}, ${kv}, working buffers ${mib(e.working)}.`;
+  } catch {
+    if (asked === needsAsked) line.textContent = ''; // config not reachable (offline, not downloaded): nothing to add
+  }
+}
+
 function showChosen() {
+  void showNeeds();
   const m = chosenListed();
   $('model-info').textContent = m ? describeModel(m) : '';
   const button = $<HTMLButtonElement>('download');
