@@ -107,11 +107,13 @@ async function loadExamples() {
     .map((l) => JSON.parse(l) as { prompt: string; answer: string });
   const shared = new URL(location.href).searchParams.get('prompt');
   promptBox.value = shared ?? examples[0]?.prompt ?? '';
+  void showNeeds();
 }
 $('example').addEventListener('click', () => {
   if (examples.length === 0) return;
   exampleIndex = (exampleIndex + 1) % examples.length;
   promptBox.value = examples[exampleIndex].prompt;
+  void showNeeds();
 });
 $('share').addEventListener('click', async () => {
   const url = settingsUrl(new URL(location.href), settings, promptBox.value).href;
@@ -153,11 +155,14 @@ async function showNeeds() {
   const line = $('model-needs');
   if (!url) return void (line.textContent = '');
   const cache = settings.policy === 'full' ? undefined : { policy: settings.policy, budget: settings.budget, mode: settings.mode };
+  // Tokens are at most the prompt's UTF-8 bytes plus the chat template's markers: a bound that
+  // needs no tokenizer here, exact enough to show what a budget saves.
+  const promptLength = new TextEncoder().encode(promptBox.value).length + 32;
   try {
-    const e = await engine.estimate({ url, cache });
+    const e = await engine.estimate({ url, cache, promptLength });
     if (asked !== needsAsked) return; // a later choice answered first
     const mib = (n: number) => `${(n / 2 ** 20).toFixed(n < 2 ** 24 ? 2 : 0)} MiB`;
-    const kv = cache ? `KV ${mib(e.kv)} (${settings.policy}, ${settings.mode} budget ${settings.budget})` : `KV ${mib(e.kv)} (full cache)`;
+    const kv = cache ? `KV ${mib(e.kv)} (${settings.policy}, ${settings.mode} budget ${settings.budget}, this prompt)` : `KV ${mib(e.kv)} (full cache)`;
     line.textContent = `Needs ${mib(e.total)} of GPU memory: weights ${mib(e.weights)}, ${kv}, working buffers ${mib(e.working)}.`;
   } catch {
     if (asked === needsAsked) line.textContent = ''; // config not reachable (offline, not downloaded): nothing to add
@@ -292,6 +297,7 @@ $('load-url').addEventListener('click', () => {
   if (!url || checked !== url) return showError(new Error(`"${url}" is not an http(s) URL of a model folder.`));
   chooseModel({ model: 'url', modelUrl: url });
 });
+promptBox.addEventListener('change', () => void showNeeds());
 modelSelect.addEventListener('change', () => {
   const m = chosenListed();
   // A model not (fully) downloaded waits for its Download button: no gigabytes on a mere selection.
