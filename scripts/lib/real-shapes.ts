@@ -11,6 +11,7 @@ import { createRng } from '../../src/engine/rng.ts';
 import { parseConfig } from '../../src/model/config.ts';
 import { floatToHalf } from '../../src/gpu/half.ts';
 import type { MlcQuantization } from '../../src/model/mlc-config.ts';
+import { Q4_GROUP } from '../../src/model/linear.ts';
 import { expectedMlcTensors } from '../../src/model/mlc-weights.ts';
 import { mlcChatConfig } from './mlc-chat-config.ts';
 import { buildTensorCache, type BuiltTensorCache, type TensorToWrite } from './tensor-cache-build.ts';
@@ -67,7 +68,7 @@ export function randomMlcModel(name: string, options: { layers?: number; seed?: 
         yield { name: tensorName, shape: t.shape, dtype: 'uint32', data: codes };
       } else if (tensorName.endsWith('q_scale')) {
         // (code - 7) has standard deviation 4.3; over K = 32 * groups inputs of unit size.
-        const k = t.shape[1] * 32;
+        const k = t.shape[1] * Q4_GROUP;
         const scale = floatToHalf(1 / (4.3 * Math.sqrt(k)));
         yield { name: tensorName, shape: t.shape, dtype: 'float16', data: new Uint16Array(n).fill(scale) };
       } else if (tensorName.endsWith('bias')) {

@@ -3,7 +3,7 @@
  * command buffer per forward call with one small read-back (the sampled token; logits only
  * when a test asks for them).
  */
-import { createBuffer, createBufferFrom, readBuffer } from '../gpu/buffers.ts';
+import { COPY, createBuffer, createBufferFrom, readBuffer } from '../gpu/buffers.ts';
 import type { Gpu } from '../gpu/device.ts';
 import { encodeDispatch, runDispatches } from '../gpu/kernel.ts';
 import { timeDispatches, type KernelTime } from '../gpu/timing.ts';
@@ -170,7 +170,7 @@ export async function createGpuBackend(gpu: Gpu, model: LoadedModel, options: Ba
       watchLayers = [...new Set(layers)].sort((a, b) => a - b);
       lastWatched = [];
       probe?.destroy();
-      probe = watchLayers.length === 0 ? null : createBuffer(device, 'watched probs', watchLayers.length * rowBytes, GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST);
+      probe = watchLayers.length === 0 ? null : createBuffer(device, 'watched probs', watchLayers.length * rowBytes, COPY);
     },
     watched: () => lastWatched,
     forward,

@@ -7,7 +7,7 @@
 import { KvCache } from '../kv/kv-cache.ts';
 import type { ModelConfig } from '../model/config.ts';
 import { activationSizes } from '../model/forward.ts';
-import { weightBytesFor, type MatrixStorage } from '../model/weights.ts';
+import { storageIs16Bit, weightBytesFor, type MatrixStorage } from '../model/weights.ts';
 import { createPolicy } from '../policies/registry.ts';
 import { backendSizes, evictionSpec, sequenceGeometry, type BackendOptions, type CacheConfig } from './backend.ts';
 
@@ -23,8 +23,7 @@ export function estimateMemory(
   storage: MatrixStorage,
   options: BackendOptions & { cache?: CacheConfig; promptLength?: number } = {},
 ): MemoryEstimate {
-  const sixteen = storage.storage === 'f16' || storage.storage === 'bf16' || (storage.storage === 'q4' && storage.scaleType === 'f16');
-  const kvDtype = options.kvDtype ?? (sixteen ? 'f16' : 'f32');
+  const kvDtype = options.kvDtype ?? (storageIs16Bit(storage) ? 'f16' : 'f32');
   const { contextLength, maxStepTokens, geometry } = backendSizes(c, { ...options, kvDtype });
   const policy = createPolicy(options.cache?.policy ?? 'full', options.cache?.params);
   const spec = evictionSpec(options.cache);

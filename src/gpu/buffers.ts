@@ -11,6 +11,8 @@ const COPY_SRC = 0x4;
 const COPY_DST = 0x8;
 export const STORAGE = 0x80 | COPY_DST | COPY_SRC;
 export const UNIFORM = 0x40 | COPY_DST;
+/** A buffer that is only copied into and out of (a read-back source). */
+export const COPY = COPY_SRC | COPY_DST;
 
 /** Creates a buffer; byte sizes are rounded up to 16 so any f32/u32 view and vec4 read fits. */
 export function createBuffer(

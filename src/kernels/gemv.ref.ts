@@ -51,6 +51,9 @@ export function gemvRef(
   return out;
 }
 
+/** Inputs per q4 scale in MLC's q4f16_1 / q4f32_1, which gemv.wgsl and embed.wgsl are written for. */
+export const Q4_GROUP = 32;
+
 /** Rows [first, first + count) of a weight as f32 (count, k), decoded from its storage. */
 export type DecodeRows = (first: number, count: number) => ArrayLike<number>;
 
@@ -101,13 +104,13 @@ export function gemvQ4Ref(
   out: Float64Array = new Float64Array(rows * n), // (rows, n)
   accumulate = false,
 ): Float64Array {
-  const groups = Math.ceil(k / 32);
-  const words = groups * 4;
+  const groups = Math.ceil(k / Q4_GROUP);
+  const words = (groups * Q4_GROUP) / 8;
   const whole = Math.floor(k / 8); // words whose 8 codes all lie inside k
   // sum_c (code - 7) x_c = sum_c code x_c - 7 sum_c x_c: the second term once per (row, group).
   const groupSums = new Float64Array(rows * groups);
   for (let t = 0; t < rows; t++) {
-    for (let c = 0; c < k; c++) groupSums[t * groups + (c >>> 5)] += 7 * x[t * k + c];
+    for (let c = 0; c < k; c++) groupSums[t * groups + Math.floor(c / Q4_GROUP)] += 7 * x[t * k + c];
   }
   for (let j = 0; j < n; j++) {
     const base = j * words;
@@ -125,7 +128,7 @@ export function gemvQ4Ref(
             ((word >>> 16) & 15) * x[xi + 4] + ((word >>> 20) & 15) * x[xi + 5] + ((word >>> 24) & 15) * x[xi + 6] + (word >>> 28) * x[xi + 7];
         }
         if (wEnd < g * 4 + 4) {
-          for (let c = wEnd * 8; c < Math.min(k, g * 32 + 32); c++) part += ((codes[base + (c >>> 3)] >>> ((c & 7) * 4)) & 15) * x[xb + c];
+          for (let c = wEnd * 8; c < Math.min(k, (g + 1) * Q4_GROUP); c++) part += ((codes[base + (c >>> 3)] >>> ((c & 7) * 4)) & 15) * x[xb + c];
         }
         sum += (part - groupSums[t * groups + g]) * scales[j * groups + g];
       }

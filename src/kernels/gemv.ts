@@ -8,6 +8,7 @@ import code from '../../shaders/gemv.wgsl?raw';
 import { createBuffer } from '../gpu/buffers.ts';
 import type { Gpu } from '../gpu/device.ts';
 import { ceilDiv, makeDispatch, type Binding, type Dispatch } from '../gpu/kernel.ts';
+import { Q4_GROUP } from './gemv.ref.ts';
 
 const TILE = 8; // rows per workgroup, as in the shader
 const MAX_GROUPS_PER_DIM = 65535; // the WebGPU default limit
@@ -15,7 +16,6 @@ const MAX_GROUPS_PER_DIM = 65535; // the WebGPU default limit
 /** How a weight matrix is stored on the GPU (src/model/linear.ts describes each layout). */
 export type WeightFormat = 'f32' | 'f16' | 'bf16' | 'q4f16' | 'q4f32';
 const FORMAT_CODE: Record<WeightFormat, number> = { f32: 0, f16: 1, bf16: 2, q4f16: 3, q4f32: 4 };
-export const Q4_GROUP_SIZE = 32; // inputs per q4 scale, as the shader assumes
 
 /** A weight matrix (n, k) in Hugging Face Linear layout, as the shader reads it. */
 export interface GemvWeight {
@@ -28,7 +28,7 @@ export interface GemvWeight {
 export function formatConstants(w: GemvWeight, k: number): { FORMAT: number; WORDS: number; GROUPS: number } {
   const q4 = w.format === 'q4f16' || w.format === 'q4f32';
   if (q4 !== (w.scales !== undefined)) throw new Error(`a ${w.format} weight ${q4 ? 'needs' : 'takes no'} scales`);
-  const groups = Math.ceil(k / Q4_GROUP_SIZE);
+  const groups = Math.ceil(k / Q4_GROUP);
   return { FORMAT: FORMAT_CODE[w.format], WORDS: q4 ? groups * 4 : 1, GROUPS: q4 ? groups : 1 };
 }
 

@@ -11,6 +11,7 @@ import type { Gpu } from '../gpu/device.ts';
 import { embed } from '../kernels/embed.ts';
 import { gemv, type GemvArgs, type GemvWeight } from '../kernels/gemv.ts';
 import type { GpuLinear } from './gpu-weights.ts';
+import { q4Layout } from './linear.ts';
 
 const OFFSET_ALIGN = 256;
 
@@ -20,11 +21,11 @@ interface RowBinding {
 }
 
 function bindings(w: GpuLinear): { data: RowBinding; scales?: RowBinding; bias?: RowBinding } {
-  const groups = Math.ceil(w.cols / 32);
-  const dataRow = w.format === 'f32' ? w.cols * 4 : w.format === 'f16' || w.format === 'bf16' ? w.cols * 2 : groups * 16;
+  const { groupsPerRow, wordsPerRow } = q4Layout(w.cols);
+  const dataRow = w.format === 'f32' ? w.cols * 4 : w.format === 'f16' || w.format === 'bf16' ? w.cols * 2 : wordsPerRow * 4;
   return {
     data: { buffer: w.data as GPUBuffer, rowBytes: dataRow },
-    scales: w.scales ? { buffer: w.scales as GPUBuffer, rowBytes: groups * (w.format === 'q4f32' ? 4 : 2) } : undefined,
+    scales: w.scales ? { buffer: w.scales as GPUBuffer, rowBytes: groupsPerRow * (w.format === 'q4f32' ? 4 : 2) } : undefined,
     bias: w.bias ? { buffer: w.bias, rowBytes: 4 } : undefined,
   };
 }

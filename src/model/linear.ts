@@ -16,7 +16,7 @@
  * Vectors (norms, biases) are always f32: they are tiny, and widening them costs nothing.
  */
 import { WeightsFormatError } from '../errors.ts';
-import { gemvQ4Ref, gemvRef, gemvRowsRef } from '../kernels/gemv.ref.ts';
+import { gemvQ4Ref, gemvRef, gemvRowsRef, Q4_GROUP } from '../kernels/gemv.ref.ts';
 import { bf16ToFloat, halfToFloat } from '../gpu/half.ts';
 
 interface Shape {
@@ -40,7 +40,7 @@ export type Linear =
 export type LinearStorage = Linear['storage'];
 
 /** The group size of q4f16_1 / q4f32_1; the kernels are written for it. */
-export const Q4_GROUP = 32;
+export { Q4_GROUP };
 
 export function q4Layout(cols: number, groupSize = Q4_GROUP): { groupsPerRow: number; wordsPerRow: number } {
   const groupsPerRow = Math.ceil(cols / groupSize);
@@ -167,7 +167,7 @@ export function linearRef(x: ArrayLike<number>, w: Linear, rows: number, out?: F
   if (w.storage === 'q4') {
     let scales = w.scaleType === 'f32' ? (w.scales as Float32Array) : decodedScales.get(w);
     if (!scales) decodedScales.set(w, (scales = Float32Array.from(w.scales, halfToFloat)));
-    return gemvQ4Ref(Float64Array.from(x), w.codes, scales, w.bias, rows, w.rows, w.cols, out, accumulate);
+    return gemvQ4Ref(x instanceof Float64Array ? x : Float64Array.from(x), w.codes, scales, w.bias, rows, w.rows, w.cols, out, accumulate);
   }
   return gemvRowsRef(x, (first, count) => dequantizeRows(w, first, count), w.bias, rows, w.rows, w.cols, out, accumulate);
 }

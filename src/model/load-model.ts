@@ -153,8 +153,9 @@ export async function probeModel(source: ModelSource): Promise<{ config: ModelCo
     if (mlc.q4) return { config: mlc.config, storage: { storage: 'q4', scaleType: mlc.modelDtype === 'float16' ? 'f16' : 'f32' } };
     if (mlc.modelDtype === 'float16') return { config: mlc.config, storage: { storage: 'f16' } };
     // q0f32: float32 records are bf16 on disk (and on the GPU) unless written raw.
-    const manifest = await source.read('tensor-cache.json');
-    const raw = manifest ? JSON.stringify(parseJson(manifest, 'tensor-cache.json')).includes('"format":"raw"') : false;
+    const manifest = (await source.read('tensor-cache.json')) ?? (await source.read('ndarray-cache.json'));
+    const records = manifest ? [...parseTensorCache(parseJson(manifest, 'tensor-cache.json')).records.values()] : [];
+    const raw = records.some((r) => r.dtype === 'float32' && !r.bf16Packed);
     return { config: mlc.config, storage: { storage: raw ? 'f32' : 'bf16' } };
   }
   const rawConfig = parseJson(await required(source, 'config.json'), 'config.json');

@@ -6,7 +6,7 @@
  */
 import { WeightsFormatError } from '../errors.ts';
 import type { ModelConfig } from './config.ts';
-import { checkLinear, concatRows, type Linear } from './linear.ts';
+import { checkLinear, concatRows, q4Layout, type Linear } from './linear.ts';
 import { parseSafetensors, readTensorBits16, readTensorF32, type SafetensorsFile } from './safetensors.ts';
 
 export interface LayerWeights {
@@ -144,8 +144,8 @@ export interface MatrixStorage {
 export function weightBytesFor(c: ModelConfig, m: MatrixStorage): number {
   const matrix = (rows: number, cols: number) => {
     if (m.storage === 'q4') {
-      const groups = Math.ceil(cols / 32);
-      return rows * groups * 4 * 4 + rows * groups * (m.scaleType === 'f32' ? 4 : 2);
+      const { groupsPerRow, wordsPerRow } = q4Layout(cols);
+      return rows * (wordsPerRow * 4 + groupsPerRow * (m.scaleType === 'f32' ? 4 : 2));
     }
     return rows * cols * (m.storage === 'f32' ? 4 : 2);
   };
@@ -159,8 +159,13 @@ export function weightBytesFor(c: ModelConfig, m: MatrixStorage): number {
   return matrix(c.vocabSize, H) * (c.tieWordEmbeddings ? 1 : 2) + 4 * H + c.numLayers * layer;
 }
 
-/** The model computes in 16 bits (f16/bf16 weights, or q4 with f16 scales): its K and V are then stored in f16. */
+/** Matrices so stored compute in 16 bits (f16/bf16, or q4 with f16 scales): K and V are then kept in f16. */
+export function storageIs16Bit(m: MatrixStorage): boolean {
+  return m.storage === 'f16' || m.storage === 'bf16' || (m.storage === 'q4' && m.scaleType === 'f16');
+}
+
+/** The loaded model computes in 16 bits (storageIs16Bit of its matrices). */
 export function computesIn16Bit(w: ModelWeights): boolean {
   const m = w.layers[0]?.gateUp ?? w.lmHead;
-  return m.storage === 'f16' || m.storage === 'bf16' || (m.storage === 'q4' && m.scaleType === 'f16');
+  return storageIs16Bit({ storage: m.storage, scaleType: m.storage === 'q4' ? m.scaleType : undefined });
 }
