@@ -6,13 +6,13 @@
  * against full at the same cache length and against generated length, and KV bytes (policy-cost.ts).
  */
 import { createGpuBackend } from '../src/engine/gpu-backend.ts';
-import type { ForwardBackend } from '../src/engine/backend.ts';
+import type { ForwardBackend } from '../src/model/forward-backend.ts';
 import { promptIds } from '../src/engine/decode-loop.ts';
 import { requestGpu } from '../src/gpu/device.ts';
 import { loadModel } from '../src/model/load-model.ts';
 import { urlModelSource } from '../src/model/model-source.ts';
 import { createReferenceBackend } from '../src/model/reference.ts';
-import { GPU_POLICIES } from '../src/engine/gpu-eviction.ts';
+import { gpuPolicyIds } from '../src/policies/registry.ts';
 import { policyCost } from './policy-cost.ts';
 import { realModelBench, REAL_BUDGET, REAL_PROMPT_TOKENS } from './real-model.ts';
 import { fmt, median } from './stats.ts';
@@ -109,7 +109,7 @@ async function main() {
     log(`${label.padEnd(18)} ${fmt(median(values), 4)} ${fmt((100 * median(values)) / total, 1)}%`);
   }
   log(`${'sum'.padEnd(18)} ${fmt(total, 4)}`);
-  await policyCost(gpuBackend, prompt, GPU_POLICIES, log);
+  await policyCost(gpuBackend, prompt, gpuPolicyIds(), log);
   gpuBackend.dispose();
 }
 

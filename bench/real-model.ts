@@ -4,7 +4,7 @@
  * 1100 tokens (?prompt=), so crystal's `all` budget cuts it at prefill and every timed step scores and evicts;
  * the full cache holds the whole prompt and grows. Medians over runs; tokens fed back greedily.
  */
-import type { CacheConfig } from '../src/engine/backend.ts';
+import type { CacheConfig } from '../src/model/forward-backend.ts';
 import type { GpuBackend } from '../src/engine/gpu-backend.ts';
 import { fmt, median } from './stats.ts';
 

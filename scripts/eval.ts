@@ -1,6 +1,7 @@
 /**
  * npm run eval -- [--policy P | --policies a,b] [--budgets 64,96] [--mode all|think] [--grid]
  *                 [--limit N] [--model DIR] [--workers N] [--param k=v,...[;k=v,...]] [--out DIR] [--no-memo]
+ *                 [--compare results.json]
  *
  * Greedy generation over the model folder's eval.jsonl; a prompt is correct when the text after
  * </think> equals `answer`. Runs the CPU reference engine (the oracle the GPU engine is tested
@@ -9,6 +10,9 @@
  * takes one prompt at a time and computes the steps every config shares (until it first evicts)
  * once; --no-memo computes every config from scratch (same results, slower). Prints a
  * table, and writes results.json, results.md and results.svg to --out (default eval-out/).
+ * --compare checks every outcome against an earlier results.json (same config label and prompt:
+ * correct, answer, think and generated tokens) and exits 1 on any difference: a refactor that
+ * must not change a decision shows it did not.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -33,6 +37,7 @@ const { values } = parseArgs({
     'max-new-tokens': { type: 'string', default: '1024' },
     out: { type: 'string', default: 'eval-out' },
     'no-memo': { type: 'boolean', default: false },
+    compare: { type: 'string' },
   },
 });
 
@@ -133,3 +138,28 @@ writeFileSync(join(values.out!, 'results.json'), JSON.stringify({ model: modelDi
 writeFileSync(join(values.out!, 'results.md'), markdownReport(summaries, header));
 writeFileSync(join(values.out!, 'results.svg'), svgChart(summaries, header));
 console.log(`results ${values.out}/results.{json,md,svg}`);
+
+if (values.compare) {
+  const before = JSON.parse(readFileSync(values.compare, 'utf8')) as { summaries: { label: string }[]; outcomes: EvalOutcome[] };
+  const key = (label: string, item: number) => `${label}#${item}`;
+  const old = new Map(before.outcomes.map((o) => [key(before.summaries[o.config].label, o.item), o]));
+  let same = 0;
+  const differ: string[] = [];
+  const missing: string[] = [];
+  for (const o of outcomes) {
+    const label = configs[o.config].label;
+    const b = old.get(key(label, o.item));
+    if (!b) {
+      missing.push(key(label, o.item));
+      continue;
+    }
+    const fields = ['correct', 'answer', 'thinkTokens', 'closedThink', 'generatedTokens'] as const;
+    const diff = fields.filter((f) => o[f] !== b[f]);
+    if (diff.length === 0) same++;
+    else differ.push(`${label} prompt ${o.item}: ${diff.map((f) => `${f} ${JSON.stringify(b[f])} -> ${JSON.stringify(o[f])}`).join(', ')}`);
+  }
+  console.log(`compare with ${values.compare}: ${same} outcomes identical, ${differ.length} differ, ${missing.length} not in it`);
+  for (const d of differ.slice(0, 20)) console.log(`  differs: ${d}`);
+  if (missing.length) console.log(`  not compared: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', ...' : ''}`);
+  if (differ.length > 0 || missing.length > 0) process.exit(1);
+}

@@ -4,6 +4,7 @@
 //   kPool[dst, :] = kPool[src, :];  vPool[dst, :] = vPool[src, :]
 //   slotPos[dst] = slotPos[src];    slotPos[src] = -1        (the source page goes back to the pool)
 //   score[dst] = score[src];        stamp[dst] = stamp[src]  (the policy's per-slot state)
+//   history[dst, :] = history[src, :]                        (WINDOW values per slot; none if 0)
 // Sources and destinations are disjoint (the host asserts it), so every move runs at once and
 // there is nothing to order. An exact copy, of words: HEAD_DIM per slot, or HEAD_DIM / 2 when the
 // pools hold f16 pairs (KV_F16).
@@ -21,6 +22,7 @@ struct Params {
 override HEAD_DIM: u32;
 override KV_F16: bool = false;
 override WORDS: u32 = select(HEAD_DIM, HEAD_DIM / 2u, KV_F16); // derived: words per slot
+override WINDOW: u32 = 0; // the policy's history values per slot
 override WG: u32 = 32;
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -30,6 +32,7 @@ override WG: u32 = 32;
 @group(0) @binding(4) var<storage, read_write> slotPos: array<i32>;  // (numSlots) absolute position, -1 = empty
 @group(0) @binding(5) var<storage, read_write> score: array<f32>;    // (numSlots) policy score
 @group(0) @binding(6) var<storage, read_write> stamp: array<f32>;    // (numSlots) crystal: step of the last hit
+@group(0) @binding(7) var<storage, read_write> history: array<f32>;  // (numSlots, WINDOW) the last queries' attention
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
@@ -42,6 +45,9 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
   for (var d = lid; d < WORDS; d += WG) {
     kPool[dst * WORDS + d] = kPool[src * WORDS + d];
     vPool[dst * WORDS + d] = vPool[src * WORDS + d];
+  }
+  for (var r = lid; r < WINDOW; r += WG) {
+    history[dst * WINDOW + r] = history[src * WINDOW + r];
   }
   if (lid == 0u) {
     slotPos[dst] = slotPos[src];

@@ -1,12 +1,12 @@
 // Eviction scores that depend on a head's other entries (the policies' score(), on the GPU), for
-// every full KV head of a layer; select-victim then reads them as RULE 1. Over the logical slots
+// every full KV head of a layer; select-victim then reads them by RULE_SCORE. Over the logical slots
 // s < headSlots[g] of KV head g, slot s lives at physical slot
 // blockTable[g, s / PAGE_SIZE] * PAGE_SIZE + s % PAGE_SIZE and holds an entry iff slotPos[phys] >= 0.
 // Head g is full iff counts[g] >= limits[g]; other heads are skipped (select-victim ignores them).
 // An entry's neighbours are the HALF = POOL / 2 nearest entries below and above it in the order of
 // (position, logical slot), fewer at the ends (src/policies/pooling.ts).
-//   RULE 0 snapkv-d: w = sum_r history[phys, r];  score = (w over the entry and its neighbours) / POOL
-//   RULE 1 r-kv:     importance = max(0, mean_r history[., r] over the entry and its neighbours)
+//   RULE_SNAPKV_D: w = sum_r history[phys, r];  score = (w over the entry and its neighbours) / POOL
+//   RULE_R_KV:     importance = max(0, mean_r history[., r] over the entry and its neighbours)
 //                    cos(i, j) = dot(k_i, k_j) / ((|k_i| + 1e-8) (|k_j| + 1e-8)) over the other entries j;
 //                    redundancy_i = (sum_j cos(i, j) - cos(i, newest)) / n, where newest is the
 //                    highest-positioned j with cos > THRESHOLD (nothing subtracted if none)
@@ -19,7 +19,9 @@
 override KV_HEADS: u32;
 override PAGE_SIZE: u32;
 override MAX_PAGES: u32; // pages per head in the block table
-override RULE: u32; // 0 snapkv-d, 1 r-kv
+override RULE: u32; // RULE_SNAPKV_D or RULE_R_KV (numbered in src/kernels/eviction-rules.ts)
+override RULE_SNAPKV_D: u32;
+override RULE_R_KV: u32;
 override WINDOW: u32; // queries kept per slot in history
 override POOL: u32; // pooling kernel (odd)
 override HEAD_DIM: u32 = 1; // r-kv
@@ -71,7 +73,7 @@ fn window_value(phys: u32) -> f32 {
   for (var r = 0u; r < WINDOW; r++) {
     sum += history[phys * WINDOW + r];
   }
-  return select(sum, sum / f32(WINDOW), RULE == 1u);
+  return select(sum, sum / f32(WINDOW), RULE == RULE_R_KV);
 }
 
 // The entry next to key (pos, s) in (position, logical slot) order, above if up: (pos, slot) or NONE.
@@ -98,7 +100,7 @@ fn neighbour(g: u32, n: u32, key: vec2i, up: bool) -> vec2i {
 // The pooled window value of entry (pos, s): snapkv-d's average (divided by POOL whatever the
 // count), r-kv's maximum (from 0).
 fn pooled(g: u32, n: u32, s: u32, pos: i32, own: f32) -> f32 {
-  var acc = select(own, max(0.0, own), RULE == 1u);
+  var acc = select(own, max(0.0, own), RULE == RULE_R_KV);
   for (var side = 0u; side < 2u; side++) {
     var key = vec2i(pos, i32(s));
     for (var k = 0u; k < POOL / 2u; k++) {
@@ -107,10 +109,10 @@ fn pooled(g: u32, n: u32, s: u32, pos: i32, own: f32) -> f32 {
         break;
       }
       let v = window_value(physical(g, u32(key.y)));
-      acc = select(acc + v, max(acc, v), RULE == 1u);
+      acc = select(acc + v, max(acc, v), RULE == RULE_R_KV);
     }
   }
-  return select(acc / f32(POOL), acc, RULE == 1u);
+  return select(acc / f32(POOL), acc, RULE == RULE_R_KV);
 }
 
 fn key_norm(phys: u32) -> f32 {
@@ -154,7 +156,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
   // A head that keeps its entries this step needs no scores: scan nothing.
   let n = select(0u, min(headSlots[g], MAX_PAGES * PAGE_SIZE), counts[g] >= limits[g]);
 
-  if (RULE == 0u) {
+  if (RULE == RULE_SNAPKV_D) {
     for (var s = lid; s < n; s += WG) {
       let phys = physical(g, s);
       let pos = slotPos[phys];

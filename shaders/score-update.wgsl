@@ -6,13 +6,14 @@
 //   a[s] = (1/G) sum_{h in [g*G, (g+1)*G)} probs[t, h, s]      if slotPos[phys] <= p, else 0
 // (entries newer than the query were masked; their probs are not read).
 // First, entries written this step (pos_start <= slotPos < pos_start + rows) are admitted:
-// score = 0, stamp = slotPos (crystal) or 0, and (window) history = 0. Then, for each row t in
-// order, by POLICY:
-//   1 accumulate (h2o):  score += a
-//   2 replace (tova):    score = a
-//   4 window (snapkv-d, r-kv, laprox): history[phys, p % WINDOW] = a, the ring of the last
+// score = INIT (crystal's starting CRF; 0 for the others), stamp = slotPos (crystal) or 0, and
+// (window) history = 0. Then, for each row t in order, by POLICY (numbered in
+// src/kernels/eviction-rules.ts, named here by the RULE_* constants):
+//   RULE_H2O accumulate:  score = DECAY * score + a (h2o: DECAY 1; the decayed heavy hitter below 1)
+//   RULE_TOVA replace:    score = a
+//   RULE_WINDOW (snapkv-d, r-kv, laprox): history[phys, p % WINDOW] = a, the ring of the last
 //                        WINDOW queries' attention that policy-score / select-model read
-//   3 crystal LRFU:      theta = the largest value with sum_{a >= theta} a >= P * sum a; if
+//   RULE_CRYSTAL LRFU:   theta = the largest value with sum_{a >= theta} a >= P * sum a; if
 //                        theta > 0, each entry with a >= theta is hit:
 //                        score = LAMBDA^(p - stamp) * score + 1, stamp = p
 // theta is found exactly by bisection over the u32 bit patterns of non-negative f32 (ordered like
@@ -32,9 +33,15 @@ override HEADS: u32;
 override KV_HEADS: u32;
 override PAGE_SIZE: u32;
 override MAX_PAGES: u32; // pages per head in the block table
-override POLICY: u32; // 1 h2o, 2 tova, 3 crystal, 4 window
+override POLICY: u32; // one of the RULE_* below
+override RULE_H2O: u32;
+override RULE_TOVA: u32;
+override RULE_CRYSTAL: u32;
+override RULE_WINDOW: u32;
 override LAMBDA: f32 = 0.6; // crystal decay per step
 override P: f32 = 0.9; // crystal hit mass
+override INIT: f32 = 0.0; // crystal: the CRF a new entry starts with
+override DECAY: f32 = 1.0; // h2o: the factor the accumulated attention keeps per query
 override WINDOW: u32 = 1; // window: queries kept per slot
 override WG: u32 = 64;
 
@@ -111,9 +118,9 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
     let phys = physical(g, s);
     let pos = slotPos[phys];
     if (pos >= first && pos < last) {
-      score[phys] = 0.0;
-      stamp[phys] = select(0.0, f32(pos), POLICY == 3u);
-      if (POLICY == 4u) {
+      score[phys] = select(0.0, INIT, POLICY == RULE_CRYSTAL);
+      stamp[phys] = select(0.0, f32(pos), POLICY == RULE_CRYSTAL);
+      if (POLICY == RULE_WINDOW) {
         for (var r = 0u; r < WINDOW; r++) {
           history[phys * WINDOW + r] = 0.0;
         }
@@ -124,7 +131,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
   for (var t = 0u; t < step.rows; t++) {
     let p = i32(step.pos_start + t);
     var theta = 0.0;
-    if (POLICY == 3u) {
+    if (POLICY == RULE_CRYSTAL) {
       let total = reduce_sum(lid, mass_above(g, t, n, p, lid, 0u));
       let want = P * total;
       var lo = 0u; // mass(a >= lo) >= want
@@ -146,13 +153,13 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
         continue;
       }
       let phys = physical(g, s);
-      if (POLICY == 1u) {
-        score[phys] += a;
-      } else if (POLICY == 2u) {
+      if (POLICY == RULE_H2O) {
+        score[phys] = DECAY * score[phys] + a;
+      } else if (POLICY == RULE_TOVA) {
         score[phys] = a;
-      } else if (POLICY == 4u) {
+      } else if (POLICY == RULE_WINDOW) {
         history[phys * WINDOW + u32(p) % WINDOW] = a;
-      } else if (POLICY == 3u && theta > 0.0 && a >= theta) {
+      } else if (POLICY == RULE_CRYSTAL && theta > 0.0 && a >= theta) {
         score[phys] = pow(LAMBDA, f32(p) - stamp[phys]) * score[phys] + 1.0;
         stamp[phys] = f32(p);
       }

@@ -5,9 +5,11 @@
 //   candidates: entries with pos > sinkCut, pos < recentCut, pos >= params.protect_below, where
 //     sinkCut   = the SINKS-th lowest position of the head's entries (the largest if fewer; none if 0)
 //     recentCut = the RECENT-th highest position (no candidate at all if fewer; none if 0)
-//   eviction score by RULE: 0 position (streaming), 1 score (h2o, tova, snapkv-d, r-kv),
-//     2 crystal decayed score * LAMBDA^(params.t - stamp), compared as its log2,
-//     3 layer (tova): the mean of score over the layer's KV heads at the same logical slot (TOVA
+//   eviction score by RULE (numbered in src/kernels/eviction-rules.ts, named by RULE_*):
+//     RULE_POSITION (streaming), RULE_SCORE the stored score (h2o, snapkv-d, r-kv),
+//     RULE_CRYSTAL decayed score * LAMBDA^(params.t - stamp), compared as its log2,
+//     RULE_RANDOM a hash of (SEED, params.t, phys) in [0, 1) (kernels/random-score.ts),
+//     RULE_LAYER (tova): the mean of score over the layer's KV heads at the same logical slot (TOVA
 //       evicts one position from every head, so a layer's heads hold the same positions in the
 //       same logical slots, and every head of the layer picks the same slot)
 //   CAP 1: victims[g] = logical slot of the lowest (score, logical slot) candidate; the layer
@@ -33,7 +35,13 @@ struct Params {
 override KV_HEADS: u32;
 override PAGE_SIZE: u32;
 override MAX_PAGES: u32; // pages per head in the block table
-override RULE: u32; // 0 position, 1 score, 2 crystal, 3 layer
+override RULE: u32; // one of the RULE_* below
+override RULE_POSITION: u32;
+override RULE_SCORE: u32;
+override RULE_CRYSTAL: u32;
+override RULE_LAYER: u32;
+override RULE_RANDOM: u32;
+override SEED: u32 = 0; // random: the policy's seed
 override SINKS: u32;
 override RECENT: u32;
 override LAMBDA: f32 = 0.6; // crystal decay per step
@@ -114,24 +122,42 @@ fn better(sc: f32, pos: i32, slot: u32, bestScore: f32, bestPos: i32, bestSlot: 
     return sc < bestScore;
   }
   // Ties: the lowest logical slot (select.ts), except the layer rule's older position (evictFromLayer).
-  if (RULE == 3u && pos != bestPos) {
+  if (RULE == RULE_LAYER && pos != bestPos) {
     return pos < bestPos;
   }
   return slot < bestSlot;
 }
 
 // The eviction score of logical slot s (entry at phys, position pos) of head g.
+// A 32-bit integer hash (lowbias32); the top 24 bits as a float in [0, 1), exact in f32 and f64.
+fn mix32(x: u32) -> u32 {
+  var h = x;
+  h ^= h >> 16u;
+  h *= 0x7feb352du;
+  h ^= h >> 15u;
+  h *= 0x846ca68bu;
+  h ^= h >> 16u;
+  return h;
+}
+
+fn random_score(t: u32, phys: u32) -> f32 {
+  return f32(mix32(mix32(SEED ^ mix32(t)) ^ phys) >> 8u) / 16777216.0;
+}
+
 fn eviction_score(g: u32, s: u32, phys: u32, pos: i32) -> f32 {
-  if (RULE == 1u) {
+  if (RULE == RULE_SCORE) {
     return score[phys];
   }
-  if (RULE == 2u) {
+  if (RULE == RULE_CRYSTAL) {
     // log2 of the decayed score: the same order, without the f32 underflow of LAMBDA^(t - stamp)
     // (0.6^300 ~ 1e-67) that would tie every long-missed entry at 0.
     let crf = score[phys];
     return select(LOWEST, log2(crf) + (f32(params.t) - stamp[phys]) * log2(LAMBDA), crf > 0.0);
   }
-  if (RULE == 3u) {
+  if (RULE == RULE_RANDOM) {
+    return random_score(params.t, phys);
+  }
+  if (RULE == RULE_LAYER) {
     // The evictor's order of operations: sum over heads of score / KV_HEADS.
     var sum = 0.0;
     for (var h = 0u; h < KV_HEADS; h++) {

@@ -187,3 +187,15 @@ export class TensorRecordError extends CrystalError {
     super(`Tensor ${name}: ${detail}. The weights do not belong to this mlc-chat-config.json, or the folder is corrupt.`);
   }
 }
+
+export class PolicyParamError extends CrystalError {
+  constructor(policy: string, problem: string, allowed: string) {
+    super(`Eviction policy "${policy}": ${problem}. It takes ${allowed || 'no parameters'}.`);
+  }
+}
+
+export class PolicyBackendError extends CrystalError {
+  constructor(policy: string, backend: string, reason: string) {
+    super(`Eviction policy "${policy}" cannot run on the ${backend}: ${reason}. Choose the CPU reference engine or another setting.`);
+  }
+}

@@ -5,6 +5,7 @@ import { GREEDY } from '../../src/engine/types.ts';
 import { createReferenceBackend } from '../../src/model/reference.ts';
 import { loadModel } from '../../src/model/load-model.ts';
 import { PrefixMemo } from '../../src/model/prefix-memo.ts';
+import { createOracle, Hindsight, recordingPolicy } from '../../src/policies/oracle.ts';
 import { dirModelSource } from '../lib/dir-model-source.ts';
 import { nodeWebTokenizers } from '../lib/node-web-tokenizers.ts';
 import type { EvalConfig, EvalItem, EvalJob, EvalOutcome } from './score.ts';
@@ -25,6 +26,14 @@ parentPort!.on('message', async (job: EvalJob | null) => {
   // Every config of this prompt shares one memo: their common beginning is computed once.
   backend.useMemo(memo ? new PrefixMemo() : null);
   const outcomes: EvalOutcome[] = [];
+  // The oracle evicts with hindsight: first a full-cache run of this prompt records its attention.
+  if (configs.some((c) => c.policy === 'oracle')) {
+    const hindsight = new Hindsight(model.config.numLayers, model.config.numKvHeads);
+    backend.providePolicies(() => recordingPolicy(hindsight));
+    await generate(backend, { prompt: item.prompt, maxNewTokens, sampling: GREEDY, cache: { policy: 'oracle-record' } });
+    hindsight.finish();
+    backend.providePolicies((c) => (c.policy === 'oracle' ? createOracle({ variant: c.params?.variant ?? 0 }, hindsight) : undefined));
+  }
   for (let index = 0; index < configs.length; index++) {
     const config = configs[index];
     const cache =
@@ -41,6 +50,7 @@ parentPort!.on('message', async (job: EvalJob | null) => {
     });
   }
   backend.useMemo(null);
+  backend.providePolicies(null);
   parentPort!.postMessage(outcomes);
 });
 parentPort!.postMessage('ready');

@@ -7,7 +7,7 @@
  * the SlipKV it does not.
  */
 import { promptIds } from './decode-loop.ts';
-import type { ForwardBackend } from './backend.ts';
+import type { ForwardBackend } from '../model/forward-backend.ts';
 import type { AnswerFirstAnalysis } from './types.ts';
 
 const GREEDY_CONTROL = { temperature: 0, topP: 1, u: 0 };

@@ -5,7 +5,7 @@
  */
 import { GenerationAbortedError, PromptTooLongError } from '../errors.ts';
 import { createStreamDecoder } from '../tokenizer/tokenizer.ts';
-import type { ForwardBackend, LogitsRequest } from './backend.ts';
+import type { ForwardBackend, LogitsRequest } from '../model/forward-backend.ts';
 import { createRng } from './rng.ts';
 import type { CacheSnapshot, GenerateRequest, GenerationResult, Phase, Step, StopReason } from './types.ts';
 

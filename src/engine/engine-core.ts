@@ -5,12 +5,12 @@
 import { requestGpu, type Gpu } from '../gpu/device.ts';
 import { createReferenceBackend } from '../model/reference.ts';
 import { loadModel, probeModel } from '../model/load-model.ts';
-import type { CacheConfig } from './backend.ts';
+import type { CacheConfig } from '../model/forward-backend.ts';
 import { estimateMemory, type MemoryEstimate } from './memory-estimate.ts';
 import { parameterCount } from '../model/weights.ts';
 import { urlModelSource, type ModelSource } from '../model/model-source.ts';
 import type { WebTokenizersModule } from '../tokenizer/tokenizer.ts';
-import type { ForwardBackend } from './backend.ts';
+import type { ForwardBackend } from '../model/forward-backend.ts';
 import { generate } from './decode-loop.ts';
 import { createGpuBackend } from './gpu-backend.ts';
 import { analyzeAnswer } from './answer-first.ts';

@@ -1,11 +1,15 @@
 /**
  * The GPU engine: uploads the model, owns the paged KV cache and activations, and runs one
- * command buffer per forward call with one small read-back (the sampled token; logits only
- * when a test asks for them).
+ * command buffer per forward call with one read-back into a reused staging buffer: the sampled
+ * token, the victims the step chose for the next one, and the watched layers' attention
+ * (logits only when a test asks for them). Eviction is the shared driver
+ * (policies/eviction-driver.ts) over the GPU chooser (gpu-chooser.ts).
  */
+import { PolicyBackendError } from '../errors.ts';
 import { COPY, createBuffer, createBufferFrom, readBuffer } from '../gpu/buffers.ts';
 import type { Gpu } from '../gpu/device.ts';
-import { encodeDispatch, runDispatches } from '../gpu/kernel.ts';
+import { encodeDispatch } from '../gpu/kernel.ts';
+import { Readback } from '../gpu/readback.ts';
 import { timeDispatches, type KernelTime } from '../gpu/timing.ts';
 import { writeStep } from '../gpu/step-params.ts';
 import { KvCache } from '../kv/kv-cache.ts';
@@ -16,11 +20,13 @@ import { computesIn16Bit } from '../model/weights.ts';
 import type { LoadedModel } from '../model/load-model.ts';
 import { ropeTablesFor } from '../model/rope-frequencies.ts';
 import { checkDeviceLimits } from './device-limits.ts';
-import { createGpuEviction, type GpuEviction } from './gpu-eviction.ts';
+import { createGpuChooser, type GpuChooser } from './gpu-chooser.ts';
 import type { WatchedAttention } from './types.ts';
-import { watchedAttention } from './watch.ts';
+import { watchedAttention } from '../kv/watched-attention.ts';
+import { checkBudget } from '../kv/budget.ts';
+import { createEvictionDriver, type EvictionDriver } from '../policies/eviction-driver.ts';
 import { createPolicy } from '../policies/registry.ts';
-import { backendSizes, evictionSpec, sequenceGeometry, type BackendOptions, type CacheConfig, type ForwardBackend, type ForwardResult, type LogitsRequest, type SampleControl } from './backend.ts';
+import { backendSizes, evictionSpec, sequenceGeometry, type BackendOptions, type CacheConfig, type ForwardBackend, type ForwardResult, type LogitsRequest, type SampleControl } from '../model/forward-backend.ts';
 
 export interface GpuBackend extends ForwardBackend {
   kind: 'gpu';
@@ -42,8 +48,12 @@ export async function createGpuBackend(gpu: Gpu, model: LoadedModel, options: Ba
   const acts = createActivations(device, c, maxStepTokens, geometry.maxPagesPerHead * geometry.pageSize);
   const tables = ropeTablesFor(c, contextLength);
   const rope = { cos: createBufferFrom(device, 'ropeCos', tables.cos), sin: createBufferFrom(device, 'ropeSin', tables.sin) };
-  let eviction: GpuEviction | null = null;
+  let chooser: GpuChooser | null = null;
+  let driver: EvictionDriver | null = null;
   let plan: ForwardPlan | null = null;
+  // The step's read-back: [token u32, pad to 16][victims][watched rows]; re-made only when its size changes.
+  let readback: Readback | null = null;
+  const TOKEN_BYTES = 16;
   const V = c.vocabSize;
   let watchLayers: number[] = [];
   let lastWatched: WatchedAttention[] = [];
@@ -64,41 +74,53 @@ export async function createGpuBackend(gpu: Gpu, model: LoadedModel, options: Ba
   function reset(cache?: CacheConfig, promptLength?: number): void {
     const spec = evictionSpec(cache);
     const policy = createPolicy(cache?.policy ?? 'full', cache?.params);
+    const evicting = spec !== null && policy.id !== 'full';
+    // Everything that can refuse the request does so before the current sequence is touched.
+    if (evicting) {
+      if ('cpuOnly' in policy.gpu) throw new PolicyBackendError(policy.id, 'GPU engine', policy.gpu.cpuOnly);
+      checkBudget(spec, policy);
+    }
     const next = sequenceGeometry(geometry, spec, promptLength, policy);
-    eviction?.destroy();
-    eviction = null;
-    if (kv?.geometry.numPages !== next.numPages) {
+    const state = evicting ? { historyWindow: policy.historyWindow } : null;
+    chooser?.destroy();
+    chooser = null;
+    if (!kv || !kv.fits(next, state)) {
       kv?.destroy();
-      ({ cache: kv, checked: ready } = KvCache.allocate(device, next));
+      ({ cache: kv, checked: ready } = KvCache.allocate(gpu, next, state));
     } else {
       kv.reset();
     }
-    try {
-      if (spec) {
-        const values = { v: acts.v, o: policy.needsValueNorm ? outputProjectionsF32() : [], hidden: c.hiddenSize }; // laprox's value norm
-        eviction = createGpuEviction(gpu, kv, c.numHeads, acts.step, acts.probs, cache!.policy, spec, cache!.params, values);
-      }
-    } catch (e) {
-      reset(); // a policy the GPU cannot run leaves the full cache
-      throw e;
+    if (evicting && !('cpuOnly' in policy.gpu)) {
+      const values = { v: acts.v, o: policy.needsValueNorm ? outputProjectionsF32() : [], hidden: c.hiddenSize }; // laprox's value norm
+      chooser = createGpuChooser(gpu, kv, policy, policy.gpu, spec, c.numHeads, acts.step, acts.probs, values);
     }
-    const e = eviction;
-    plan = buildForward(gpu, c, weights, acts, kv, rope, e ? (l) => e.dispatches(l) : undefined, options.maxBindingBytes);
+    driver = createEvictionDriver(policy, spec, kv, chooser);
+    const ch = chooser;
+    plan = buildForward(gpu, c, weights, acts, kv, rope, ch ? (l) => ch.dispatches(l) : undefined, options.maxBindingBytes);
+    sizeReadback();
+  }
+
+  /** The step's read-back, sized for the token, the chooser's victims and the watched rows. */
+  function sizeReadback(): void {
+    const bytes = TOKEN_BYTES + (chooser?.victims.bytes ?? 0) + (probe ? probe.size : 0);
+    if (readback?.bytes === bytes) return;
+    readback?.destroy();
+    readback = new Readback(device, 'step read-back', bytes);
   }
 
   /** The cache and plan of the current sequence (the full cache if reset was never called). */
-  async function prepared(): Promise<{ kv: KvCache; plan: ForwardPlan }> {
+  async function prepared(): Promise<{ kv: KvCache; plan: ForwardPlan; driver: EvictionDriver; readback: Readback }> {
     if (!kv || !plan) reset();
     await ready;
-    return { kv: kv!, plan: plan! };
+    return { kv: kv!, plan: plan!, driver: driver!, readback: readback! };
   }
 
   async function forward(tokens: readonly number[], posStart: number, s: SampleControl, logits: LogitsRequest = 'none'): Promise<ForwardResult> {
     const T = tokens.length;
-    const { kv, plan } = await prepared();
-    if (T === 1) await eviction?.makeRoom(posStart);
+    const { kv, plan, driver, readback } = await prepared();
+    if (T === 1) await driver.makeRoom(posStart);
     kv.append(posStart, T);
-    eviction?.upload(posStart + T);
+    chooser?.prepare(driver.decodeRound(posStart + T)); // this step chooses the next one's victims
     const q = device.queue;
     q.writeBuffer(acts.tokens, 0, Uint32Array.from(tokens));
     writeStep(device, acts.step, T, posStart);
@@ -106,29 +128,33 @@ export async function createGpuBackend(gpu: Gpu, model: LoadedModel, options: Ba
     const encoder = device.createCommandEncoder();
     let pass = encoder.beginComputePass();
     // Watched layers: each one's last query row of probs (heads, slots) is copied out right after its attention.
-    let layer = 0;
-    for (const d of plan.body) {
+    const watchAt = new Map(watchLayers.map((l, i) => [plan.attention[l], i]));
+    plan.body.forEach((d, index) => {
       encodeDispatch(pass, d, T);
-      if (d.label !== 'paged-attention') continue;
-      const at = watchLayers.indexOf(layer);
-      if (probe && at >= 0) {
+      const at = watchAt.get(index);
+      if (probe && at !== undefined) {
         pass.end();
         encoder.copyBufferToBuffer(acts.probs, (T - 1) * rowBytes, probe, at * rowBytes, rowBytes);
         pass = encoder.beginComputePass();
       }
-      layer++;
-    }
+    });
     for (const d of plan.head) encodeDispatch(pass, d, T);
     if (logits === 'all') for (const d of plan.allRows) encodeDispatch(pass, d, T);
     pass.end();
+    // One read-back: the token, the victims chosen for the next step, the watched rows.
+    const victimBytes = chooser?.victims.bytes ?? 0;
+    readback.copy(encoder, acts.token, 0, 4);
+    if (chooser) readback.copy(encoder, chooser.victims.buffer, TOKEN_BYTES, victimBytes);
+    if (probe) readback.copy(encoder, probe, TOKEN_BYTES + victimBytes, probe.size);
     q.submit([encoder.finish()]);
-    const token = new Uint32Array(await readBuffer(device, acts.token, 4))[0];
+    const back = await readback.read();
+    const token = new Uint32Array(back, 0, 1)[0];
+    chooser?.received(new Uint32Array(back, TOKEN_BYTES, victimBytes / 4));
     if (probe) {
       const slots = rowBytes / 4 / c.numHeads;
-      const rows = new Float32Array(await readBuffer(device, probe));
+      const rows = new Float32Array(back, TOKEN_BYTES + victimBytes, probe.size / 4);
       lastWatched = watchLayers.map((l, i) => watchedAttention(kv.layout, l, c.numHeads, rows.subarray(i * c.numHeads * slots), slots));
     }
-    if (eviction) eviction.setPending(new Uint32Array(await readBuffer(device, eviction.victims)));
     if (logits === 'none') return { token };
     const source = logits === 'all' ? acts.logitsAll : acts.logitsLast;
     const rows = logits === 'all' ? T : 1;
@@ -157,20 +183,18 @@ export async function createGpuBackend(gpu: Gpu, model: LoadedModel, options: Ba
     adapter: gpu.adapterInfo,
     reset,
     async finishPrefill(promptLength: number) {
-      await eviction?.finishPrefill(promptLength, async (dispatches) => {
-        await runDispatches(gpu, dispatches, 1);
-        return new Uint32Array(await readBuffer(device, eviction!.victims));
-      });
+      await (await prepared()).driver.afterPrefill(promptLength);
     },
-    evictions: () => eviction?.decisions ?? [],
-    rebalances: () => eviction?.rebalances ?? [],
+    evictions: () => driver?.decisions ?? [],
+    rebalances: () => driver?.rebalances ?? [],
     occupancy: () => kv?.layout.count.slice() ?? new Int32Array(c.numLayers * c.numKvHeads),
-    limits: () => eviction?.headLimits().map((n) => Math.min(n, contextLength)) ?? new Int32Array(c.numLayers * c.numKvHeads).fill(contextLength),
+    limits: () => driver?.limits.map((n) => Math.min(n, contextLength)) ?? new Int32Array(c.numLayers * c.numKvHeads).fill(contextLength),
     watch(layers) {
       watchLayers = [...new Set(layers)].sort((a, b) => a - b);
       lastWatched = [];
       probe?.destroy();
       probe = watchLayers.length === 0 ? null : createBuffer(device, 'watched probs', watchLayers.length * rowBytes, COPY);
+      if (readback) sizeReadback();
     },
     watched: () => lastWatched,
     forward,
@@ -178,6 +202,8 @@ export async function createGpuBackend(gpu: Gpu, model: LoadedModel, options: Ba
       weights.destroy();
       oF32?.forEach((b, i) => b !== weights.layers[i].o.data && b.destroy());
       kv?.destroy();
+      chooser?.destroy();
+      readback?.destroy();
       for (const b of Object.values(acts)) b.destroy();
       rope.cos.destroy();
       rope.sin.destroy();

@@ -9,7 +9,7 @@ import type { ModelConfig } from '../model/config.ts';
 import { activationSizes } from '../model/forward.ts';
 import { storageIs16Bit, weightBytesFor, type MatrixStorage } from '../model/weights.ts';
 import { createPolicy } from '../policies/registry.ts';
-import { backendSizes, evictionSpec, sequenceGeometry, type BackendOptions, type CacheConfig } from './backend.ts';
+import { backendSizes, evictionSpec, sequenceGeometry, type BackendOptions, type CacheConfig } from '../model/forward-backend.ts';
 
 export interface MemoryEstimate {
   weights: number;
@@ -28,13 +28,11 @@ export function estimateMemory(
   const policy = createPolicy(options.cache?.policy ?? 'full', options.cache?.params);
   const spec = evictionSpec(options.cache);
   const g = sequenceGeometry(geometry, spec, options.promptLength, policy);
-  const slots = g.numPages * g.pageSize;
   const activations = Object.values(activationSizes(c, maxStepTokens, geometry.maxPagesPerHead * geometry.pageSize)).reduce((a, b) => a + b, 0);
   const rope = 2 * contextLength * (c.headDim / 2) * 4;
-  // score and stamp per slot, plus the observation window of policies that keep one.
-  const policyState = spec ? slots * 4 * (2 + policy.historyWindow) : 0;
   const weights = weightBytesFor(c, storage);
-  const kv = KvCache.bytesFor(g);
-  const working = activations + rope + policyState;
+  // The cache holds the policy state (score, stamp, the observation window) when it evicts.
+  const kv = KvCache.bytesFor(g, spec && policy.id !== 'full' ? policy : null);
+  const working = activations + rope;
   return { weights, kv, working, total: weights + kv + working };
 }

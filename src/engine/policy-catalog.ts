@@ -1,5 +1,5 @@
 /** What the page lists for each registered policy: its id, paper (with a link) and one line. */
-import { createPolicy, POLICY_IDS } from '../policies/registry.ts';
+import { createPolicy, USER_POLICY_IDS } from '../policies/registry.ts';
 
 export interface PolicyInfo {
   id: string;
@@ -9,7 +9,7 @@ export interface PolicyInfo {
   summary: string;
 }
 
-export const POLICY_CATALOG: readonly PolicyInfo[] = POLICY_IDS.map((id) => {
+export const POLICY_CATALOG: readonly PolicyInfo[] = USER_POLICY_IDS.map((id) => {
   const p = createPolicy(id);
   const arxiv = /arXiv (\d{4}\.\d{4,5})/.exec(p.paper);
   return { id, paper: p.paper, url: arxiv ? `https://arxiv.org/abs/${arxiv[1]}` : null, summary: p.summary };

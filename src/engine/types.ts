@@ -24,13 +24,8 @@ export interface GenerateRequest {
 }
 
 /** One layer's attention from a step's query: for each KV head, the entries it holds. */
-export interface WatchedAttention {
-  layer: number;
-  /** Per KV head: the positions held, in the head's logical order. */
-  positions: Int32Array[];
-  /** Per KV head: the attention each entry received, the mean over the group's query heads. */
-  attention: Float32Array[];
-}
+export type { WatchedAttention } from '../kv/watched-attention.ts';
+import type { WatchedAttention } from '../kv/watched-attention.ts';
 
 /** What the KV cache holds once a step's token is written (GenerateRequest.telemetry). */
 export interface CacheSnapshot {

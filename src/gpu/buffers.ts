@@ -4,13 +4,11 @@
  */
 import { GpuOutOfMemoryError } from '../errors.ts';
 import { track } from './ledger.ts';
+import { BUFFER_USAGE, MAP_MODE_READ } from './platform.ts';
 
-// GPUBufferUsage's values, fixed by the WebGPU spec; spelled out so that modules importing this
-// one also load in Node, where the GPUBufferUsage global does not exist.
-const COPY_SRC = 0x4;
-const COPY_DST = 0x8;
-export const STORAGE = 0x80 | COPY_DST | COPY_SRC;
-export const UNIFORM = 0x40 | COPY_DST;
+const { COPY_SRC, COPY_DST, MAP_READ } = BUFFER_USAGE;
+export const STORAGE = BUFFER_USAGE.STORAGE | COPY_DST | COPY_SRC;
+export const UNIFORM = BUFFER_USAGE.UNIFORM | COPY_DST;
 /** A buffer that is only copied into and out of (a read-back source). */
 export const COPY = COPY_SRC | COPY_DST;
 
@@ -81,11 +79,11 @@ export function allocateNow<T>(device: GPUDevice, label: string, bytes: number, 
 
 /** Copies `bytes` of `source` into a mappable buffer and returns them. */
 export async function readBuffer(device: GPUDevice, source: GPUBuffer, bytes = source.size, offset = 0): Promise<ArrayBuffer> {
-  const staging = device.createBuffer({ size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+  const staging = device.createBuffer({ size: bytes, usage: MAP_READ | COPY_DST });
   const encoder = device.createCommandEncoder();
   encoder.copyBufferToBuffer(source, offset, staging, 0, bytes);
   device.queue.submit([encoder.finish()]);
-  await staging.mapAsync(GPUMapMode.READ);
+  await staging.mapAsync(MAP_MODE_READ);
   const copy = staging.getMappedRange().slice(0);
   staging.destroy();
   return copy;

@@ -4,6 +4,7 @@
  * ask for the adapter's own limits (DESIGN.md section 6).
  */
 import { DeviceLostError, GpuLimitError, NoGpuAdapterError, WebGpuUnavailableError } from '../errors.ts';
+import { browserGpu } from './platform.ts';
 
 export interface Gpu {
   device: GPUDevice;
@@ -28,8 +29,8 @@ const WANTED_LIMITS = [
 /** The fewest storage buffers one of our kernels binds; below this nothing runs. */
 const MIN_STORAGE_BUFFERS = 8;
 
-/** `gpuApi` null stands for a browser without WebGPU (tests). */
-export async function requestGpu(gpuApi: GPU | null | undefined = globalThis.navigator?.gpu): Promise<Gpu> {
+/** `gpuApi`: the platform's GPU object (platform.ts; default the browser's); null stands for a browser without WebGPU (tests). */
+export async function requestGpu(gpuApi: GPU | null | undefined = browserGpu()): Promise<Gpu> {
   if (!gpuApi) throw new WebGpuUnavailableError();
   const adapter = await gpuApi.requestAdapter({ powerPreference: 'high-performance' });
   if (!adapter) throw new NoGpuAdapterError();

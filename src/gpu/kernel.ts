@@ -4,6 +4,7 @@
  * Shapes are `override` constants, so each shape gets its own cached pipeline.
  */
 import type { Gpu } from './device.ts';
+import { isWholeBuffer } from './platform.ts';
 
 export type Grid = readonly [number, number, number];
 
@@ -51,7 +52,7 @@ export function makeDispatch(
   const bindGroup = gpu.device.createBindGroup({
     label,
     layout: pipeline.getBindGroupLayout(0),
-    entries: buffers.map((b, binding) => ({ binding, resource: b instanceof GPUBuffer ? { buffer: b } : b })),
+    entries: buffers.map((b, binding) => ({ binding, resource: isWholeBuffer(b) ? { buffer: b } : b })),
   });
   return { label, pipeline, bindGroup, grid };
 }

@@ -3,6 +3,7 @@
  * timestamp writes. Falls back to wall time per submitted dispatch where the adapter has no
  * timestamp-query. For benchmarks only; the engine's hot path never uses this.
  */
+import { BUFFER_USAGE, MAP_MODE_READ } from './platform.ts';
 import type { Gpu } from './device.ts';
 import { encodeDispatch, type Dispatch } from './kernel.ts';
 
@@ -29,8 +30,8 @@ export async function timeDispatches(gpu: Gpu, dispatches: readonly Dispatch[], 
   }
   const count = dispatches.length * 2;
   const querySet = device.createQuerySet({ type: 'timestamp', count });
-  const resolve = device.createBuffer({ size: count * 8, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
-  const read = device.createBuffer({ size: count * 8, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+  const resolve = device.createBuffer({ size: count * 8, usage: BUFFER_USAGE.QUERY_RESOLVE | BUFFER_USAGE.COPY_SRC });
+  const read = device.createBuffer({ size: count * 8, usage: BUFFER_USAGE.MAP_READ | BUFFER_USAGE.COPY_DST });
   const encoder = device.createCommandEncoder();
   dispatches.forEach((d, i) => {
     const pass = encoder.beginComputePass({
@@ -42,7 +43,7 @@ export async function timeDispatches(gpu: Gpu, dispatches: readonly Dispatch[], 
   encoder.resolveQuerySet(querySet, 0, count, resolve, 0);
   encoder.copyBufferToBuffer(resolve, 0, read, 0, count * 8);
   device.queue.submit([encoder.finish()]);
-  await read.mapAsync(GPUMapMode.READ);
+  await read.mapAsync(MAP_MODE_READ);
   const ns = new BigInt64Array(read.getMappedRange().slice(0));
   read.unmap();
   for (const b of [resolve, read]) b.destroy();

@@ -3,8 +3,14 @@
  * order, as the GPU kernels walk them (slot s at blockTable[g, s / pageSize] * pageSize +
  * s % pageSize; slotPos < 0 is empty).
  */
-import type { ModelTables } from '../kv/kv-layout.ts';
-import type { HeadSlots } from '../policies/policy.ts';
+import type { ModelTables } from './model-tables.ts';
+import type { HeadSlots, PolicyState } from './policy-state.ts';
+
+/**
+ * A policy's score, as the references take it (an EvictionPolicy's `score` fits): the scores of
+ * the head's valid entries at step `position`, lowest evicted first.
+ */
+export type ScoreFn = (state: PolicyState, head: HeadSlots, position: number, out: Float64Array) => void;
 
 export interface HeadEntries extends HeadSlots {
   logical: Int32Array; // logical slot of each entry

@@ -1,8 +1,8 @@
 /**
- * CPU reference of head-load.wgsl: gathers each head like src/policies/evictor.ts and counts the
+ * CPU reference of head-load.wgsl: gathers each head like src/policies/eviction-driver.ts and counts the
  * live entries the budget counts (stamp >= t - window): what evictor.ts rebalance computes.
  */
-import type { ModelTables } from '../kv/kv-layout.ts';
+import type { ModelTables } from './model-tables.ts';
 import { layerHeadEntries } from './head-entries.ref.ts';
 
 export interface HeadLoadRefArgs extends ModelTables<ArrayLike<number>> {

@@ -6,7 +6,7 @@
 import code from '../../shaders/head-load.wgsl?raw';
 import type { Gpu } from '../gpu/device.ts';
 import { makeDispatch, type Binding, type Dispatch } from '../gpu/kernel.ts';
-import type { ModelTables } from '../kv/kv-layout.ts';
+import type { ModelTables } from './model-tables.ts';
 
 export interface HeadLoadArgs extends ModelTables<Binding> {
   /** R: entries whose last hit is at least t - window are live. */

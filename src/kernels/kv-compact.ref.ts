@@ -13,6 +13,8 @@ export interface KvCompactRefArgs {
   slotPos?: Int32Array; // (numSlots) absolute position, -1 if empty (the engine's layout moves its own)
   score?: Float32Array | Float64Array; // (numSlots) policy score
   stamp?: Float32Array | Float64Array; // (numSlots) crystal: step of the last hit
+  history?: Float32Array | Float64Array; // (numSlots, window) the policy's attention ring
+  window?: number;
 }
 
 export function kvCompactRef(a: KvCompactRefArgs): void {
@@ -31,5 +33,7 @@ export function kvCompactRef(a: KvCompactRefArgs): void {
     }
     if (a.score) a.score[to] = a.score[from];
     if (a.stamp) a.stamp[to] = a.stamp[from];
+    const w = a.window ?? 0;
+    if (a.history && w > 0) a.history.copyWithin(to * w, from * w, (from + 1) * w);
   }
 }

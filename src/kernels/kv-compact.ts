@@ -12,8 +12,8 @@ export const GROUPS_X = 32768;
 
 export interface KvCompactArgs {
   headDim: number;
-  /** Moves in the list. */
-  count: number;
+  /** Moves in the list, or a function that gives it at each dispatch (a dispatch made once and reused). */
+  count: number | (() => number);
   /** Workgroups per grid row; default GROUPS_X (tests lower it to cross rows). */
   groupsX?: number;
   params: Binding; // uniform {count, groups_x, _, _} u32: kvCompactParams()
@@ -24,6 +24,9 @@ export interface KvCompactArgs {
   slotPos: Binding; // (numSlots) i32 absolute position, -1 = empty
   score: Binding; // (numSlots) f32 policy score
   stamp: Binding; // (numSlots) f32 crystal's step of the last hit
+  history: Binding; // (numSlots, window) f32 the policy's attention ring
+  /** History values per slot (the policy's historyWindow; 0: none). */
+  window: number;
   /** Threads per workgroup; default 32. */
   wg?: number;
 }
@@ -35,8 +38,12 @@ export function kvCompactParams(count: number, groupsX = GROUPS_X): Uint32Array 
 
 export function kvCompact(gpu: Gpu, a: KvCompactArgs): Dispatch {
   const groupsX = a.groupsX ?? GROUPS_X;
-  assert(Math.ceil(a.count / groupsX) <= 65535, `${a.count} moves do not fit one grid`);
-  const constants = { HEAD_DIM: a.headDim, KV_F16: a.kvF16 ? 1 : 0, WG: a.wg ?? 32 };
-  const buffers = [a.params, a.moves, a.kPool, a.vPool, a.slotPos, a.score, a.stamp];
-  return makeDispatch(gpu, 'kv-compact', code, constants, buffers, () => [Math.min(a.count, groupsX), Math.ceil(a.count / groupsX), 1]);
+  const count = typeof a.count === 'number' ? () => a.count as number : a.count;
+  const constants = { HEAD_DIM: a.headDim, KV_F16: a.kvF16 ? 1 : 0, WINDOW: a.window, WG: a.wg ?? 32 };
+  const buffers = [a.params, a.moves, a.kPool, a.vPool, a.slotPos, a.score, a.stamp, a.history];
+  return makeDispatch(gpu, 'kv-compact', code, constants, buffers, () => {
+    const n = count();
+    assert(Math.ceil(n / groupsX) <= 65535, `${n} moves do not fit one grid`);
+    return [Math.min(n, groupsX), Math.ceil(n / groupsX), 1];
+  });
 }

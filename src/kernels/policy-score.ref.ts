@@ -1,19 +1,13 @@
 /**
- * CPU reference of policy-score.wgsl: gathers each full head like src/policies/evictor.ts and runs
- * the policy's own score (snapkv-d.ts, r-kv.ts), in f64.
+ * CPU reference of policy-score.wgsl: gathers each full head like src/policies/eviction-driver.ts and runs
+ * the policy's own score (passed in as scoreOf: snapkv-d's or r-kv's, with their window, pool and
+ * r-kv's lambda and threshold), in f64.
  */
-import type { EvictionPolicy, PolicyState } from '../policies/policy.ts';
-import { createRkv } from '../policies/r-kv.ts';
-import { createSnapkvD } from '../policies/snapkv-d.ts';
-import { headEntries } from './head-entries.ref.ts';
-import type { PolicyScoreRule } from './policy-score.ts';
+import type { PolicyState } from './policy-state.ts';
+import { headEntries, type ScoreFn } from './head-entries.ref.ts';
 
 export interface PolicyScoreRefArgs {
-  rule: PolicyScoreRule;
-  window: number;
-  pool: number;
-  lambda?: number;
-  threshold?: number;
+  scoreOf: ScoreFn; // reads state.history and (r-kv) state.keys
   headDim: number;
   kvHeads: number;
   pageSize: number;
@@ -21,7 +15,7 @@ export interface PolicyScoreRefArgs {
   slotPos: ArrayLike<number>; // (numSlots)
   blockTable: ArrayLike<number>; // (kvHeads, maxPages): this layer's slice
   headSlots: ArrayLike<number>; // (kvHeads): this layer's slice
-  history: ArrayLike<number>; // (numSlots, window)
+  history: ArrayLike<number>; // (numSlots, the policy's window)
   kPool: ArrayLike<number>; // (numSlots, headDim)
   limits: ArrayLike<number>; // (kvHeads)
   counts: ArrayLike<number>; // (kvHeads)
@@ -31,10 +25,6 @@ export interface PolicyScoreRefArgs {
 /** (numSlots) scores after the kernel. */
 export function policyScoreRef(a: PolicyScoreRefArgs): Float64Array {
   const { pageSize, maxPages, slotPos, blockTable } = a;
-  const policy: EvictionPolicy =
-    a.rule === 'snapkv-d'
-      ? createSnapkvD({ window: a.window, pool: a.pool })
-      : createRkv({ window: a.window, pool: a.pool, ...(a.lambda !== undefined && { lambda: a.lambda }), ...(a.threshold !== undefined && { threshold: a.threshold }) });
   const out = Float64Array.from(a.score);
   const state: PolicyState = {
     score: new Float64Array(out.length),
@@ -46,7 +36,7 @@ export function policyScoreRef(a: PolicyScoreRefArgs): Float64Array {
     if (a.counts[g] < a.limits[g]) continue;
     const head = headEntries({ blockTable, used: a.headSlots[g], slotPos, g, maxPages, pageSize });
     const scores = new Float64Array(head.length);
-    policy.score(state, head, 0, scores);
+    a.scoreOf(state, head, 0, scores);
     for (let i = 0; i < head.length; i++) out[head.slots[i]] = scores[i];
   }
   return out;

@@ -7,11 +7,9 @@ import code from '../../shaders/policy-score.wgsl?raw';
 import { assert } from '../assert.ts';
 import type { Gpu } from '../gpu/device.ts';
 import { makeDispatch, type Binding, type Dispatch } from '../gpu/kernel.ts';
-import { RKV_DEFAULTS } from '../policies/r-kv.ts';
+import { RESCORE_RULES, ruleConstants, type RescoreRule } from './eviction-rules.ts';
 
-export type PolicyScoreRule = 'snapkv-d' | 'r-kv';
-
-const RULE: Record<PolicyScoreRule, number> = { 'snapkv-d': 0, 'r-kv': 1 };
+export type PolicyScoreRule = RescoreRule;
 
 export interface PolicyScoreArgs {
   rule: PolicyScoreRule;
@@ -19,7 +17,7 @@ export interface PolicyScoreArgs {
   window: number;
   /** Pooling kernel over neighbouring positions. */
   pool: number;
-  /** r-kv: weight of importance and the similarity threshold (default RKV_DEFAULTS). */
+  /** r-kv: weight of importance and the similarity threshold (required by r-kv). */
   lambda?: number;
   threshold?: number;
   headDim: number;
@@ -41,17 +39,19 @@ export interface PolicyScoreArgs {
 
 export function policyScore(gpu: Gpu, a: PolicyScoreArgs): Dispatch {
   assert(a.window >= 1 && a.pool >= 1, `policy-score needs window >= 1 and pool >= 1 (got ${a.window}, ${a.pool})`);
+  assert(a.rule !== 'r-kv' || (a.lambda !== undefined && a.threshold !== undefined), 'the r-kv rule needs lambda and threshold');
   const constants = {
     KV_HEADS: a.kvHeads,
     PAGE_SIZE: a.pageSize,
     MAX_PAGES: a.maxPages,
-    RULE: RULE[a.rule],
+    RULE: RESCORE_RULES[a.rule],
+    ...ruleConstants(RESCORE_RULES),
     WINDOW: a.window,
     POOL: a.pool,
     HEAD_DIM: a.headDim,
     KV_F16: a.kvF16 ? 1 : 0,
-    LAMBDA: a.lambda ?? RKV_DEFAULTS.lambda,
-    THRESHOLD: a.threshold ?? RKV_DEFAULTS.threshold,
+    LAMBDA: a.lambda ?? 0,
+    THRESHOLD: a.threshold ?? 0,
     WG: a.wg ?? 64,
   };
   const buffers = [a.slotPos, a.blockTable, a.headSlots, a.history, a.kPool, a.limits, a.counts, a.score];

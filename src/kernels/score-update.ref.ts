@@ -1,20 +1,23 @@
 /**
- * CPU reference of score-update.wgsl: the very policy code the CPU engine runs (admit, then
- * observe per row with the group-mean attention, as src/policies/evictor.ts does), in f64, on the
- * GPU's paged layout. The window rule is snapkv-d's ring (r-kv and laprox keep the same one).
+ * CPU reference of score-update.wgsl: the policy code the CPU engine runs (admit, then observe per
+ * row with the group-mean attention, as src/policies/eviction-driver.ts does), in f64, on the GPU's paged
+ * layout. The caller passes the rule as a StateFold (an EvictionPolicy fits: h2o, tova,
+ * crystal-lite; snapkv-d for the window rule, whose ring r-kv and laprox keep too).
  */
-import { createCrystalLite } from '../policies/crystal-lite.ts';
-import { createH2o } from '../policies/h2o.ts';
-import { resetSlot, type EvictionPolicy, type HeadSlots, type PolicyState } from '../policies/policy.ts';
-import { createSnapkvD } from '../policies/snapkv-d.ts';
-import { createTova } from '../policies/tova.ts';
-import type { ScoreRule } from './score-update.ts';
+import { resetSlot, type HeadSlots, type PolicyState } from './policy-state.ts';
+
+/** How a policy folds attention into its state (the EvictionPolicy members score-update runs). */
+export interface StateFold {
+  /** Attention values kept per slot (0: none); the default admit clears this many. */
+  historyWindow: number;
+  /** A new entry written at `position`. Default: zero state (resetSlot). */
+  admit?(state: PolicyState, slot: number, position: number, valueNorm: number): void;
+  /** One query's group-mean attention to the head's valid entries: attention[i] belongs to head.slots[i]. */
+  observe?(state: PolicyState, head: HeadSlots, attention: Float64Array, position: number): void;
+}
 
 export interface ScoreUpdateRefArgs {
-  policy: ScoreRule;
-  lambda?: number;
-  p?: number;
-  window?: number;
+  fold: StateFold;
   heads: number;
   kvHeads: number;
   pageSize: number;
@@ -27,20 +30,13 @@ export interface ScoreUpdateRefArgs {
   headSlots: ArrayLike<number>; // (kvHeads): this layer's slice
   score: ArrayLike<number>; // (numSlots) state before the step
   stamp: ArrayLike<number>; // (numSlots)
-  history?: ArrayLike<number>; // (numSlots, window): window rule
-}
-
-function policyFor(a: ScoreUpdateRefArgs): EvictionPolicy {
-  if (a.policy === 'h2o') return createH2o();
-  if (a.policy === 'tova') return createTova();
-  if (a.policy === 'window') return createSnapkvD({ window: a.window });
-  return createCrystalLite({ ...(a.lambda !== undefined && { lambda: a.lambda }), ...(a.p !== undefined && { p: a.p }) });
+  history?: ArrayLike<number>; // (numSlots, fold.historyWindow): window rule
 }
 
 /** The state after the step: (numSlots) score and stamp, (numSlots, window) history. */
 export function scoreUpdateRef(a: ScoreUpdateRefArgs): { score: Float64Array; stamp: Float64Array; history: Float64Array } {
   const { heads, kvHeads, pageSize, maxPages, rows, posStart, probs, slotPos, blockTable } = a;
-  const policy = policyFor(a);
+  const { fold } = a;
   const state: PolicyState = {
     score: Float64Array.from(a.score),
     stamp: Float64Array.from(a.stamp),
@@ -56,8 +52,8 @@ export function scoreUpdateRef(a: ScoreUpdateRefArgs): { score: Float64Array; st
       const slot = physical(g, s);
       const pos = slotPos[slot];
       if (pos < posStart || pos >= posStart + rows) continue;
-      if (policy.admit) policy.admit(state, slot, pos, 0);
-      else resetSlot(state, slot, policy.historyWindow);
+      if (fold.admit) fold.admit(state, slot, pos, 0);
+      else resetSlot(state, slot, fold.historyWindow);
     }
   }
 
@@ -89,7 +85,7 @@ export function scoreUpdateRef(a: ScoreUpdateRefArgs): { score: Float64Array; st
         for (let q = 0; q < group; q++) sum += probs[(t * heads + g * group + q) * maxSlots + logical[i]];
         attention[i] = positions[i] <= position ? sum / group : 0;
       }
-      policy.observe?.(state, head, attention, position);
+      fold.observe?.(state, head, attention, position);
     }
   }
   return { score: state.score, stamp: state.stamp, history: state.history };

@@ -8,18 +8,20 @@ import code from '../../shaders/score-update.wgsl?raw';
 import { assert } from '../assert.ts';
 import type { Gpu } from '../gpu/device.ts';
 import { makeDispatch, type Binding, type Dispatch } from '../gpu/kernel.ts';
-import { CRYSTAL_DEFAULTS } from '../policies/crystal-lite.ts';
+import { ruleConstants, SCORE_RULES, type ScoreRule } from './eviction-rules.ts';
 
-export type ScoreRule = 'h2o' | 'tova' | 'crystal' | 'window';
-
-const POLICY: Record<ScoreRule, number> = { h2o: 1, tova: 2, crystal: 3, window: 4 };
+export type { ScoreRule };
 
 export interface ScoreUpdateArgs {
   policy: ScoreRule;
-  /** crystal: decay per step (default CRYSTAL_DEFAULTS.lambda). */
+  /** crystal: decay per step. */
   lambda?: number;
-  /** crystal: attention mass the hit set must hold (default CRYSTAL_DEFAULTS.p). */
+  /** crystal: attention mass the hit set must hold. */
   p?: number;
+  /** crystal: the CRF a new entry starts with (default 0). */
+  init?: number;
+  /** h2o: the factor the accumulated attention keeps per query (default 1). */
+  decay?: number;
   /** window: queries kept per slot (the policy's historyWindow). */
   window?: number;
   heads: number;
@@ -41,14 +43,18 @@ export interface ScoreUpdateArgs {
 export function scoreUpdate(gpu: Gpu, a: ScoreUpdateArgs): Dispatch {
   assert(a.heads % a.kvHeads === 0, `heads ${a.heads} is not a multiple of kvHeads ${a.kvHeads}`);
   assert(a.policy !== 'window' || (a.window ?? 0) >= 1, 'the window rule needs window >= 1');
+  assert(a.policy !== 'crystal' || (a.lambda !== undefined && a.p !== undefined), 'the crystal rule needs lambda and p');
   const constants = {
     HEADS: a.heads,
     KV_HEADS: a.kvHeads,
     PAGE_SIZE: a.pageSize,
     MAX_PAGES: a.maxPages,
-    POLICY: POLICY[a.policy],
-    LAMBDA: a.lambda ?? CRYSTAL_DEFAULTS.lambda,
-    P: a.p ?? CRYSTAL_DEFAULTS.p,
+    POLICY: SCORE_RULES[a.policy],
+    ...ruleConstants(SCORE_RULES),
+    LAMBDA: a.lambda ?? 1,
+    P: a.p ?? 1,
+    INIT: a.init ?? 0,
+    DECAY: a.decay ?? 1,
     WINDOW: a.window ?? 1,
     WG: a.wg ?? 64,
   };

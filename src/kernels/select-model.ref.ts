@@ -1,30 +1,27 @@
 /**
- * CPU reference of select-model.wgsl: the evictor's evictFromModel repeated, in f64 — laprox's own
- * score per head, each layer's mean, select.ts's candidates, the lowest (score / mean, position)
- * first, the victim removed before the next choice.
+ * CPU reference of select-model.wgsl: the evictor's evictFromModel repeated, in f64 — the policy's
+ * own score per head (laprox's, passed in as scoreOf), each layer's mean, select.ts's candidates,
+ * the lowest (score / mean, position) first, the victim removed before the next choice.
  */
-import { createLaprox } from '../policies/laprox.ts';
-import type { PolicyState } from '../policies/policy.ts';
-import { markCandidates } from '../policies/select.ts';
-import type { ModelTables } from '../kv/kv-layout.ts';
-import { layerHeadEntries } from './head-entries.ref.ts';
+import type { PolicyState } from './policy-state.ts';
+import { markCandidates } from './select.ts';
+import type { ModelTables } from './model-tables.ts';
+import { layerHeadEntries, type ScoreFn } from './head-entries.ref.ts';
 import { NO_CANDIDATE, NOT_FULL } from './select-victim.ts';
 
 export interface SelectModelRefArgs extends ModelTables<ArrayLike<number>> {
+  scoreOf: ScoreFn; // laprox's score (its window and pool)
   sinks: number;
   recent: number;
-  window: number;
-  pool: number;
   cap: number;
   protectBelow: number;
   evict: number;
-  history: ArrayLike<number>; // (numSlots, window)
+  history: ArrayLike<number>; // (numSlots, the policy's window)
   stamp: ArrayLike<number>; // (numSlots)
 }
 
 /** The victims list: min(evict, cap) pairs (layer * kvHeads + head, logical slot), then NOT_FULL if shorter than cap. */
 export function selectModelRef(a: SelectModelRefArgs): Uint32Array {
-  const policy = createLaprox({ window: a.window, pool: a.pool, recent: a.recent });
   const state: PolicyState = {
     score: new Float64Array(a.stamp.length),
     stamp: Float64Array.from(a.stamp),
@@ -34,7 +31,7 @@ export function selectModelRef(a: SelectModelRefArgs): Uint32Array {
   const gather = (l: number, h: number) => {
     const head = layerHeadEntries(a, l, h, (slot) => gone.has(slot));
     const scores = new Float64Array(head.length);
-    policy.score(state, head, 0, scores);
+    a.scoreOf(state, head, 0, scores);
     return { head, logical: head.logical, scores };
   };
   const want = Math.min(a.evict, a.cap);

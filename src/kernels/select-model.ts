@@ -6,7 +6,7 @@
 import code from '../../shaders/select-model.wgsl?raw';
 import type { Gpu } from '../gpu/device.ts';
 import { makeDispatch, type Binding, type Dispatch } from '../gpu/kernel.ts';
-import type { ModelTables } from '../kv/kv-layout.ts';
+import type { ModelTables } from './model-tables.ts';
 
 export { NO_CANDIDATE, NOT_FULL } from './select-victim.ts';
 

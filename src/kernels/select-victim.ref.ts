@@ -1,21 +1,18 @@
 /**
- * CPU reference of select-victim.wgsl: gathers each head like src/policies/evictor.ts, then runs
- * the policies' own score and select.ts's markCandidates + lowestCandidate, in f64; bursts take
- * the lowest few like the evictor's evictLowest, the layer rule totals positions like its
- * evictFromLayer.
+ * CPU reference of select-victim.wgsl: gathers each head like src/policies/eviction-driver.ts, then runs
+ * the policy's own score (passed in as scoreOf: streaming's for the position rule, h2o's for
+ * score, tova's for layer, crystal-lite's for crystal) and select.ts's markCandidates +
+ * lowestCandidate, in f64; bursts take the lowest few like the evictor's evictLowest, the layer
+ * rule totals positions like its evictFromLayer.
  */
-import { crystalScore } from '../policies/crystal-lite.ts';
-import { createH2o } from '../policies/h2o.ts';
-import type { PolicyState } from '../policies/policy.ts';
-import { lowestCandidate, lowestPosition, markCandidates } from '../policies/select.ts';
-import { createStreaming } from '../policies/streaming.ts';
-import { createTova } from '../policies/tova.ts';
-import { headEntries, type HeadEntries } from './head-entries.ref.ts';
+import type { PolicyState } from './policy-state.ts';
+import { lowestCandidate, lowestPosition, markCandidates } from './select.ts';
+import { headEntries, type HeadEntries, type ScoreFn } from './head-entries.ref.ts';
 import { NO_CANDIDATE, NOT_FULL, type VictimRule } from './select-victim.ts';
 
 export interface SelectVictimRefArgs {
-  rule: VictimRule;
-  lambda: number; // crystal
+  rule: VictimRule; // 'layer' totals the heads' scores per position; every other rule is per head
+  scoreOf: ScoreFn; // the policy's score at step t (crystal's carries its lambda)
   sinks: number;
   recent: number;
   pageSize: number;
@@ -48,10 +45,7 @@ export function selectVictimRef(a: SelectVictimRefArgs): Uint32Array {
   const gather = (g: number): Gathered => {
     const head = headEntries({ blockTable, used: a.headSlots[g], slotPos, g, maxPages, pageSize });
     const scores = new Float64Array(head.length);
-    if (a.rule === 'position') createStreaming().score(state, head, a.t, scores);
-    else if (a.rule === 'score') createH2o().score(state, head, a.t, scores);
-    else if (a.rule === 'layer') createTova().score(state, head, a.t, scores);
-    else crystalScore(state, head, a.t, a.lambda, scores);
+    a.scoreOf(state, head, a.t, scores);
     const candidate = new Uint8Array(head.length);
     markCandidates(head, a.sinks, a.recent, a.protectBelow, candidate);
     return { ...head, scores, candidate };

@@ -8,12 +8,10 @@ import code from '../../shaders/select-victim.wgsl?raw';
 import { assert } from '../assert.ts';
 import type { Gpu } from '../gpu/device.ts';
 import { makeDispatch, type Binding, type Dispatch } from '../gpu/kernel.ts';
-import { CRYSTAL_DEFAULTS } from '../policies/crystal-lite.ts';
+import { ruleConstants, VICTIM_RULES, type VictimRule } from './eviction-rules.ts';
 
-/** position: streaming; score: the stored score (h2o, snapkv-d, r-kv); crystal: decayed CRF; layer: tova. */
-export type VictimRule = 'position' | 'score' | 'crystal' | 'layer';
-
-const RULE: Record<VictimRule, number> = { position: 0, score: 1, crystal: 2, layer: 3 };
+/** position: streaming; score: the stored score (h2o, snapkv-d, r-kv); crystal: decayed CRF; layer: tova; random: a seeded hash. */
+export type { VictimRule };
 
 /** victims[g] when head g is not full. */
 export const NOT_FULL = 0xffffffff;
@@ -22,8 +20,10 @@ export const NO_CANDIDATE = 0xfffffffe;
 
 export interface SelectVictimArgs {
   rule: VictimRule;
-  /** crystal: decay per step (default CRYSTAL_DEFAULTS.lambda). */
+  /** crystal: decay per step. */
   lambda?: number;
+  /** random: the seed of the hash (default 0). */
+  seed?: number;
   sinks: number;
   recent: number;
   pageSize: number;
@@ -48,14 +48,17 @@ export interface SelectVictimArgs {
 
 export function selectVictim(gpu: Gpu, a: SelectVictimArgs): Dispatch {
   assert(!a.nearTie || (a.cap ?? 1) === 1, 'select-victim: near-ties only with one victim per head');
+  assert(a.rule !== 'crystal' || a.lambda !== undefined, 'the crystal rule needs lambda');
   const constants = {
     KV_HEADS: a.kvHeads,
     PAGE_SIZE: a.pageSize,
     MAX_PAGES: a.maxPages,
-    RULE: RULE[a.rule],
+    RULE: VICTIM_RULES[a.rule],
+    ...ruleConstants(VICTIM_RULES),
+    SEED: a.seed ?? 0,
     SINKS: a.sinks,
     RECENT: a.recent,
-    LAMBDA: a.lambda ?? CRYSTAL_DEFAULTS.lambda,
+    LAMBDA: a.lambda ?? 1,
     CAP: a.cap ?? 1,
     NEAR_TIE: a.nearTie ?? 0,
     WG: a.wg ?? 64,

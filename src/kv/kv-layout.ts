@@ -16,17 +16,7 @@ export const roundUp = (n: number, m: number): number => Math.ceil(n / m) * m;
  * Every layer's block tables at once, as the model-wide kernels (head-load, select-model) read
  * them: B is a GPU binding on the device, an array in their CPU references.
  */
-export interface ModelTables<B> {
-  layers: number;
-  kvHeads: number;
-  pageSize: number;
-  maxPages: number;
-  tableStride: number; // u32s between layers in blockTables
-  slotsStride: number; // u32s between layers in headSlots
-  slotPos: B; // (numSlots) i32 absolute position, -1 if empty
-  blockTables: B; // (layers, tableStride) u32
-  headSlots: B; // (layers, slotsStride) u32
-}
+export type { ModelTables } from '../kernels/model-tables.ts';
 
 /** A (layers, stride) array of per-head values (what select-victim reads per layer) as (layers * kvHeads). */
 export function unstrideHeads(values: ArrayLike<number>, numLayers: number, numKvHeads: number, stride: number): Int32Array {

@@ -81,6 +81,8 @@ export function createActivations(device: GPUDevice, c: ModelConfig, T: number, 
 export interface ForwardPlan {
   /** embed and every layer: fills the KV cache and leaves the final hidden state. */
   body: Dispatch[];
+  /** Index in body of each layer's paged-attention dispatch: a probe of layer l copies its probs right after it. */
+  attention: number[];
   /** final norm, lm_head on the last row, sample. */
   head: Dispatch[];
   /** final norm and lm_head on every row (tests compare every position's logits). */
@@ -111,6 +113,7 @@ export function buildForward(
   const linear = (weight: GpuWeights['lmHead'], args: Parameters<typeof linearDispatches>[2], label: string) =>
     linearDispatches(gpu, weight, args, maxBindingBytes, label);
   const body: Dispatch[] = embedDispatches(gpu, w.embed, a.tokens, a.hidden, maxBindingBytes);
+  const attention: number[] = [];
   for (let l = 0; l < c.numLayers; l++) {
     const L = w.layers[l];
     const q = c.qkNorm ? a.qNormed : a.q;
@@ -142,6 +145,9 @@ export function buildForward(
         kvF16: kv.f16,
         slotPos: kv.slotPos,
       }),
+    );
+    attention.push(body.length);
+    body.push(
       pagedAttention(gpu, {
         heads: c.numHeads,
         kvHeads: c.numKvHeads,
@@ -171,6 +177,7 @@ export function buildForward(
   const finalNorm = rmsnorm(gpu, { dim: H, eps, rowsPerToken: 1, x: a.hidden, weight: w.finalNorm, out: a.normed });
   return {
     body,
+    attention,
     head: [
       finalNorm,
       ...linear(w.lmHead, { x: a.normed, out: a.logitsLast, step: a.step, onlyLastRow: true }, 'lm_head'),

@@ -13,28 +13,42 @@ import {
   type ForwardResult,
   type LogitsRequest,
   type SampleControl,
-} from '../engine/backend.ts';
-import { watchedAttention } from '../engine/watch.ts';
-import type { WatchedAttention } from '../engine/types.ts';
-import { createEvictor, type Evictor } from '../policies/evictor.ts';
+} from './forward-backend.ts';
+import { watchedAttention } from '../kv/watched-attention.ts';
+import type { WatchedAttention } from '../kv/watched-attention.ts';
+import { createCpuPolicyRunner, type CpuPolicyRunner } from '../policies/cpu-chooser.ts';
+import { createEvictionDriver, type EvictionDriver } from '../policies/eviction-driver.ts';
+import type { EvictionPolicy } from '../policies/policy.ts';
 import { createPolicy } from '../policies/registry.ts';
-import { kvCompactRef } from '../kernels/kv-compact.ref.ts';
+import { HostKvCache } from '../kv/host-kv-cache.ts';
 import { pagedAttentionRef } from '../kernels/paged-attention.ref.ts';
 import { rmsnormRef } from '../kernels/rmsnorm.ref.ts';
 import { ropeRef } from '../kernels/rope.ref.ts';
 import { sampleRef } from '../kernels/sample.ref.ts';
 import { siluMulRef } from '../kernels/silu-mul.ref.ts';
-import { appendTokens, createKvLayout, kvBytes, type KvLayout } from '../kv/kv-layout.ts';
-import { roundHalf } from '../gpu/half.ts';
+import { kvBytes } from '../kv/kv-layout.ts';
 import { linearRef, linearRow, linearValues } from './linear.ts';
 import { computesIn16Bit } from './weights.ts';
 import type { LoadedModel } from './load-model.ts';
 import { ropeTablesFor } from './rope-frequencies.ts';
 import type { MemoStep, PrefixMemo } from './prefix-memo.ts';
 
+/** The current sequence's eviction, for tests that audit it. */
+export interface ReferenceEviction {
+  driver: EvictionDriver;
+  runner: CpuPolicyRunner;
+  cache: HostKvCache;
+}
+
 export interface ReferenceBackend extends ForwardBackend {
   /** Replays the shared beginning of sequences on one prompt from `memo` (evaluation); null: off. */
   useMemo(memo: PrefixMemo | null): void;
+  /**
+   * Research policies built from more than numbers (the oracle reads a recorded run): from the
+   * next reset on, a config `provide` answers runs with its policy instead of the registry's.
+   */
+  providePolicies(provide: ((config: CacheConfig) => EvictionPolicy | undefined) | null): void;
+  eviction(): ReferenceEviction;
 }
 
 export function createReferenceBackend(model: LoadedModel, options: BackendOptions = {}): ReferenceBackend {
@@ -45,10 +59,9 @@ export function createReferenceBackend(model: LoadedModel, options: BackendOptio
   const { cos, sin } = ropeTablesFor(c, contextLength);
   // The pool is re-sized at reset: the whole context for the full cache, the budget otherwise.
   let geometry = contextGeometry;
-  let kPool = new Float64Array(geometry.numPages * geometry.pageSize * c.headDim); // (numSlots, headDim)
-  let vPool = new Float64Array(geometry.numPages * geometry.pageSize * c.headDim); // (numSlots, headDim)
-  let layout: KvLayout = createKvLayout(geometry);
-  let evictor: Evictor = createEvictor(createPolicy('full'), layout, null, c.numHeads);
+  let cache = new HostKvCache(geometry, 0, kv16);
+  let runner = createCpuPolicyRunner(createPolicy('full'), cache, c.numHeads);
+  let driver = createEvictionDriver(runner.policy, null, cache, null);
   // Attention scratch, reused: (maxStepTokens, heads, slots per head) probabilities, (maxStepTokens, heads, headDim) output.
   const probs = new Float64Array(maxStepTokens * c.numHeads * geometry.maxPagesPerHead * geometry.pageSize);
   const attnOut = new Float64Array(maxStepTokens * c.numHeads * c.headDim);
@@ -79,6 +92,7 @@ export function createReferenceBackend(model: LoadedModel, options: BackendOptio
   }
 
   let memo: PrefixMemo | null = null;
+  let provide: ((config: CacheConfig) => EvictionPolicy | undefined) | null = null;
   let watchLayers = new Set<number>();
   let lastWatched: WatchedAttention[] = [];
 
@@ -86,7 +100,7 @@ export function createReferenceBackend(model: LoadedModel, options: BackendOptio
   function keepWatched(l: number, T: number): void {
     if (!watchLayers.has(l)) return;
     const maxSlots = geometry.maxPagesPerHead * geometry.pageSize;
-    lastWatched.push(watchedAttention(layout, l, c.numHeads, probs.subarray((T - 1) * c.numHeads * maxSlots), maxSlots));
+    lastWatched.push(watchedAttention(cache.layout, l, c.numHeads, probs.subarray((T - 1) * c.numHeads * maxSlots), maxSlots));
   }
 
   /** Every head holds exactly the positions below posStart: nothing was ever evicted. */
@@ -94,8 +108,8 @@ export function createReferenceBackend(model: LoadedModel, options: BackendOptio
     const g = geometry;
     for (let l = 0; l < g.numLayers; l++) {
       for (let h = 0; h < g.numKvHeads; h++) {
-        if (layout.count[l * g.numKvHeads + h] !== posStart) return false;
-        if (layout.headSlots[l * g.headSlotsLayerStride + h] !== posStart) return false;
+        if (cache.layout.count[l * g.numKvHeads + h] !== posStart) return false;
+        if (cache.layout.headSlots[l * g.headSlotsLayerStride + h] !== posStart) return false;
       }
     }
     return true;
@@ -108,43 +122,23 @@ export function createReferenceBackend(model: LoadedModel, options: BackendOptio
     for (let l = 0; l < c.numLayers; l++) {
       const L = w.layers[l];
       const v = step.v[l];
-      evictor.admit(l, slotMap, T, posStart, evictor.policy.needsValueNorm ? (h, t) => valueNorm(linearValues(L.o), v, h, t) : undefined);
-      writePools(l, slotMap, T, step.k[l], v);
+      runner.admit(l, slotMap, T, posStart, runner.policy.needsValueNorm ? (h, t) => valueNorm(linearValues(L.o), v, h, t) : undefined);
+      cache.write(l, slotMap, T, step.k[l], v);
       for (let r = 0; r < T * c.numHeads; r++) probs.set(step.probs[l].subarray(r * step.slots, (r + 1) * step.slots), r * maxSlots);
-      evictor.observe(l, probs, T, posStart, c.numHeads, maxSlots);
+      runner.observe(l, probs, T, posStart, c.numHeads, maxSlots);
       keepWatched(l, T);
     }
     return step.logits;
-  }
-
-  function writePools(l: number, slotMap: Uint32Array, T: number, k: Float64Array, v: Float64Array): void {
-    for (let t = 0; t < T; t++) {
-      for (let h = 0; h < c.numKvHeads; h++) {
-        const slot = slotMap[l * geometry.slotMapLayerStride + t * c.numKvHeads + h];
-        const src = (t * c.numKvHeads + h) * c.headDim;
-        if (kv16) {
-          // The GPU stores them with pack2x16float: rounded to the nearest half.
-          for (let d = 0; d < c.headDim; d++) {
-            kPool[slot * c.headDim + d] = roundHalf(k[src + d]);
-            vPool[slot * c.headDim + d] = roundHalf(v[src + d]);
-          }
-          continue;
-        }
-        kPool.set(k.subarray(src, src + c.headDim), slot * c.headDim);
-        vPool.set(v.subarray(src, src + c.headDim), slot * c.headDim);
-      }
-    }
   }
 
   function forwardRows(tokens: readonly number[], posStart: number, logits: LogitsRequest): Float64Array {
     const T = tokens.length;
     const x = new Float64Array(T * H); // (T, H) residual stream
     for (let t = 0; t < T; t++) x.set(linearRow(w.embed, tokens[t]), t * H);
-    if (T === 1) evictor.makeRoom(posStart);
     lastWatched = []; // this call's layers, by keepWatched
     const clean = memo !== null && pristine(posStart);
     const replay = memo?.lookup(tokens, posStart, clean, logits === 'all') ?? null;
-    const slotMap = appendTokens(layout, posStart, T);
+    const slotMap = cache.append(posStart, T);
     if (replay) return replayRows(replay, slotMap, posStart);
     const record: MemoStep | null = memo?.wantsRecord(posStart, clean)
       ? { tokens: [...tokens], slots: posStart + T, k: [], v: [], probs: [], logits: new Float64Array(0), allRows: logits === 'all' }
@@ -167,8 +161,8 @@ export function createReferenceBackend(model: LoadedModel, options: BackendOptio
       }
       ropeRef(q, T, c.numHeads, c.headDim, posStart, cos, sin);
       ropeRef(k, T, c.numKvHeads, c.headDim, posStart, cos, sin);
-      evictor.admit(l, slotMap, T, posStart, evictor.policy.needsValueNorm ? (h, t) => valueNorm(linearValues(L.o), v, h, t) : undefined);
-      writePools(l, slotMap, T, k, v);
+      runner.admit(l, slotMap, T, posStart, runner.policy.needsValueNorm ? (h, t) => valueNorm(linearValues(L.o), v, h, t) : undefined);
+      cache.write(l, slotMap, T, k, v);
       const { out } = pagedAttentionRef({
         heads: c.numHeads,
         kvHeads: c.numKvHeads,
@@ -179,15 +173,15 @@ export function createReferenceBackend(model: LoadedModel, options: BackendOptio
         rows: T,
         posStart,
         q,
-        kPool,
-        vPool,
-        slotPos: layout.slotPos,
-        blockTable: layout.blockTables.subarray(l * geometry.tableLayerStride),
-        headSlots: layout.headSlots.subarray(l * geometry.headSlotsLayerStride),
+        kPool: cache.kPool,
+        vPool: cache.vPool,
+        slotPos: cache.layout.slotPos,
+        blockTable: cache.layout.blockTables.subarray(l * geometry.tableLayerStride),
+        headSlots: cache.layout.headSlots.subarray(l * geometry.headSlotsLayerStride),
         out: attnOut,
         probs,
       });
-      evictor.observe(l, probs, T, posStart, c.numHeads, geometry.maxPagesPerHead * geometry.pageSize);
+      runner.observe(l, probs, T, posStart, c.numHeads, geometry.maxPagesPerHead * geometry.pageSize);
       keepWatched(l, T);
       if (record) {
         record.k.push(k.slice(0, T * kvDim));
@@ -227,37 +221,37 @@ export function createReferenceBackend(model: LoadedModel, options: BackendOptio
     useMemo(m) {
       memo = m;
     },
-    reset(cache?: CacheConfig, promptLength?: number) {
+    providePolicies(p) {
+      provide = p;
+    },
+    reset(config?: CacheConfig, promptLength?: number) {
       memo?.restart();
-      const policy = createPolicy(cache?.policy ?? 'full', cache?.params);
-      const budget = cache?.budget === undefined ? null : { mode: cache.mode ?? 'all', budget: cache.budget };
-      const next = sequenceGeometry(contextGeometry, evictionSpec(cache), promptLength, policy);
-      const nextLayout = createKvLayout(next);
-      evictor = createEvictor(policy, nextLayout, budget, c.numHeads); // throws on a budget too small, before anything changes
-      layout = nextLayout;
-      if (next.numPages !== geometry.numPages) {
-        kPool = new Float64Array(next.numPages * next.pageSize * c.headDim);
-        vPool = new Float64Array(next.numPages * next.pageSize * c.headDim);
-      }
+      const policy = (config && provide?.(config)) || createPolicy(config?.policy ?? 'full', config?.params);
+      const spec = evictionSpec(config);
+      const next = sequenceGeometry(contextGeometry, spec, promptLength, policy);
+      const nextCache = cache.fits(next, policy.historyWindow) ? cache : new HostKvCache(next, policy.historyWindow, kv16);
+      const nextRunner = createCpuPolicyRunner(policy, nextCache, c.numHeads);
+      driver = createEvictionDriver(policy, spec, nextCache, nextRunner); // throws on a budget too small, before anything changes
+      if (nextCache === cache) cache.reset();
+      cache = nextCache;
+      runner = nextRunner;
       geometry = next;
-      if (policy.needsKeys) evictor.state.keys = { data: kPool, dim: c.headDim };
-      // Compaction (budgets that shrink): K and V follow the entries the layout moved.
-      evictor.onCompact = (moves) => kvCompactRef({ moves, headDim: c.headDim, k: kPool, v: vPool });
     },
     finishPrefill(promptLength: number) {
-      evictor.afterPrefill(promptLength);
+      return driver.afterPrefill(promptLength);
     },
-    evictions: () => evictor.decisions,
-    rebalances: () => evictor.rebalances,
-    evictor: () => evictor,
-    occupancy: () => evictor.counts(),
-    limits: () => evictor.limits.map((n) => Math.min(n, contextLength)),
+    evictions: () => driver.decisions,
+    rebalances: () => driver.rebalances,
+    eviction: () => ({ driver, runner, cache }),
+    occupancy: () => cache.layout.count.slice(),
+    limits: () => driver.limits.map((n) => Math.min(n, contextLength)),
     watch(layers) {
       watchLayers = new Set(layers);
       lastWatched = [];
     },
     watched: () => lastWatched,
     async forward(tokens, posStart, sample: SampleControl, logits: LogitsRequest = 'none'): Promise<ForwardResult> {
+      if (tokens.length === 1) await driver.makeRoom(posStart);
       const rows = forwardRows(tokens, posStart, logits);
       const last = rows.subarray(rows.length - V);
       return { token: sampleRef(last, sample), logits: logits === 'none' ? undefined : rows };

@@ -18,7 +18,8 @@
  * 100 prompts against 28% / 50% (and with the near-tie 36.4% / 52.0% on all 500, the card's figures); the
  * answer stage continues unchanged.
  */
-import type { EvictionPolicy, HeadSlots, PolicyState } from './policy.ts';
+import { defaultsOf } from './params.ts';
+import { definePolicy, type EvictionPolicy, type HeadSlots, type PolicyState } from './policy.ts';
 
 export interface CrystalParams {
   lambda: number;
@@ -31,7 +32,16 @@ export interface CrystalParams {
   gqaMax: number;
 }
 
-export const CRYSTAL_DEFAULTS: CrystalParams = { lambda: 0.6, p: 0.9, recent: 0, sinks: 0, init: 0, gqaMax: 0 };
+export const CRYSTAL_LITE_PARAMS = {
+  lambda: { default: 0.6, min: 1e-6, max: 1, doc: 'CRF decay per step' },
+  p: { default: 0.9, min: 1e-6, max: 1, doc: 'attention mass the hit set holds' },
+  recent: { default: 0, min: 0, max: 4096, integer: true, doc: 'newest entries always kept' },
+  sinks: { default: 0, min: 0, max: 4096, integer: true, doc: 'first positions always kept' },
+  init: { default: 0, min: 0, max: 1e6, doc: 'CRF a new entry starts with' },
+  gqaMax: { default: 0, min: 0, max: 1, integer: true, doc: 'GQA combination: 0 mean, 1 max (CPU reference only)' },
+} as const;
+
+export const CRYSTAL_DEFAULTS: CrystalParams = defaultsOf(CRYSTAL_LITE_PARAMS);
 
 /** The largest attention value theta such that the entries with a >= theta hold >= p of the mass. */
 export function hitThreshold(attention: Float64Array, n: number, p: number, scratch: Float64Array): number {
@@ -103,6 +113,9 @@ export function createCrystalLite(params: Partial<CrystalParams> = {}): Eviction
     historyWindow: 0,
     combine: c.gqaMax ? 'max' : 'mean',
     nearTie: CRYSTAL_NEAR_TIE,
+    gpu: c.gqaMax
+      ? { cpuOnly: 'gqaMax 1 (the max over the query group) has no GPU rule; score-update takes the mean' }
+      : { update: { rule: 'crystal', lambda: c.lambda, p: c.p, init: c.init }, victim: { rule: 'crystal', lambda: c.lambda } },
     admit(state, slot, position) {
       state.score[slot] = c.init;
       state.stamp[slot] = position;
@@ -116,3 +129,5 @@ export function createCrystalLite(params: Partial<CrystalParams> = {}): Eviction
     },
   };
 }
+
+export const CRYSTAL_LITE = definePolicy({ id: 'crystal-lite', params: CRYSTAL_LITE_PARAMS, create: (p) => createCrystalLite(p) });

@@ -16,15 +16,21 @@
  * CRF instead of the live share scored 2.5% / 17.5% at floor 0.2 and 22.5% / 37.5% at 0.5; the
  * live share 27.5% / 47.5% at 0.2 and 27.5% / 55.0% at 0.5 (docs/eval/crystal-sweep.md).
  */
-import { createCrystalLite, CRYSTAL_DEFAULTS, type CrystalParams } from './crystal-lite.ts';
-import type { EvictionPolicy } from './policy.ts';
+import { createCrystalLite, CRYSTAL_DEFAULTS, CRYSTAL_LITE_PARAMS, type CrystalParams } from './crystal-lite.ts';
+import { definePolicy, type EvictionPolicy } from './policy.ts';
 
 export interface CrystalRebalance {
   period: number;
   floor: number; // share of the uniform per-head budget every head keeps
 }
 
-export const REBALANCE_DEFAULTS: CrystalRebalance = { period: 32, floor: 0.5 };
+export const CRYSTAL_PARAMS = {
+  ...CRYSTAL_LITE_PARAMS,
+  period: { default: 32, min: 1, max: 4096, integer: true, doc: 'decode steps between budget re-divisions' },
+  floor: { default: 0.5, min: 0, max: 1, doc: 'share of the uniform per-head budget every head keeps' },
+} as const;
+
+export const REBALANCE_DEFAULTS: CrystalRebalance = { period: CRYSTAL_PARAMS.period.default, floor: CRYSTAL_PARAMS.floor.default };
 
 export function createCrystal(params: Partial<CrystalParams & CrystalRebalance> = {}): EvictionPolicy & { rebalance: CrystalRebalance } {
   const lite = createCrystalLite({ ...CRYSTAL_DEFAULTS, ...params });
@@ -36,3 +42,5 @@ export function createCrystal(params: Partial<CrystalParams & CrystalRebalance> 
     rebalance: { period: params.period ?? REBALANCE_DEFAULTS.period, floor: params.floor ?? REBALANCE_DEFAULTS.floor },
   };
 }
+
+export const CRYSTAL = definePolicy({ id: 'crystal', params: CRYSTAL_PARAMS, create: (p) => createCrystal(p) });

@@ -1,5 +1,5 @@
 /** full: the baseline that never evicts (the engine gives every head the whole context). */
-import type { EvictionPolicy } from './policy.ts';
+import { definePolicy, type EvictionPolicy } from './policy.ts';
 
 export function createFull(): EvictionPolicy {
   return {
@@ -10,8 +10,11 @@ export function createFull(): EvictionPolicy {
     sinks: 0,
     recent: 0,
     historyWindow: 0,
+    gpu: { victim: { rule: 'none' } },
     score(_state, head, _position, out) {
       out.fill(0, 0, head.length);
     },
   };
 }
+
+export const FULL = definePolicy({ id: 'full', params: {}, create: () => createFull() });

@@ -10,14 +10,18 @@
  * 16 entries of each head are protected; the budget is the total B x layers x kvHeads; a new
  * entry starts with an empty history; ties go to the older entry; the answer stage continues.
  */
-import type { EvictionPolicy } from './policy.ts';
+import { defaultsOf } from './params.ts';
+import { definePolicy, type EvictionPolicy } from './policy.ts';
 import { poolByPosition } from './pooling.ts';
 
-export const LAPROX_DEFAULTS = { window: 32, pool: 7, recent: 16 };
+export const LAPROX_PARAMS = {
+  window: { default: 32, min: 1, max: 1024, integer: true, doc: 'last queries whose attention is kept' },
+  pool: { default: 7, min: 1, max: 255, odd: true, doc: 'max-pooling kernel over neighbouring positions' },
+  recent: { default: 16, min: 0, max: 4096, integer: true, doc: 'newest entries always kept' },
+} as const;
 
 export function createLaprox(params: { window?: number; pool?: number; recent?: number } = {}): EvictionPolicy {
-  const window = params.window ?? LAPROX_DEFAULTS.window;
-  const pool = params.pool ?? LAPROX_DEFAULTS.pool;
+  const { window, pool, recent } = { ...defaultsOf(LAPROX_PARAMS), ...params };
   let raw = new Float64Array(0);
   return {
     id: 'laprox',
@@ -25,9 +29,10 @@ export function createLaprox(params: { window?: number; pool?: number; recent?: 
     summary: 'Attention x value norm through the output projection, evicted model-wide.',
     granularity: 'model',
     sinks: 0,
-    recent: params.recent ?? LAPROX_DEFAULTS.recent,
+    recent,
     historyWindow: window,
     needsValueNorm: true,
+    gpu: { update: { rule: 'window' }, victim: { rule: 'model', pool } },
     admit(state, slot, _position, valueNorm) {
       state.score[slot] = 0;
       state.stamp[slot] = valueNorm;
@@ -49,3 +54,5 @@ export function createLaprox(params: { window?: number; pool?: number; recent?: 
     },
   };
 }
+
+export const LAPROX = definePolicy({ id: 'laprox', params: LAPROX_PARAMS, create: (p) => createLaprox(p) });

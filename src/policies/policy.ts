@@ -3,27 +3,38 @@
  * per-slot state, folds each query's attention into it, and scores slots: the lowest score is
  * evicted first. Protection (sinks, recent window, the prompt in `think` mode) and the choice of
  * the victim live once, in select.ts. State is indexed by physical slot, as on the GPU.
+ * A policy file exports a PolicyDefinition: its parameters (validated once, params.ts), its CPU
+ * rule and its GPU rule; the registry lists the definitions.
  */
+import type { ParamSchema, Resolved } from './params.ts';
+import type { HeadSlots, PolicyState } from '../kernels/policy-state.ts';
 
 export type Granularity = 'head' | 'layer' | 'model';
 
-/** Per-slot policy state, (numSlots) each; history is (numSlots, historyWindow). */
-export interface PolicyState {
-  score: Float64Array; // accumulated attention (h2o), CRF (crystal), last attention (tova), ...
-  stamp: Float64Array; // crystal: step of the last hit (tau); laprox: value-norm constant
-  history: Float64Array; // last W attention values, ring-indexed by query position % W
-  /** The key pool, for policies that compare keys (r-kv): (numSlots, dim). Set by the engine. */
-  keys?: { data: ArrayLike<number>; dim: number };
+export type { HeadSlots, PolicyState } from '../kernels/policy-state.ts';
+export { createPolicyState, resetSlot } from '../kernels/policy-state.ts';
+
+/**
+ * How the GPU engine runs a policy, by the kernels' rules (kernels/eviction-rules.ts) and the
+ * policy's resolved constants: score-update folds each query's attention (`update`), policy-score
+ * recomputes scores that depend on the head's other entries before each choice (`rescore`), and
+ * select-victim (per head or per layer) or select-model (across the model) picks the victims.
+ */
+export interface GpuRule {
+  update?: { rule: 'h2o'; decay: number } | { rule: 'tova' } | { rule: 'crystal'; lambda: number; p: number; init: number } | { rule: 'window' };
+  rescore?: { rule: 'snapkv-d'; pool: number } | { rule: 'r-kv'; pool: number; lambda: number; threshold: number };
+  victim:
+    | { rule: 'none' } // full: nothing is evicted
+    | { rule: 'position' }
+    | { rule: 'score' }
+    | { rule: 'crystal'; lambda: number }
+    | { rule: 'layer' }
+    | { rule: 'random'; seed: number }
+    | { rule: 'model'; pool: number };
 }
 
-/** One (layer, kvHead): its valid slots, as physical slot ids with their positions. */
-export interface HeadSlots {
-  layer: number;
-  kvHead: number;
-  slots: Int32Array; // physical slot ids of the head's valid entries
-  positions: Int32Array; // their absolute positions
-  length: number;
-}
+/** A GPU rule, or why this policy (with these parameters) runs on the CPU reference only. */
+export type GpuSupport = GpuRule | { cpuOnly: string };
 
 export interface EvictionPolicy {
   readonly id: string;
@@ -52,6 +63,8 @@ export interface EvictionPolicy {
   readonly needsKeys?: boolean;
   /** Whether the engine must supply ||v W_O|| per new entry (laprox). */
   readonly needsValueNorm?: boolean;
+  /** The GPU engine's rules for this policy, or the reason it has none. */
+  readonly gpu: GpuSupport;
   /** A new entry written at `position`. Default: zero state. */
   admit?(state: PolicyState, slot: number, position: number, valueNorm: number): void;
   /**
@@ -63,17 +76,15 @@ export interface EvictionPolicy {
   score(state: PolicyState, head: HeadSlots, position: number, out: Float64Array): void;
 }
 
-export function createPolicyState(numSlots: number, historyWindow: number): PolicyState {
-  return {
-    score: new Float64Array(numSlots),
-    stamp: new Float64Array(numSlots),
-    history: new Float64Array(numSlots * Math.max(1, historyWindow)),
-  };
+export interface PolicyDefinition<S extends ParamSchema = ParamSchema> {
+  readonly id: string;
+  readonly params: S;
+  /** A research instrument (the CPU reference and the eval only; not offered on the page). */
+  readonly research?: boolean;
+  create(params: Resolved<S>): EvictionPolicy;
 }
 
-/** Default admit: a new entry starts from zero. */
-export function resetSlot(state: PolicyState, slot: number, historyWindow: number): void {
-  state.score[slot] = 0;
-  state.stamp[slot] = 0;
-  if (historyWindow > 0) state.history.fill(0, slot * historyWindow, (slot + 1) * historyWindow);
+/** Declares a definition with its schema's names checked against create's parameters. */
+export function definePolicy<S extends ParamSchema>(d: PolicyDefinition<S>): PolicyDefinition<S> {
+  return d;
 }

@@ -13,7 +13,8 @@
  * drops a quarter of its budget at once (the paper compresses B + 128 back to B); keys are
  * compared after RoPE, as stored; the answer stage continues unchanged.
  */
-import type { EvictionPolicy } from './policy.ts';
+import { defaultsOf } from './params.ts';
+import { definePolicy, type EvictionPolicy } from './policy.ts';
 
 export interface RkvParams {
   lambda: number;
@@ -23,7 +24,15 @@ export interface RkvParams {
   burst: number;
 }
 
-export const RKV_DEFAULTS: RkvParams = { lambda: 0.1, window: 8, pool: 7, threshold: 0.5, burst: 0.25 };
+export const RKV_PARAMS = {
+  lambda: { default: 0.1, min: 0, max: 1, doc: 'weight of importance against redundancy' },
+  window: { default: 8, min: 1, max: 1024, integer: true, doc: 'last queries whose attention is the importance; also kept' },
+  pool: { default: 7, min: 1, max: 255, odd: true, doc: 'max-pooling kernel over neighbouring positions' },
+  threshold: { default: 0.5, min: -1, max: 1, doc: 'cosine above which a newer key makes an entry redundant' },
+  burst: { default: 0.25, min: 0, max: 0.9, doc: 'share of the budget a full head drops at once' },
+} as const;
+
+export const RKV_DEFAULTS: RkvParams = defaultsOf(RKV_PARAMS);
 
 export function createRkv(params: Partial<RkvParams> = {}): EvictionPolicy {
   const c = { ...RKV_DEFAULTS, ...params };
@@ -37,6 +46,7 @@ export function createRkv(params: Partial<RkvParams> = {}): EvictionPolicy {
     historyWindow: c.window,
     burst: c.burst,
     needsKeys: true,
+    gpu: { update: { rule: 'window' }, rescore: { rule: 'r-kv', pool: c.pool, lambda: c.lambda, threshold: c.threshold }, victim: { rule: 'score' } },
     observe(state, head, attention, position) {
       const ring = position % c.window;
       for (let i = 0; i < head.length; i++) state.history[head.slots[i] * c.window + ring] = attention[i];
@@ -96,3 +106,5 @@ export function createRkv(params: Partial<RkvParams> = {}): EvictionPolicy {
     },
   };
 }
+
+export const R_KV = definePolicy({ id: 'r-kv', params: RKV_PARAMS, create: (p) => createRkv(p) });

@@ -1,37 +1,46 @@
 /**
- * The only list of eviction policies: id -> factory, paper, one-line summary. Adding a policy:
- * its file (header: paper, every choice made where the paper is silent), an entry here, its own
- * test file, and a README row; the matrix test picks it up from here.
+ * The only list of eviction policies. A policy file exports its definition (parameters, CPU
+ * rule, GPU rule; policy.ts); adding a policy is that file, its test and one line here (README
+ * "Adding a policy"). The matrix test, the eval, the page and the GPU engine read this list.
  */
-import { createCrystal } from './crystal.ts';
-import { createCrystalLite, type CrystalParams } from './crystal-lite.ts';
-import { createFull } from './full.ts';
-import { createH2o } from './h2o.ts';
-import { createLaprox } from './laprox.ts';
-import { createRkv } from './r-kv.ts';
-import type { EvictionPolicy } from './policy.ts';
-import { createSnapkvD } from './snapkv-d.ts';
-import { createStreaming } from './streaming.ts';
-import { createTova } from './tova.ts';
+import { CRYSTAL } from './crystal.ts';
+import { CRYSTAL_LITE } from './crystal-lite.ts';
+import { FULL } from './full.ts';
+import { H2O } from './h2o.ts';
+import { H2O_DECAY } from './h2o-decay.ts';
+import { LAPROX } from './laprox.ts';
+import { resolveParams } from './params.ts';
+import type { EvictionPolicy, PolicyDefinition } from './policy.ts';
+import { ORACLE } from './oracle.ts';
+import { R_KV } from './r-kv.ts';
+import { RANDOM } from './random.ts';
+import { SNAPKV_D } from './snapkv-d.ts';
+import { STREAMING } from './streaming.ts';
+import { TOVA } from './tova.ts';
 
 export type PolicyParams = Record<string, number>;
 
-const FACTORIES: Record<string, (params: PolicyParams) => EvictionPolicy> = {
-  full: () => createFull(),
-  streaming: (p) => createStreaming(p),
-  h2o: (p) => createH2o(p),
-  tova: () => createTova(),
-  'snapkv-d': (p) => createSnapkvD(p),
-  'r-kv': (p) => createRkv(p),
-  laprox: (p) => createLaprox(p),
-  crystal: (p) => createCrystal(p as Partial<CrystalParams>),
-  'crystal-lite': (p) => createCrystalLite(p as Partial<CrystalParams>),
-};
+const DEFINITIONS: readonly PolicyDefinition[] = [FULL, STREAMING, RANDOM, H2O, H2O_DECAY, TOVA, SNAPKV_D, R_KV, LAPROX, CRYSTAL, CRYSTAL_LITE, ORACLE];
 
-export const POLICY_IDS = Object.keys(FACTORIES);
+/** Every registered policy, research instruments included (the eval and the CPU reference). */
+export const POLICY_IDS = DEFINITIONS.map((d) => d.id);
 
+/** The policies a user is offered (the page, the GPU engine): research instruments left out. */
+export const USER_POLICY_IDS = DEFINITIONS.filter((d) => !d.research).map((d) => d.id);
+
+export function policyDefinition(id: string): PolicyDefinition {
+  const d = DEFINITIONS.find((x) => x.id === id);
+  if (!d) throw new Error(`Unknown eviction policy "${id}". Available: ${POLICY_IDS.join(', ')}.`);
+  return d;
+}
+
+/** The policy `id` with `params` validated against its schema (PolicyParamError lists what is allowed). */
 export function createPolicy(id: string, params: PolicyParams = {}): EvictionPolicy {
-  const factory = FACTORIES[id];
-  if (!factory) throw new Error(`Unknown eviction policy "${id}". Available: ${POLICY_IDS.join(', ')}.`);
-  return factory(params);
+  const d = policyDefinition(id);
+  return d.create(resolveParams(id, d.params, params));
+}
+
+/** The user policies the GPU engine evicts with (their default parameters have a GPU rule), `full` aside. */
+export function gpuPolicyIds(): string[] {
+  return USER_POLICY_IDS.filter((id) => id !== 'full' && !('cpuOnly' in createPolicy(id).gpu));
 }

@@ -10,14 +10,18 @@
  * which would leave no candidate at a think budget of 32); a new entry starts with an empty
  * history; ties go to the lowest logical slot (select.ts); the answer stage continues unchanged.
  */
-import type { EvictionPolicy } from './policy.ts';
+import { defaultsOf } from './params.ts';
+import { definePolicy, type EvictionPolicy } from './policy.ts';
 import { poolByPosition } from './pooling.ts';
 
-export const SNAPKV_DEFAULTS = { window: 32, pool: 5, recent: 16 };
+export const SNAPKV_PARAMS = {
+  window: { default: 32, min: 1, max: 1024, integer: true, doc: 'last queries whose attention is summed' },
+  pool: { default: 5, min: 1, max: 255, odd: true, doc: 'average-pooling kernel over neighbouring positions' },
+  recent: { default: 16, min: 0, max: 4096, integer: true, doc: 'newest entries always kept' },
+} as const;
 
 export function createSnapkvD(params: { window?: number; pool?: number; recent?: number } = {}): EvictionPolicy {
-  const window = params.window ?? SNAPKV_DEFAULTS.window;
-  const pool = params.pool ?? SNAPKV_DEFAULTS.pool;
+  const { window, pool, recent } = { ...defaultsOf(SNAPKV_PARAMS), ...params };
   let windowed = new Float64Array(0);
   return {
     id: 'snapkv-d',
@@ -25,8 +29,9 @@ export function createSnapkvD(params: { window?: number; pool?: number; recent?:
     summary: 'Evicts the entry least attended by the last 32 queries, pooled over neighbours.',
     granularity: 'head',
     sinks: 0,
-    recent: params.recent ?? SNAPKV_DEFAULTS.recent,
+    recent,
     historyWindow: window,
+    gpu: { update: { rule: 'window' }, rescore: { rule: 'snapkv-d', pool }, victim: { rule: 'score' } },
     observe(state, head, attention, position) {
       const ring = position % window;
       for (let i = 0; i < head.length; i++) state.history[head.slots[i] * window + ring] = attention[i];
@@ -44,3 +49,5 @@ export function createSnapkvD(params: { window?: number; pool?: number; recent?:
     },
   };
 }
+
+export const SNAPKV_D = definePolicy({ id: 'snapkv-d', params: SNAPKV_PARAMS, create: (p) => createSnapkvD(p) });

@@ -12,7 +12,7 @@
  * forward resolves; the shared rule keeps both engines' decisions identical); the answer stage
  * continues unchanged.
  */
-import type { EvictionPolicy } from './policy.ts';
+import { definePolicy, type EvictionPolicy } from './policy.ts';
 
 export function createTova(): EvictionPolicy {
   return {
@@ -24,6 +24,7 @@ export function createTova(): EvictionPolicy {
     recent: 0,
     historyWindow: 0,
     nearTie: 1e-5,
+    gpu: { update: { rule: 'tova' }, victim: { rule: 'layer' } },
     observe(state, head, attention) {
       for (let i = 0; i < head.length; i++) state.score[head.slots[i]] = attention[i];
     },
@@ -32,3 +33,5 @@ export function createTova(): EvictionPolicy {
     },
   };
 }
+
+export const TOVA = definePolicy({ id: 'tova', params: {}, create: () => createTova() });

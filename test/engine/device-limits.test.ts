@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { REAL_SHAPES } from '../../scripts/lib/real-shapes.ts';
-import { backendSizes } from '../../src/engine/backend.ts';
+import { backendSizes } from '../../src/model/forward-backend.ts';
 import { checkDeviceLimits } from '../../src/engine/device-limits.ts';
 import { GpuLimitError } from '../../src/errors.ts';
 import { parseConfig } from '../../src/model/config.ts';

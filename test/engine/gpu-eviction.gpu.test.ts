@@ -1,14 +1,14 @@
 import { describe, expect, test } from 'vitest';
-import type { ForwardBackend } from '../../src/engine/backend.ts';
+import type { CacheConfig, ForwardBackend } from '../../src/model/forward-backend.ts';
+import { PolicyBackendError, PolicyParamError } from '../../src/errors.ts';
 import { generate } from '../../src/engine/decode-loop.ts';
 import { createGpuBackend } from '../../src/engine/gpu-backend.ts';
-import { GPU_POLICIES } from '../../src/engine/gpu-eviction.ts';
 import { GREEDY } from '../../src/engine/types.ts';
 import { loadModel } from '../../src/model/load-model.ts';
 import { urlModelSource } from '../../src/model/model-source.ts';
-import { POLICY_IDS } from '../../src/policies/registry.ts';
+import { gpuPolicyIds, USER_POLICY_IDS } from '../../src/policies/registry.ts';
 import { createReferenceBackend } from '../../src/model/reference.ts';
-import type { Eviction } from '../../src/policies/evictor.ts';
+import type { Eviction } from '../../src/policies/eviction-driver.ts';
 import { testGpu } from '../helpers/gpu.ts';
 
 // The GPU engine chooses victims with score-update + select-victim; the CPU reference with the
@@ -16,12 +16,15 @@ import { testGpu } from '../helpers/gpu.ts';
 // f32 against f64: each policy's rule breaks the ties f32 cannot see alike on both (select.ts;
 // tova's and crystal's near-ties).
 const BASE = '/models/tiny-reasoner-qwen3/';
-const CACHE = { budget: 96, mode: 'all' as const };
+const CACHES = [
+  { budget: 96, mode: 'all' as const },
+  { budget: 64, mode: 'think' as const },
+];
 
 const key = (d: Eviction) => `${d.at}:${d.layer}:${d.kvHead}:${d.position}`;
 
-async function run(backend: ForwardBackend, prompt: string, policy: string) {
-  const r = await generate(backend, { prompt, maxNewTokens: 400, sampling: GREEDY, cache: { policy, ...CACHE } });
+async function run(backend: ForwardBackend, prompt: string, cache: CacheConfig) {
+  const r = await generate(backend, { prompt, maxNewTokens: 400, sampling: GREEDY, cache });
   return { ids: r.generatedIds, decisions: backend.evictions().map(key).sort() };
 }
 
@@ -35,22 +38,47 @@ describe('GPU and CPU engines make the same eviction decisions', async () => {
     .map((l) => JSON.parse(l).prompt as string);
   const onGpu = await createGpuBackend(gpu, model);
   const reference = createReferenceBackend(model);
-  for (const policy of GPU_POLICIES) {
-    test(`${policy}, all budget ${CACHE.budget}, 5 eval prompts`, async () => {
-      for (const prompt of prompts) {
-        const want = await run(reference, prompt, policy);
-        const got = await run(onGpu, prompt, policy);
-        expect(want.decisions.length).toBeGreaterThan(50); // the cut and the decode steps evicted
-        expect(got.decisions).toEqual(want.decisions);
-        expect(got.ids).toEqual(want.ids);
+  for (const policy of gpuPolicyIds()) {
+    test(`${policy}, all 96 and think 64, 5 eval prompts`, async () => {
+      for (const cache of CACHES) {
+        for (const prompt of prompts) {
+          const want = await run(reference, prompt, { policy, ...cache });
+          const got = await run(onGpu, prompt, { policy, ...cache });
+          // all: the cut and the decode steps evicted; think: the prompt stays, the budget fills first
+          if (cache.mode === 'all') expect(want.decisions.length).toBeGreaterThan(50);
+          expect(got.decisions).toEqual(want.decisions);
+          expect(got.ids).toEqual(want.ids);
+        }
       }
     });
   }
+
+  test('crystal-lite with a starting CRF (init 1): the GPU honours it, the same decisions as the CPU', async () => {
+    const cache = { policy: 'crystal-lite', budget: 64, mode: 'all' as const, params: { init: 1 } };
+    for (const prompt of prompts.slice(0, 2)) {
+      const want = await run(reference, prompt, cache);
+      const plain = await run(reference, prompt, { ...cache, params: {} });
+      expect(want.decisions).not.toEqual(plain.decisions); // init changes what goes
+      expect(await run(onGpu, prompt, cache)).toEqual(want);
+    }
+  });
+
+  test('an option the GPU rule cannot honour is refused, not ignored; the sequence is kept', async () => {
+    await run(onGpu, prompts[0], { policy: 'h2o', budget: 96, mode: 'all' });
+    const before = onGpu.evictions().length;
+    expect(() => onGpu.reset({ policy: 'crystal-lite', budget: 96, params: { gqaMax: 1 } })).toThrow(PolicyBackendError);
+    expect(() => onGpu.reset({ policy: 'crystal-lite', budget: 96, params: { gqaMax: 1 } })).toThrow(/gqaMax/);
+    expect(() => onGpu.reset({ policy: 'h2o', budget: 96, params: { recnet: 4 } })).toThrow(PolicyParamError);
+    expect(onGpu.evictions().length).toBe(before);
+    // The CPU reference runs it.
+    const r = await run(reference, prompts[0], { policy: 'crystal-lite', budget: 96, params: { gqaMax: 1 } });
+    expect(r.decisions.length).toBeGreaterThan(0);
+  });
   // crystal's budgets move (re-division every 32 steps, compaction) once every head is full; at
   // `all` 96 that happens early. In `think` mode at 64 the prompt stays and the generated entries
   // fill the budget first: the same evictions, re-divisions and tokens there too, and every
   // re-division keeps the total and the floor within budget-sized pools.
-  test('crystal, think budget 64, 5 eval prompts: the same evictions, budget re-divisions and tokens', async () => {
+  test('crystal, think budget 64, 5 eval prompts: the same budget re-divisions, pool sizes and floors', async () => {
     const c = model.config;
     const fullBytes = 2 * c.numLayers * c.numKvHeads * onGpu.contextLength * c.headDim * 4;
     const think = { policy: 'crystal', budget: 64, mode: 'think' as const };
@@ -71,7 +99,7 @@ describe('GPU and CPU engines make the same eviction decisions', async () => {
     }
   });
 
-  test('every registered policy evicts on the GPU', () => {
-    expect(POLICY_IDS.filter((p) => p !== 'full' && !GPU_POLICIES.includes(p))).toEqual([]);
+  test('every user policy evicts on the GPU', () => {
+    expect(USER_POLICY_IDS.filter((p) => p !== 'full' && !gpuPolicyIds().includes(p))).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import type { ForwardBackend } from '../../src/engine/backend.ts';
+import type { ForwardBackend } from '../../src/model/forward-backend.ts';
 import { generate } from '../../src/engine/decode-loop.ts';
 import { createGpuBackend } from '../../src/engine/gpu-backend.ts';
 import { GREEDY } from '../../src/engine/types.ts';

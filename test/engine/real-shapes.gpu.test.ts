@@ -15,7 +15,7 @@
  */
 import { describe, expect, test } from 'vitest';
 import { randomMlcFiles, randomMlcModel } from '../../scripts/lib/real-shapes.ts';
-import type { ForwardBackend } from '../../src/engine/backend.ts';
+import type { ForwardBackend } from '../../src/model/forward-backend.ts';
 import { generate } from '../../src/engine/decode-loop.ts';
 import { createGpuBackend } from '../../src/engine/gpu-backend.ts';
 import { GREEDY, type GenerateRequest } from '../../src/engine/types.ts';

@@ -4,7 +4,7 @@
  * Shared by the CPU reference test (Node) and the GPU engine test (browser).
  */
 import { expect } from 'vitest';
-import type { ForwardBackend } from '../../src/engine/backend.ts';
+import type { ForwardBackend } from '../../src/model/forward-backend.ts';
 import { generate, promptIds } from '../../src/engine/decode-loop.ts';
 import { GREEDY } from '../../src/engine/types.ts';
 import { expectClose } from './close.ts';

@@ -69,12 +69,15 @@ for (const kvF16 of [false, true]) describe(`kv-compact${kvF16 ? ', f16 pools' :
         kvF16 ? Float32Array.from(new Uint16Array(await readBuffer(dev, b, k.length * 2)), halfToFloat) : readF32(dev, b, k.length);
       const score = randomArray(numSlots, 37 + ci, 3);
       const stamp = Float32Array.from({ length: numSlots }, () => Math.floor(rand() * 500));
+      const window = ci % 2 === 0 ? 3 : 0; // the history ring moves too (policies with a window)
+      const history = randomArray(numSlots * Math.max(1, window), 41 + ci, 1);
       const bufs = {
         kPool: createBufferFrom(dev, 'kPool', kvF16 ? k16 : k),
         vPool: createBufferFrom(dev, 'vPool', kvF16 ? v16 : v),
         slotPos: createBufferFrom(dev, 'slotPos', slotPosBefore),
         score: createBufferFrom(dev, 'score', score),
         stamp: createBufferFrom(dev, 'stamp', stamp),
+        history: createBufferFrom(dev, 'history', history),
       };
       const count = moves.length / 2;
       const d = kvCompact(gpu, {
@@ -85,18 +88,21 @@ for (const kvF16 of [false, true]) describe(`kv-compact${kvF16 ? ', f16 pools' :
         moves: createBufferFrom(dev, 'moves', moves),
         ...bufs,
         kvF16,
+        window,
         wg: c.wg,
       });
       await runDispatches(gpu, [d], 1);
 
-      const want = { k: k.slice(), v: v.slice(), slotPos: slotPosBefore.slice(), score: score.slice(), stamp: stamp.slice() };
-      kvCompactRef({ moves, headDim: c.headDim, ...want });
+      const want = { k: k.slice(), v: v.slice(), slotPos: slotPosBefore.slice(), score: score.slice(), stamp: stamp.slice(), history: history.slice() };
+      kvCompactRef({ moves, headDim: c.headDim, ...want, window });
       // The layout logic's own slotPos mirror is what the kernel writes.
       expect(Array.from(want.slotPos)).toEqual(Array.from(layout.slotPos));
       expectClose('kPool', await readPool(bufs.kPool), want.k, TOL);
       expectClose('vPool', await readPool(bufs.vPool), want.v, TOL);
       expectClose('score', await readF32(dev, bufs.score, numSlots), want.score, TOL);
       expectClose('stamp', await readF32(dev, bufs.stamp, numSlots), want.stamp, TOL);
+      expectClose('history', await readF32(dev, bufs.history, history.length), want.history, TOL);
+      if (window > 0) expect(want.history).not.toEqual(history); // the ring moved
       const slotPos = new Int32Array(await readBuffer(dev, bufs.slotPos, numSlots * 4));
       expect(Array.from(slotPos)).toEqual(Array.from(want.slotPos));
       // The data moved something in every case, across rows when groupsX is small.

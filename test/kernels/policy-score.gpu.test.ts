@@ -3,7 +3,8 @@ import { createBufferFrom, readF32 } from '../../src/gpu/buffers.ts';
 import { runDispatches } from '../../src/gpu/kernel.ts';
 import { policyScore, type PolicyScoreRule } from '../../src/kernels/policy-score.ts';
 import { policyScoreRef } from '../../src/kernels/policy-score.ref.ts';
-import { RKV_DEFAULTS } from '../../src/policies/r-kv.ts';
+import { createRkv, RKV_DEFAULTS } from '../../src/policies/r-kv.ts';
+import { createSnapkvD } from '../../src/policies/snapkv-d.ts';
 import { floatToHalf, roundHalf } from '../../src/gpu/half.ts';
 import { expectClose, seededRandom } from '../helpers/close.ts';
 import { testGpu } from '../helpers/gpu.ts';
@@ -107,10 +108,13 @@ for (const kvF16 of [false, true]) describe(`policy-score${kvF16 ? ', f16 keys' 
       const tablesBuf = createBufferFrom(dev, 'blockTables', blockTables);
       const slotsBuf = createBufferFrom(dev, 'headSlots', headSlotsAll);
       const scoreBuf = createBufferFrom(dev, 'score', score);
+      // r-kv's constants, explicit on both sides: the policy's defaults.
+      const rkv = { lambda: RKV_DEFAULTS.lambda, threshold: RKV_DEFAULTS.threshold };
       const d = policyScore(gpu, {
         rule: c.rule,
         window: W,
         pool: c.pool,
+        ...(c.rule === 'r-kv' && rkv),
         headDim: D,
         kvHeads,
         pageSize: PAGE_SIZE,
@@ -128,10 +132,10 @@ for (const kvF16 of [false, true]) describe(`policy-score${kvF16 ? ', f16 keys' 
       });
       await runDispatches(gpu, [d], 1);
       const got = await readF32(dev, scoreBuf, numSlots);
+      const scoreOf =
+        c.rule === 'snapkv-d' ? createSnapkvD({ window: W, pool: c.pool }).score : createRkv({ window: W, pool: c.pool, ...rkv }).score;
       const want = policyScoreRef({
-        rule: c.rule,
-        window: W,
-        pool: c.pool,
+        scoreOf,
         headDim: D,
         kvHeads,
         pageSize: PAGE_SIZE,

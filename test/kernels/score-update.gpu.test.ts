@@ -3,7 +3,11 @@ import { createBufferFrom, readF32 } from '../../src/gpu/buffers.ts';
 import { runDispatches } from '../../src/gpu/kernel.ts';
 import { createStepBuffer, writeStep } from '../../src/gpu/step-params.ts';
 import { scoreUpdate, type ScoreRule } from '../../src/kernels/score-update.ts';
-import { scoreUpdateRef } from '../../src/kernels/score-update.ref.ts';
+import { scoreUpdateRef, type StateFold } from '../../src/kernels/score-update.ref.ts';
+import { createCrystalLite, CRYSTAL_DEFAULTS } from '../../src/policies/crystal-lite.ts';
+import { createH2o } from '../../src/policies/h2o.ts';
+import { createSnapkvD } from '../../src/policies/snapkv-d.ts';
+import { createTova } from '../../src/policies/tova.ts';
 import { expectClose, seededRandom } from '../helpers/close.ts';
 import { testGpu } from '../helpers/gpu.ts';
 import { shuffledPagedGeometry } from '../helpers/paged-fixture.ts';
@@ -47,6 +51,20 @@ for (const policy of ['h2o', 'tova', 'crystal', 'window'] as const) {
 cases.push({ name: 'window, ring 4 wraps in a tile of 5', policy: 'window', heads: 4, kvHeads: 2, lengths: [50, 9], rows: 5,
   posStart: 61, holeRate: 0.1, window: 4 });
 for (const c of cases) if (c.policy === 'window') c.window ??= 32;
+// The crystal rule takes lambda and p explicitly: the policy's defaults where a case sets none.
+for (const c of cases) {
+  if (c.policy !== 'crystal') continue;
+  c.lambda ??= CRYSTAL_DEFAULTS.lambda;
+  c.p ??= CRYSTAL_DEFAULTS.p;
+}
+
+/** The CPU policy whose admit and observe each rule runs (the window rule's ring is snapkv-d's). */
+function foldFor(c: Case): StateFold {
+  if (c.policy === 'h2o') return createH2o();
+  if (c.policy === 'tova') return createTova();
+  if (c.policy === 'window') return createSnapkvD({ window: c.window });
+  return createCrystalLite({ lambda: c.lambda, p: c.p });
+}
 
 /** Mass of the entries of a >= each distinct value, none within 1e-5 of p * total: no near-ties. */
 function checkNoNearTie(a: number[], p: number): void {
@@ -176,10 +194,7 @@ describe('score-update', () => {
       const gotStamp = await readF32(dev, stampBuf, numSlots);
       const gotHistory = await readF32(dev, historyBuf, numSlots * W);
       const want = scoreUpdateRef({
-        policy: c.policy,
-        lambda: c.lambda,
-        p: c.p,
-        window: c.window,
+        fold: foldFor(c),
         heads,
         kvHeads,
         pageSize: PAGE_SIZE,

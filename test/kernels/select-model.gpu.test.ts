@@ -3,6 +3,7 @@ import { createBufferFrom, readU32, UNIFORM } from '../../src/gpu/buffers.ts';
 import { runDispatches } from '../../src/gpu/kernel.ts';
 import { NO_CANDIDATE, NOT_FULL, selectModel } from '../../src/kernels/select-model.ts';
 import { selectModelRef } from '../../src/kernels/select-model.ref.ts';
+import { createLaprox } from '../../src/policies/laprox.ts';
 import { BINDING_ALIGN_U32, roundUp } from '../../src/kv/kv-layout.ts';
 import { seededRandom } from '../helpers/close.ts';
 import { testGpu } from '../helpers/gpu.ts';
@@ -121,7 +122,8 @@ describe('select-model', () => {
         wg: c.wg,
       });
       await runDispatches(gpu, [d], 1);
-      const want = selectModelRef({ ...c, pageSize: PAGE_SIZE, maxPages, tableStride, slotsStride, slotPos, blockTables, headSlots, history, stamp });
+      const scoreOf = createLaprox({ window: W, pool: c.pool, recent: c.recent }).score;
+      const want = selectModelRef({ ...c, scoreOf, pageSize: PAGE_SIZE, maxPages, tableStride, slotsStride, slotPos, blockTables, headSlots, history, stamp });
       const got = await readU32(dev, victims, want.length);
       expect(Array.from(got)).toEqual(Array.from(want));
       // The data exercises what it claims.

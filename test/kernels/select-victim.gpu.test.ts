@@ -3,6 +3,11 @@ import { createBufferFrom, readU32, UNIFORM } from '../../src/gpu/buffers.ts';
 import { runDispatches } from '../../src/gpu/kernel.ts';
 import { NO_CANDIDATE, NOT_FULL, selectVictim, type VictimRule } from '../../src/kernels/select-victim.ts';
 import { selectVictimRef } from '../../src/kernels/select-victim.ref.ts';
+import type { ScoreFn } from '../../src/kernels/head-entries.ref.ts';
+import { createCrystalLite } from '../../src/policies/crystal-lite.ts';
+import { createH2o } from '../../src/policies/h2o.ts';
+import { createStreaming } from '../../src/policies/streaming.ts';
+import { createTova } from '../../src/policies/tova.ts';
 import { seededRandom } from '../helpers/close.ts';
 import { testGpu } from '../helpers/gpu.ts';
 import { shuffledPagedGeometry } from '../helpers/paged-fixture.ts';
@@ -12,6 +17,15 @@ import { shuffledPagedGeometry } from '../helpers/paged-fixture.ts';
 // rounding) plus exact ties copied from one entry to others, which both sides break by position.
 const PAGE_SIZE = 16;
 const LAMBDA = 0.6;
+
+/** The CPU policy whose score each rule computes. */
+function scoreFor(rule: VictimRule): ScoreFn {
+  if (rule === 'position') return createStreaming().score;
+  if (rule === 'score') return createH2o().score;
+  if (rule === 'layer') return createTova().score;
+  if (rule === 'crystal') return createCrystalLite({ lambda: LAMBDA }).score;
+  throw new Error(`no reference score for rule ${rule}`);
+}
 
 interface Case {
   name: string;
@@ -174,7 +188,7 @@ describe('select-victim', () => {
       const got = await readU32(dev, victims, kvHeads * cap);
       const want = selectVictimRef({
         rule: c.rule,
-        lambda: LAMBDA,
+        scoreOf: scoreFor(c.rule),
         sinks: c.sinks,
         recent: c.recent,
         pageSize: PAGE_SIZE,
@@ -241,7 +255,7 @@ describe('select-victim', () => {
       await runDispatches(gpu, [d], 1);
       const got = (await readU32(dev, victims, 1))[0];
       const ref = selectVictimRef({
-        ...common, rule: 'position', lambda: LAMBDA, sinks, recent, protectBelow: 0, t: 10, slotPos, blockTable,
+        ...common, rule: 'position', scoreOf: scoreFor('position'), sinks, recent, protectBelow: 0, t: 10, slotPos, blockTable,
         headSlots: [10], limits: [9], counts: [9],
       })[0];
       expect([got, ref]).toEqual([want, want]);

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { sequenceGeometry } from '../../src/engine/backend.ts';
+import { sequenceGeometry } from '../../src/model/forward-backend.ts';
 import { budgetPages } from '../../src/kv/budget.ts';
 import { compactHead, compactHeads } from '../../src/kv/compact.ts';
 import { appendTokens, createKvLayout, evictSlot, kvBytes, kvGeometry, physicalSlot, type KvLayout } from '../../src/kv/kv-layout.ts';

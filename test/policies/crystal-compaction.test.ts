@@ -21,23 +21,18 @@ describe('crystal compacts shrunk heads inside a budget-sized pool', () => {
       const backend = createReferenceBackend(model);
       const prompt = readGolden()[1].user;
       const P = promptIds(backend, prompt).length;
-      let moved = 0;
-      let compactions = 0;
-      let wrapped = false;
+      let movedAtCut = -1;
+      let compactionsAtCut = 0;
       await generate(backend, { prompt, maxNewTokens: 140, sampling: GREEDY, cache }, {
         onStep: () => {
-          const evictor = backend.evictor!();
-          if (wrapped) return;
           // The first step comes after the cut: count the compactions of the re-divisions from here.
-          wrapped = true;
-          const moveKv = evictor.onCompact!;
-          evictor.onCompact = (moves) => {
-            moved += moves.length / 2;
-            compactions++;
-            moveKv(moves);
-          };
+          if (movedAtCut >= 0) return;
+          movedAtCut = backend.eviction().cache.moved;
+          compactionsAtCut = backend.eviction().cache.compactions;
         },
       });
+      const moved = backend.eviction().cache.moved - movedAtCut;
+      const compactions = backend.eviction().cache.compactions - compactionsAtCut;
       const pool = budgetPages(cache, P, heads, 16, true);
       expect(backend.kvBytes).toBe(2 * pool * 16 * c.headDim * 4);
       expect(backend.rebalances().length).toBeGreaterThanOrEqual(3);

@@ -3,17 +3,16 @@
  * bundled model: the invariants every policy must keep at every step.
  */
 import { describe, expect, test } from 'vitest';
-import type { ForwardBackend } from '../../src/engine/backend.ts';
 import { generate, promptIds } from '../../src/engine/decode-loop.ts';
 import { GREEDY } from '../../src/engine/types.ts';
 import { BudgetTooSmallError } from '../../src/errors.ts';
 import { createReferenceBackend } from '../../src/model/reference.ts';
-import { createPolicy, POLICY_IDS } from '../../src/policies/registry.ts';
+import { createPolicy, USER_POLICY_IDS } from '../../src/policies/registry.ts';
 import { BUNDLED_MODEL_DIR, readGolden } from '../helpers/golden.ts';
 import { loadModelFromDir } from '../helpers/node-model.ts';
 
 const model = await loadModelFromDir(BUNDLED_MODEL_DIR);
-const backend: ForwardBackend = createReferenceBackend(model);
+const backend = createReferenceBackend(model);
 const prompt = readGolden()[0].user; // 82 prompt tokens
 const promptLength = promptIds(backend, prompt).length;
 const CASES = [
@@ -35,25 +34,25 @@ async function run(policy: string, mode: 'all' | 'think', budget: number) {
     {
       onStep: () => {
         occupancy.push(Array.from(backend.occupancy()));
-        const evictor = backend.evictor!();
-        limits.push(Array.from(evictor.limits));
-        evictor.audit ??= (head, scores, candidate, victim) => {
+        const { driver, runner } = backend.eviction();
+        limits.push(Array.from(driver.limits));
+        runner.audit ??= (head, scores, candidate, victim) => {
           auditCount++;
           if (!candidate[victim]) audits.push(`victim ${victim} is protected`);
           // The lowest score, or one within the policy's near-tie of it (crystal: f32 cannot order those).
           let lowest = Infinity;
           for (let i = 0; i < head.length; i++) if (candidate[i]) lowest = Math.min(lowest, scores[i]);
-          const within = lowest + Math.abs(lowest) * (evictor.policy.nearTie ?? 0);
+          const within = lowest + Math.abs(lowest) * (runner.policy.nearTie ?? 0);
           if (scores[victim] > within) audits.push(`victim scored ${scores[victim]} > the lowest ${lowest}`);
         };
       },
     },
   );
-  const divisions = backend.evictor!().rebalances.length;
+  const divisions = backend.eviction().driver.rebalances.length;
   return { result, occupancy, limits, limit, audits, auditCount, divisions, decisions: [...backend.evictions()] };
 }
 
-describe.each(POLICY_IDS)('policy %s', (id) => {
+describe.each(USER_POLICY_IDS)('policy %s', (id) => {
   const policy = createPolicy(id);
   for (const { mode, budgets } of CASES) {
     for (const budget of budgets) {

@@ -1,9 +1,8 @@
 import { expect, test } from 'vitest';
-import { createEvictor } from '../../src/policies/evictor.ts';
-import { lowestPosition } from '../../src/policies/select.ts';
+import { lowestPosition } from '../../src/kernels/select.ts';
 import { createTova } from '../../src/policies/tova.ts';
-import { appendTokens, createKvLayout, kvGeometry } from '../../src/kv/kv-layout.ts';
-import { makeHead, makeState, victimPosition } from './fixture.ts';
+import { kvGeometry } from '../../src/kv/kv-layout.ts';
+import { hostEviction, makeHead, makeState, victimPosition } from './fixture.ts';
 
 test('tova scores by the latest query only', () => {
   const policy = createTova();
@@ -14,12 +13,12 @@ test('tova scores by the latest query only', () => {
   expect(victimPosition(policy, state, head, 4)).toBe(1);
 });
 
-test('tova evicts one position per layer, by the mean over the layer heads', () => {
+test('tova evicts one position per layer, by the mean over the layer heads', async () => {
   // One layer, two KV heads of one query head each, budget 3 (all mode).
   const g = kvGeometry({ numLayers: 1, numKvHeads: 2, headDim: 4, pageSize: 4, capacityPerHead: 8, maxStepTokens: 4 });
-  const layout = createKvLayout(g);
-  const evictor = createEvictor(createTova(), layout, { mode: 'all', budget: 3 }, 2);
-  const slotMap = appendTokens(layout, 0, 4);
+  const { cache, runner: evictor, driver } = hostEviction(createTova(), g, { mode: 'all', budget: 3 }, 2);
+  const layout = cache.layout;
+  const slotMap = cache.append(0, 4);
   evictor.admit(0, slotMap, 4, 0);
   // Last query's probabilities (rows 1, heads 2, 8 logical slots): head 0 prefers pos 1 least,
   // head 1 prefers pos 2 least, but the mean is lowest at pos 2: (0.3 + 0.05) / 2 < (0.1 + 0.4) / 2.
@@ -27,8 +26,8 @@ test('tova evicts one position per layer, by the mean over the layer heads', () 
   probs.set([0.2, 0.1, 0.3, 0.4], 0);
   probs.set([0.25, 0.4, 0.05, 0.3], 8);
   evictor.observe(0, probs, 1, 3, 2, 8);
-  evictor.afterPrefill(4);
-  expect(evictor.decisions.map((d) => [d.kvHead, d.position])).toEqual([
+  await driver.afterPrefill(4);
+  expect(driver.decisions.map((d) => [d.kvHead, d.position])).toEqual([
     [0, 2],
     [1, 2],
   ]);

@@ -4,7 +4,7 @@
  * mode) and which candidate goes (the lowest score; ties go to the lowest logical slot). Per head, per
  * layer (the heads' scores of one position averaged, TOVA) or across the model (LaProx).
  */
-import type { HeadSlots } from './policy.ts';
+import type { HeadSlots } from './policy-state.ts';
 
 /** Marks candidates: valid entries that are neither sinks, recent, nor protected prompt. */
 export function markCandidates(

@@ -3,8 +3,15 @@
  * and the attention each received from the step's last query, averaged over the group's query
  * heads. Both engines keep the same host layout, so both build it here from their probs row.
  */
-import { physicalSlot, type KvLayout } from '../kv/kv-layout.ts';
-import type { WatchedAttention } from './types.ts';
+import { physicalSlot, type KvLayout } from './kv-layout.ts';
+
+export interface WatchedAttention {
+  layer: number;
+  /** Per KV head: the positions held, in the head's logical order. */
+  positions: Int32Array[];
+  /** Per KV head: the attention each entry received, the mean over the group's query heads. */
+  attention: Float32Array[];
+}
 
 export function watchedAttention(
   layout: KvLayout,

@@ -5,11 +5,11 @@
  */
 import { budgetPages, type BudgetMode, type BudgetSpec } from '../kv/budget.ts';
 import { kvGeometry, type KvGeometry } from '../kv/kv-layout.ts';
-import type { WatchedAttention } from './types.ts';
-import type { BudgetChange, Eviction, Evictor } from '../policies/evictor.ts';
+import type { WatchedAttention } from '../kv/watched-attention.ts';
+import type { BudgetChange, Eviction } from '../policies/eviction-driver.ts';
 import type { EvictionPolicy } from '../policies/policy.ts';
-import type { ModelConfig } from '../model/config.ts';
-import type { LoadedModel } from '../model/load-model.ts';
+import type { ModelConfig } from './config.ts';
+import type { LoadedModel } from './load-model.ts';
 
 export interface BackendOptions {
   /** Most positions a sequence may use (default: max_position_embeddings, at most 4096). */
@@ -118,8 +118,6 @@ export interface ForwardBackend {
   watch(layers: readonly number[]): void;
   /** The watched layers' attention from the last forward call, in layer order. */
   watched(): readonly WatchedAttention[];
-  /** The CPU reference's evictor (tests audit its choices); the GPU engine has none. */
-  evictor?(): Evictor;
   /** Appends `tokens` at positions posStart.. to the cache and samples from the last row. */
   forward(tokens: readonly number[], posStart: number, sample: SampleControl, logits?: LogitsRequest): Promise<ForwardResult>;
   dispose(): void;
