@@ -2,7 +2,10 @@
  * What eviction costs on the GPU engine, per policy, measured in one run:
  * 1. the decode step time relative to `full` at the same cache length: `full` is timed once its
  *    cache holds about L entries per head, each policy at `all` budget L once it is full (so every
- *    timed step also scores and evicts);
+ *    timed step also scores and evicts); `full` and every policy take turns over `rounds` rounds,
+ *    each ratio is against its own round's `full`, and the medians over rounds are printed (a
+ *    shared machine's drift hits both sides of a ratio alike), beside the GPU time of the
+ *    policy's own kernels in one step (timestamps, or wall time per dispatch without them);
  * 2. the step time against generated length at a fixed budget: medians over bins of generated
  *    tokens (a policy's should stay flat while `full`'s grows with its cache);
  * 3. KV bytes: what the pool allocates for the sequence, and the peak held (entries x K and V).
@@ -13,6 +16,9 @@ import type { GpuBackend } from '../src/engine/gpu-backend.ts';
 import { fmt, median } from './stats.ts';
 
 const GREEDY_U = { temperature: 0, topP: 1, u: 0 };
+
+/** The dispatches a policy adds to a step (their labels). */
+const EVICTION_KERNELS = new Set(['score-update', 'value-norm', 'policy-score', 'select-victim', 'select-model']);
 
 interface Trace {
   stepMs: number[]; // per decode step
@@ -48,21 +54,34 @@ export async function policyCost(
   prompt: number[],
   policies: readonly string[],
   log: (line: string) => void,
-  { cacheLength = 192, timed = 32, generated = 384, bin = 64, budget = 96 } = {},
+  { cacheLength = 192, timed = 32, rounds = 3, generated = 384, bin = 64, budget = 96 } = {},
 ): Promise<void> {
-  // 1. Same cache length L: full at positions L..L+timed, each policy full at budget L.
+  // 1. Same cache length L: full at positions L..L+timed, each policy full at budget L, in turns.
   log('');
-  log(`step time at the same cache length (${cacheLength} entries per head), median of ${timed} steps`);
-  log('policy          ms/step   vs full');
+  log(`step time at the same cache length (${cacheLength} entries per head): median of ${timed} steps, median over ${rounds} rounds`);
+  log('policy          ms/step   vs full   its kernels ms/step');
   const settle = Math.max(0, cacheLength - prompt.length);
   await decodeTrace(backend, prompt, 8); // warm-up: pipelines
-  const fullSteps = (await decodeTrace(backend, prompt, settle + timed)).stepMs.slice(settle);
-  const fullMs = median(fullSteps);
-  log(`${'full'.padEnd(14)} ${fmt(fullMs, 3)}   ${fmt(1, 2)}x`);
+  const fullMs: number[] = [];
+  const ms = new Map<string, number[]>(policies.map((p) => [p, []]));
+  const ratios = new Map<string, number[]>(policies.map((p) => [p, []]));
+  for (let r = 0; r < rounds; r++) {
+    const full = median((await decodeTrace(backend, prompt, settle + timed)).stepMs.slice(settle));
+    fullMs.push(full);
+    for (const policy of policies) {
+      // After the prompt cut, the cache holds L from the first step whenever the prompt exceeds L.
+      const step = median((await decodeTrace(backend, prompt, settle + timed, { policy, budget: cacheLength, mode: 'all' })).stepMs.slice(settle));
+      ms.get(policy)!.push(step);
+      ratios.get(policy)!.push(step / full);
+    }
+  }
+  log(`${'full'.padEnd(14)} ${fmt(median(fullMs), 3)}   ${fmt(1, 2)}x`);
   for (const policy of policies) {
-    // After the prompt cut, the cache holds L from the first step whenever the prompt exceeds L.
-    const steps = (await decodeTrace(backend, prompt, settle + timed, { policy, budget: cacheLength, mode: 'all' })).stepMs.slice(settle);
-    log(`${policy.padEnd(14)} ${fmt(median(steps), 3)}   ${fmt(median(steps) / fullMs, 2)}x`);
+    // The policy's own dispatches in one step at this length (score-update, policy-score, select-*, value-norm).
+    await decodeTrace(backend, prompt, settle + 1, { policy, budget: cacheLength, mode: 'all' });
+    const times = await backend.profile([0], prompt.length + settle + 1);
+    const own = times.filter((t) => EVICTION_KERNELS.has(t.label)).reduce((sum, t) => sum + t.ms, 0);
+    log(`${policy.padEnd(14)} ${fmt(median(ms.get(policy)!), 3)}   ${fmt(median(ratios.get(policy)!), 2)}x   ${fmt(own, 3)}`);
   }
 
   // 2 and 3. Step time against generated length at a fixed budget, and KV bytes.

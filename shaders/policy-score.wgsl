@@ -50,21 +50,26 @@ fn k_at(i: u32) -> f32 {
 }
 
 var<workgroup> red: array<f32, WG>;
+var<workgroup> redTotal: f32;
 
 fn physical(g: u32, s: u32) -> u32 {
   return blockTable[g * MAX_PAGES + s / PAGE_SIZE] * PAGE_SIZE + s % PAGE_SIZE;
 }
 
-// Sum (or max) over the workgroup; every thread gets the same value.
+// Sum (or max) over the workgroup; every thread gets the same value. Thread 0 folds the partials
+// in order and shares the result (the same f32 every thread used to form itself).
 fn reduce(lid: u32, v: f32, take_max: bool) -> f32 {
   red[lid] = v;
   workgroupBarrier();
-  var acc = red[0];
-  for (var i = 1u; i < WG; i++) {
-    acc = select(acc + red[i], max(acc, red[i]), take_max);
+  if (lid == 0u) {
+    var acc = red[0];
+    for (var i = 1u; i < WG; i++) {
+      acc = select(acc + red[i], max(acc, red[i]), take_max);
+    }
+    redTotal = acc;
   }
   workgroupBarrier();
-  return acc;
+  return redTotal;
 }
 
 // What pooling spreads over neighbours: the window's sum (snapkv-d) or mean (r-kv).

@@ -57,6 +57,7 @@ const INF_BITS = 0x7f800000u; // +inf: no entry has a >= it
 @group(0) @binding(7) var<storage, read_write> history: array<f32>; // (numSlots, WINDOW) window: ring by query position
 
 var<workgroup> red: array<f32, WG>;
+var<workgroup> redTotal: f32;
 
 fn physical(g: u32, s: u32) -> u32 {
   return blockTable[g * MAX_PAGES + s / PAGE_SIZE] * PAGE_SIZE + s % PAGE_SIZE;
@@ -82,15 +83,20 @@ fn attention(g: u32, t: u32, s: u32, p: i32) -> f32 {
 
 // Sum over the workgroup. Every thread adds the partials in the same order, so all get the same
 // value; two barriers, whatever WG is (barriers are what costs on SwiftShader).
+// Thread 0 adds the WG partial sums in order and shares the total: the same f32 sum every thread
+// used to form itself, at a WG-th of the work (which is what an emulated GPU pays for).
 fn reduce_sum(lid: u32, v: f32) -> f32 {
   red[lid] = v;
   workgroupBarrier();
-  var sum = 0.0;
-  for (var i = 0u; i < WG; i++) {
-    sum += red[i];
+  if (lid == 0u) {
+    var sum = 0.0;
+    for (var i = 0u; i < WG; i++) {
+      sum += red[i];
+    }
+    redTotal = sum;
   }
   workgroupBarrier();
-  return sum;
+  return redTotal;
 }
 
 // Mass of the entries with a >= bitcast<f32>(bits), over the slots this thread owns.

@@ -68,6 +68,8 @@ const LOWEST = bitcast<f32>(0xff7fffffu); // -3.4e38: crystal's key for a CRF of
 var<workgroup> redScore: array<f32, WG>;
 var<workgroup> redPos: array<i32, WG>;
 var<workgroup> redSlot: array<u32, WG>;
+var<workgroup> redOut: vec2i; // thread 0's reduction result, shared
+var<workgroup> redMin: f32;
 
 fn physical(g: u32, s: u32) -> u32 {
   return blockTable[g * MAX_PAGES + s / PAGE_SIZE] * PAGE_SIZE + s % PAGE_SIZE;
@@ -93,21 +95,25 @@ fn next_position(g: u32, n: u32, lid: u32, prev: i32, up: bool, none: i32) -> ve
   redPos[lid] = best;
   redSlot[lid] = count;
   workgroupBarrier();
-  var m = none;
-  for (var i = 0u; i < WG; i++) {
-    let v = redPos[i];
-    if (v != none && (m == none || (up && v < m) || (!up && v > m))) {
-      m = v;
+  // Thread 0 reduces and shares the result (every thread doing it costs WG times the work).
+  if (lid == 0u) {
+    var m = none;
+    for (var i = 0u; i < WG; i++) {
+      let v = redPos[i];
+      if (v != none && (m == none || (up && v < m) || (!up && v > m))) {
+        m = v;
+      }
     }
-  }
-  var c = 0u;
-  for (var i = 0u; i < WG; i++) {
-    if (redPos[i] == m) {
-      c += redSlot[i];
+    var c = 0u;
+    for (var i = 0u; i < WG; i++) {
+      if (redPos[i] == m) {
+        c += redSlot[i];
+      }
     }
+    redOut = vec2i(m, i32(c));
   }
   workgroupBarrier();
-  return vec2i(m, i32(c));
+  return redOut;
 }
 
 // (score, pos, slot) lexicographically below the best so far (slot NONE: no best yet).
@@ -225,11 +231,15 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
     }
     redScore[lid] = m;
     workgroupBarrier();
-    lowest = redScore[0];
-    for (var i = 1u; i < WG; i++) {
-      lowest = min(lowest, redScore[i]);
+    if (lid == 0u) {
+      var low = redScore[0];
+      for (var i = 1u; i < WG; i++) {
+        low = min(low, redScore[i]);
+      }
+      redMin = low;
     }
     workgroupBarrier();
+    lowest = redMin;
     within = lowest + abs(lowest) * NEAR_TIE;
   }
 

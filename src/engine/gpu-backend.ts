@@ -162,8 +162,10 @@ export async function createGpuBackend(gpu: Gpu, model: LoadedModel, options: Ba
   }
 
   async function profile(tokens: readonly number[], posStart: number): Promise<KernelTime[]> {
-    const { kv, plan } = await prepared();
+    const { kv, plan, driver } = await prepared();
+    if (tokens.length === 1) await driver.makeRoom(posStart); // a decode step as forward() runs it
     kv.append(posStart, tokens.length);
+    chooser?.prepare(driver.decodeRound(posStart + tokens.length));
     device.queue.writeBuffer(acts.tokens, 0, Uint32Array.from(tokens));
     writeStep(device, acts.step, tokens.length, posStart);
     device.queue.writeBuffer(acts.sampleParams, 0, new Float32Array([0, 1, 0, 0]));

@@ -25,7 +25,9 @@ const key = (d: Eviction) => `${d.at}:${d.layer}:${d.kvHead}:${d.position}`;
 
 async function run(backend: ForwardBackend, prompt: string, cache: CacheConfig) {
   const r = await generate(backend, { prompt, maxNewTokens: 400, sampling: GREEDY, cache });
-  return { ids: r.generatedIds, decisions: backend.evictions().map(key).sort() };
+  // crystal's budget re-divisions: the step and every head's new budget
+  const budgets = backend.rebalances().map((b) => `${b.at}:${b.budgets.join(',')}`);
+  return { ids: r.generatedIds, decisions: backend.evictions().map(key).sort(), budgets, kvBytes: backend.kvBytes };
 }
 
 describe('GPU and CPU engines make the same eviction decisions', async () => {
@@ -48,9 +50,29 @@ describe('GPU and CPU engines make the same eviction decisions', async () => {
           if (cache.mode === 'all') expect(want.decisions.length).toBeGreaterThan(50);
           expect(got.decisions).toEqual(want.decisions);
           expect(got.ids).toEqual(want.ids);
+          expect(got.budgets).toEqual(want.budgets);
+          expect(got.kvBytes).toBe(want.kvBytes); // pools sized alike for the budget
+          if (policy === 'crystal') checkRebalances(onGpu, cache.mode === 'think');
         }
       }
     });
+  }
+
+  /**
+   * crystal's budgets move (re-division every 32 steps, compaction) once every head is full; at
+   * `think` 64 the prompt stays and the generated entries fill the budget first. Every re-division
+   * keeps the total and the floor, within a budget-sized pool.
+   */
+  function checkRebalances(b: ForwardBackend, think: boolean) {
+    const c = model.config;
+    const fullBytes = 2 * c.numLayers * c.numKvHeads * b.contextLength * c.headDim * 4;
+    if (!think) return;
+    expect(b.rebalances().length).toBeGreaterThan(0); // budgets moved
+    expect(b.kvBytes).toBeLessThan(fullBytes / 2);
+    for (const r of b.rebalances()) {
+      expect(r.budgets.reduce((s, x) => s + x, 0)).toBe(64 * c.numLayers * c.numKvHeads);
+      expect(Math.min(...r.budgets)).toBeGreaterThanOrEqual(32); // the floor: 0.5 of 64
+    }
   }
 
   test('crystal-lite with a starting CRF (init 1): the GPU honours it, the same decisions as the CPU', async () => {
@@ -74,31 +96,6 @@ describe('GPU and CPU engines make the same eviction decisions', async () => {
     const r = await run(reference, prompts[0], { policy: 'crystal-lite', budget: 96, params: { gqaMax: 1 } });
     expect(r.decisions.length).toBeGreaterThan(0);
   });
-  // crystal's budgets move (re-division every 32 steps, compaction) once every head is full; at
-  // `all` 96 that happens early. In `think` mode at 64 the prompt stays and the generated entries
-  // fill the budget first: the same evictions, re-divisions and tokens there too, and every
-  // re-division keeps the total and the floor within budget-sized pools.
-  test('crystal, think budget 64, 5 eval prompts: the same budget re-divisions, pool sizes and floors', async () => {
-    const c = model.config;
-    const fullBytes = 2 * c.numLayers * c.numKvHeads * onGpu.contextLength * c.headDim * 4;
-    const think = { policy: 'crystal', budget: 64, mode: 'think' as const };
-    const budgets = (b: ForwardBackend) => b.rebalances().map((r) => `${r.at}:${r.budgets.join(',')}`);
-    for (const prompt of prompts) {
-      const a = await generate(reference, { prompt, maxNewTokens: 400, sampling: GREEDY, cache: think });
-      const want = { ids: a.generatedIds, decisions: reference.evictions().map(key).sort(), budgets: budgets(reference) };
-      const b = await generate(onGpu, { prompt, maxNewTokens: 400, sampling: GREEDY, cache: think });
-      const got = { ids: b.generatedIds, decisions: onGpu.evictions().map(key).sort(), budgets: budgets(onGpu) };
-      expect(want.budgets.length).toBeGreaterThan(0); // budgets moved
-      expect(got).toEqual(want);
-      expect(onGpu.kvBytes).toBe(reference.kvBytes);
-      expect(onGpu.kvBytes).toBeLessThan(fullBytes / 2);
-      for (const r of onGpu.rebalances()) {
-        expect(r.budgets.reduce((s, x) => s + x, 0)).toBe(64 * c.numLayers * c.numKvHeads);
-        expect(Math.min(...r.budgets)).toBeGreaterThanOrEqual(32); // the floor: 0.5 of 64
-      }
-    }
-  });
-
   test('every user policy evicts on the GPU', () => {
     expect(USER_POLICY_IDS.filter((p) => p !== 'full' && !gpuPolicyIds().includes(p))).toEqual([]);
   });

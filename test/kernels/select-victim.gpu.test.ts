@@ -6,6 +6,7 @@ import { selectVictimRef } from '../../src/kernels/select-victim.ref.ts';
 import type { ScoreFn } from '../../src/kernels/head-entries.ref.ts';
 import { createCrystalLite } from '../../src/policies/crystal-lite.ts';
 import { createH2o } from '../../src/policies/h2o.ts';
+import { createRandom } from '../../src/policies/random.ts';
 import { createStreaming } from '../../src/policies/streaming.ts';
 import { createTova } from '../../src/policies/tova.ts';
 import { seededRandom } from '../helpers/close.ts';
@@ -17,6 +18,7 @@ import { shuffledPagedGeometry } from '../helpers/paged-fixture.ts';
 // rounding) plus exact ties copied from one entry to others, which both sides break by position.
 const PAGE_SIZE = 16;
 const LAMBDA = 0.6;
+const SEED = 12345;
 
 /** The CPU policy whose score each rule computes. */
 function scoreFor(rule: VictimRule): ScoreFn {
@@ -24,6 +26,7 @@ function scoreFor(rule: VictimRule): ScoreFn {
   if (rule === 'score') return createH2o().score;
   if (rule === 'layer') return createTova().score;
   if (rule === 'crystal') return createCrystalLite({ lambda: LAMBDA }).score;
+  if (rule === 'random') return createRandom({ seed: SEED }).score;
   throw new Error(`no reference score for rule ${rule}`);
 }
 
@@ -74,6 +77,13 @@ cases.push(
     lengths: [50, 33, 70], holeRate: 0.1, ties: true, cap: 40, burst: 0, wg: 32 },
   { name: 'position, burst 5 cap 6, sinks 4', rule: 'position', sinks: 4, recent: 0, protectBelow: 0, lengths: [30, 20, 40],
     holeRate: 0.1, ties: false, cap: 6, burst: 5 },
+);
+
+// (Last, so the cases above keep their seeds.)
+// The random rule: the seeded hash of (seed, step, physical slot), the same draw on both sides.
+cases.push(
+  { name: 'random, recent 16', rule: 'random', sinks: 0, recent: 16, protectBelow: 0, lengths: [40, 17, 100, 3, 64], holeRate: 0.1, ties: false },
+  { name: 'random, sinks 2 recent 3 protectBelow 20', rule: 'random', sinks: 2, recent: 3, protectBelow: 20, lengths: [50, 33, 7], holeRate: 0.1, ties: false },
 );
 
 describe('select-victim', () => {
@@ -166,6 +176,7 @@ describe('select-victim', () => {
       const d = selectVictim(gpu, {
         rule: c.rule,
         lambda: LAMBDA,
+        seed: SEED,
         sinks: c.sinks,
         recent: c.recent,
         pageSize: PAGE_SIZE,
