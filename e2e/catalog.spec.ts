@@ -72,7 +72,8 @@ test('the catalogue comes from a lazy web-llm chunk that the first paint and the
   await ready(page);
   expect(requested.some((u) => u.endsWith(webllm[0]))).toBe(true);
 
-  // Bundled first, then the catalogue, each with its download size and memory.
+  // Bundled first, then the catalogue (rendered once its chunk has loaded), each with its download size and memory.
+  await expect(page.locator('#model option', { hasText: 'Qwen3-0.6B-q4f16_1 ' })).toHaveCount(1);
   const options = await page.locator('#model option').allTextContents();
   expect(options[0]).toContain('tiny-reasoner-qwen3');
   const qwen = options.find((o) => o.startsWith('Qwen3-0.6B-q4f16_1 '))!;

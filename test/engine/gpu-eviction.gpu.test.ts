@@ -24,7 +24,8 @@ const CACHES = [
 const key = (d: Eviction) => `${d.at}:${d.layer}:${d.kvHead}:${d.position}`;
 
 async function run(backend: ForwardBackend, prompt: string, cache: CacheConfig) {
-  const r = await generate(backend, { prompt, maxNewTokens: 400, sampling: GREEDY, cache });
+  // 128 tokens: `think` 64 evicts for 64 steps and crystal re-divides its budgets at least once.
+  const r = await generate(backend, { prompt, maxNewTokens: 128, sampling: GREEDY, cache });
   // crystal's budget re-divisions: the step and every head's new budget
   const budgets = backend.rebalances().map((b) => `${b.at}:${b.budgets.join(',')}`);
   return { ids: r.generatedIds, decisions: backend.evictions().map(key).sort(), budgets, kvBytes: backend.kvBytes };
