@@ -2,6 +2,7 @@
  * What crosses between the UI and the engine: plain, structured-clone data only.
  * The UI codes against `Engine` (engine.ts) and never imports gpu/, kernels/ or kv/.
  */
+import type { WatchedAttention } from '../kv/watched-attention.ts';
 
 export interface SamplingParams {
   /** 0 = greedy (argmax). */
@@ -24,8 +25,7 @@ export interface GenerateRequest {
 }
 
 /** One layer's attention from a step's query: for each KV head, the entries it holds. */
-export type { WatchedAttention } from '../kv/watched-attention.ts';
-import type { WatchedAttention } from '../kv/watched-attention.ts';
+export type { WatchedAttention };
 
 /** What the KV cache holds once a step's token is written (GenerateRequest.telemetry). */
 export interface CacheSnapshot {
