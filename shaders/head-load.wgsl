@@ -1,4 +1,4 @@
-// Each KV head's load, for crystal's budget re-division (src/policies/evictor.ts rebalance): how
+// Each KV head's load, for crystal's budget re-division (src/policies/cpu-chooser.ts loads, for eviction-driver.ts): how
 // many of the head's entries at positions >= params.protect_below are live, hit (or written)
 // within the last WINDOW steps: stamp[phys] >= params.t - WINDOW (the entries the budget counts:
 // every one in `all` mode, the generated ones in `think` mode). Stamps are whole steps: exact.

@@ -1,5 +1,5 @@
 // Folds one step's attention into the eviction policy's per-slot state, for every KV head of a
-// layer (src/policies/evictor.ts observe + admit, on the GPU). Query row t sits at position
+// layer (src/policies/cpu-chooser.ts observe + admit, on the GPU). Query row t sits at position
 // p = step.pos_start + t. Over the logical slots s < headSlots[g] of KV head g, slot s lives at
 // physical slot blockTable[g, s / PAGE_SIZE] * PAGE_SIZE + s % PAGE_SIZE and holds an entry iff
 // slotPos[phys] >= 0. Its attention from row t is the mean over the group's query heads

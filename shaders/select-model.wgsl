@@ -1,4 +1,4 @@
-// LaProx's model-wide choice (src/policies/evictor.ts evictFromModel, once per eviction): the
+// LaProx's model-wide choice (src/policies/cpu-chooser.ts fromModel, once per eviction): the
 // cache drops want = min(params.evict, CAP) entries across every (layer, KV head). Over the
 // logical slots s < headSlots[l, h] of head (l, h), slot s lives at physical slot
 // blockTables[l, h, s / PAGE_SIZE] * PAGE_SIZE + s % PAGE_SIZE and holds an entry iff slotPos >= 0.
@@ -11,7 +11,7 @@
 // their head, nor below params.protect_below. With multiplicity like a sort, p is past the sinks
 // iff #{entries below p} >= min(SINKS, n) and before the recent window iff #{entries above p} >=
 // RECENT; evicting a candidate changes neither answer for the entries left.
-// After each choice the victim's head is re-pooled and its layer's mean follows, as the evictor
+// After each choice the victim's head is re-pooled and its layer's mean follows, as the CPU chooser
 // re-scores before each eviction; a head's own best candidate and pooled sum are kept per head,
 // so a choice costs one head's pooling plus a scan over the heads. Pooling a head ranks its
 // entries (O(n^2) compares), lists them by rank in `order` (indexed by the head's own logical

@@ -17,7 +17,7 @@
 //     NEAR_TIE (relative) of the lowest candidate's counts as equal to it (select.ts lowestPosition).
 //   CAP > 1 (bursts, r-kv): the head drops want = min(CAP, counts[g] + 1 - limits[g] + params.burst)
 //     entries: victims[g, j] = the candidate of rank j in that order for j < want; NOT_FULL ends
-//     a shorter list (one scoring, the k lowest: the evictor's evictLowest).
+//     a shorter list (one scoring, the k lowest: the CPU chooser's lowest()).
 // A head that is not full gets NOT_FULL; a full head without (enough) candidates gets NO_CANDIDATE
 // (the CPU engine treats that as an error). The cuts count positions with multiplicity, like a
 // sort: each of SINKS (RECENT) passes finds the next lower (higher) distinct position and how many
@@ -164,7 +164,7 @@ fn eviction_score(g: u32, s: u32, phys: u32, pos: i32) -> f32 {
     return random_score(params.t, phys);
   }
   if (RULE == RULE_LAYER) {
-    // The evictor's order of operations: sum over heads of score / KV_HEADS.
+    // The CPU chooser's order of operations (fromLayer): sum over heads of score / KV_HEADS.
     var sum = 0.0;
     for (var h = 0u; h < KV_HEADS; h++) {
       sum += score[physical(h, s)] / f32(KV_HEADS);

@@ -1,6 +1,6 @@
 /**
  * CPU reference of head-load.wgsl: gathers each head like src/policies/eviction-driver.ts and counts the
- * live entries the budget counts (stamp >= t - window): what evictor.ts rebalance computes.
+ * live entries the budget counts (stamp >= t - window): what the CPU chooser's loads() computes (policies/cpu-chooser.ts).
  */
 import type { ModelTables } from './model-tables.ts';
 import { layerHeadEntries } from './head-entries.ref.ts';

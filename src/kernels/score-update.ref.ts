@@ -46,7 +46,7 @@ export function scoreUpdateRef(a: ScoreUpdateRefArgs): { score: Float64Array; st
   const group = heads / kvHeads;
   const physical = (g: number, s: number) => blockTable[g * maxPages + Math.floor(s / pageSize)] * pageSize + (s % pageSize);
 
-  // Admit the step's new entries (the evictor's admit, by slot).
+  // Admit the step's new entries (the CPU chooser's admit, by slot).
   for (let g = 0; g < kvHeads; g++) {
     for (let s = 0; s < Math.min(a.headSlots[g], maxSlots); s++) {
       const slot = physical(g, s);
@@ -57,7 +57,7 @@ export function scoreUpdateRef(a: ScoreUpdateRefArgs): { score: Float64Array; st
     }
   }
 
-  // Observe each row (the evictor's observe).
+  // Observe each row (the CPU chooser's observe).
   for (let g = 0; g < kvHeads; g++) {
     const n = Math.min(a.headSlots[g], maxSlots);
     const slots: number[] = [];

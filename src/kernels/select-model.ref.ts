@@ -1,5 +1,5 @@
 /**
- * CPU reference of select-model.wgsl: the evictor's evictFromModel repeated, in f64 — the policy's
+ * CPU reference of select-model.wgsl: the CPU chooser's fromModel repeated, in f64 — the policy's
  * own score per head (laprox's, passed in as scoreOf), each layer's mean, select.ts's candidates,
  * the lowest (score / mean, position) first, the victim removed before the next choice.
  */

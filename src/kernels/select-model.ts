@@ -1,7 +1,7 @@
 /**
  * LaProx's model-wide choice: the entries the whole cache drops, each the candidate with the
- * lowest pooled score divided by its layer's mean, re-pooled after every choice (evictor.ts
- * evictFromModel). One workgroup; the victims come back as (head, logical slot) pairs.
+ * lowest pooled score divided by its layer's mean, re-pooled after every choice (the CPU
+ * chooser's fromModel, policies/cpu-chooser.ts). One workgroup; the victims come back as (head, logical slot) pairs.
  */
 import code from '../../shaders/select-model.wgsl?raw';
 import type { Gpu } from '../gpu/device.ts';

@@ -2,7 +2,7 @@
  * CPU reference of select-victim.wgsl: gathers each head like src/policies/eviction-driver.ts, then runs
  * the policy's own score (passed in as scoreOf: streaming's for the position rule, h2o's for
  * score, tova's for layer, crystal-lite's for crystal) and select.ts's markCandidates +
- * lowestCandidate, in f64; bursts take the lowest few like the evictor's evictLowest, the layer
+ * lowestCandidate, in f64; bursts take the lowest few like the CPU chooser's lowest(), the layer
  * rule totals positions like its evictFromLayer.
  */
 import type { PolicyState } from './policy-state.ts';

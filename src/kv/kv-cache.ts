@@ -79,7 +79,7 @@ export class KvCache implements KvStore {
 
   /**
    * Creates the buffers for `g` (context-sized for the full cache, budget-sized under a budget:
-   * engine/backend.ts sequenceGeometry) and, under eviction, a policy keeping `historyWindow`
+   * model/forward-backend.ts sequenceGeometry) and, under eviction, a policy keeping `historyWindow`
    * values per slot (null: the full cache, no policy state); `checked` rejects if they could not
    * be allocated.
    */

@@ -19,16 +19,16 @@ test('laprox scores ||attention over the window|| x value norm, pooled over posi
 test('laprox compares layer-normalised scores across the model: one layer may give up more', async () => {
   // Two layers, one KV head each; total budget 2 x 2 = 4 entries (all mode) out of 6 held.
   const g = kvGeometry({ numLayers: 2, numKvHeads: 1, headDim: 4, pageSize: 4, capacityPerHead: 8, maxStepTokens: 4 });
-  const { cache, runner: evictor, driver } = hostEviction(createLaprox({ window: 1, pool: 1, recent: 0 }), g, { mode: 'all', budget: 2 }, 1);
+  const { cache, runner, driver } = hostEviction(createLaprox({ window: 1, pool: 1, recent: 0 }), g, { mode: 'all', budget: 2 }, 1);
   const layout = cache.layout;
   const slotMap = cache.append(0, 3);
   // Layer 0: value norms 1, 1, 1; layer 1: value norms 10, 10, 10 (normalisation cancels the scale).
-  evictor.admit(0, slotMap, 3, 0, () => 1);
-  evictor.admit(1, slotMap, 3, 0, () => 10);
+  runner.admit(0, slotMap, 3, 0, () => 1);
+  runner.admit(1, slotMap, 3, 0, () => 10);
   const probs = (a: number[]) => Float64Array.from([...a, 0, 0, 0, 0, 0]);
   // Layer 0 attention is spread; layer 1 is concentrated on position 2.
-  evictor.observe(0, probs([0.3, 0.3, 0.4]), 1, 2, 1, 8);
-  evictor.observe(1, probs([0.05, 0.05, 0.9]), 1, 2, 1, 8);
+  runner.observe(0, probs([0.3, 0.3, 0.4]), 1, 2, 1, 8);
+  runner.observe(1, probs([0.05, 0.05, 0.9]), 1, 2, 1, 8);
   await driver.afterPrefill(3);
   // Normalised: layer 0 [0.9, 0.9, 1.2], layer 1 [0.15, 0.15, 2.7]: both evictions come from layer 1.
   expect(driver.decisions.map((d) => [d.layer, d.position])).toEqual([

@@ -16,16 +16,16 @@ test('tova scores by the latest query only', () => {
 test('tova evicts one position per layer, by the mean over the layer heads', async () => {
   // One layer, two KV heads of one query head each, budget 3 (all mode).
   const g = kvGeometry({ numLayers: 1, numKvHeads: 2, headDim: 4, pageSize: 4, capacityPerHead: 8, maxStepTokens: 4 });
-  const { cache, runner: evictor, driver } = hostEviction(createTova(), g, { mode: 'all', budget: 3 }, 2);
+  const { cache, runner, driver } = hostEviction(createTova(), g, { mode: 'all', budget: 3 }, 2);
   const layout = cache.layout;
   const slotMap = cache.append(0, 4);
-  evictor.admit(0, slotMap, 4, 0);
+  runner.admit(0, slotMap, 4, 0);
   // Last query's probabilities (rows 1, heads 2, 8 logical slots): head 0 prefers pos 1 least,
   // head 1 prefers pos 2 least, but the mean is lowest at pos 2: (0.3 + 0.05) / 2 < (0.1 + 0.4) / 2.
   const probs = new Float64Array(2 * 8);
   probs.set([0.2, 0.1, 0.3, 0.4], 0);
   probs.set([0.25, 0.4, 0.05, 0.3], 8);
-  evictor.observe(0, probs, 1, 3, 2, 8);
+  runner.observe(0, probs, 1, 3, 2, 8);
   await driver.afterPrefill(4);
   expect(driver.decisions.map((d) => [d.kvHead, d.position])).toEqual([
     [0, 2],
