@@ -14,7 +14,7 @@ export class CrystalError extends Error {
 export class WebGpuUnavailableError extends CrystalError {
   constructor() {
     super(
-      'WebGPU is not available in this browser (navigator.gpu is missing). Use a recent Chrome, Edge or ' +
+      'WebGPU is not available in this browser (it offers no WebGPU entry point). Use a recent Chrome, Edge or ' +
         'Chromium; on Linux start it with --enable-unsafe-webgpu, or enable WebGPU in chrome://flags.',
     );
   }
