@@ -25,6 +25,7 @@ import type { WatchedAttention } from './types.ts';
 import { watchedAttention } from '../kv/watched-attention.ts';
 import { checkBudget } from '../kv/budget.ts';
 import { createEvictionDriver, type EvictionDriver } from '../policies/eviction-driver.ts';
+import type { EvictionPolicy, GpuRule } from '../policies/policy.ts';
 import { createPolicy } from '../policies/registry.ts';
 import { backendSizes, evictionSpec, sequenceGeometry, type BackendOptions, type CacheConfig, type ForwardBackend, type ForwardResult, type LogitsRequest, type SampleControl } from '../model/forward-backend.ts';
 
@@ -33,6 +34,12 @@ export interface GpuBackend extends ForwardBackend {
   /** Runs one step with a timestamp around every kernel (benchmarks): appends like forward(). */
   profile(tokens: readonly number[], posStart: number): Promise<KernelTime[]>;
   weightBytes: number;
+}
+
+/** The policy's GPU rule; PolicyBackendError when it runs on the CPU reference only. */
+function gpuRuleOf(policy: EvictionPolicy): GpuRule {
+  if ('cpuOnly' in policy.gpu) throw new PolicyBackendError(policy.id, 'GPU engine', policy.gpu.cpuOnly);
+  return policy.gpu;
 }
 
 export async function createGpuBackend(gpu: Gpu, model: LoadedModel, options: BackendOptions = {}): Promise<GpuBackend> {
@@ -72,16 +79,13 @@ export async function createGpuBackend(gpu: Gpu, model: LoadedModel, options: Ba
   }
 
   function reset(cache?: CacheConfig, promptLength?: number): void {
-    const spec = evictionSpec(cache);
+    const spec = evictionSpec(cache); // null for the full cache, `full` included
     const policy = createPolicy(cache?.policy ?? 'full', cache?.params);
-    const evicting = spec !== null && policy.id !== 'full';
     // Everything that can refuse the request does so before the current sequence is touched.
-    if (evicting) {
-      if ('cpuOnly' in policy.gpu) throw new PolicyBackendError(policy.id, 'GPU engine', policy.gpu.cpuOnly);
-      checkBudget(spec, policy);
-    }
+    const rules = spec ? gpuRuleOf(policy) : null;
+    if (spec) checkBudget(spec, policy);
     const next = sequenceGeometry(geometry, spec, promptLength, policy);
-    const state = evicting ? { historyWindow: policy.historyWindow } : null;
+    const state = spec ? { historyWindow: policy.historyWindow } : null;
     chooser?.destroy();
     chooser = null;
     if (!kv || !kv.fits(next, state)) {
@@ -90,9 +94,9 @@ export async function createGpuBackend(gpu: Gpu, model: LoadedModel, options: Ba
     } else {
       kv.reset();
     }
-    if (evicting && !('cpuOnly' in policy.gpu)) {
+    if (spec && rules) {
       const values = { v: acts.v, o: policy.needsValueNorm ? outputProjectionsF32() : [], hidden: c.hiddenSize }; // laprox's value norm
-      chooser = createGpuChooser(gpu, kv, policy, policy.gpu, spec, c.numHeads, acts.step, acts.probs, values);
+      chooser = createGpuChooser(gpu, kv, policy, rules, spec, c.numHeads, acts.step, acts.probs, values);
     }
     driver = createEvictionDriver(policy, spec, kv, chooser);
     const ch = chooser;

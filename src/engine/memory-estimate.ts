@@ -32,7 +32,7 @@ export function estimateMemory(
   const rope = 2 * contextLength * (c.headDim / 2) * 4;
   const weights = weightBytesFor(c, storage);
   // The cache holds the policy state (score, stamp, the observation window) when it evicts.
-  const kv = KvCache.bytesFor(g, spec && policy.id !== 'full' ? policy : null);
+  const kv = KvCache.bytesFor(g, spec ? policy : null); // spec is null for the full cache, `full` included
   const working = activations + rope;
   return { weights, kv, working, total: weights + kv + working };
 }

@@ -52,6 +52,9 @@ export const ORACLE_PARAMS = {
 
 const CPU_ONLY = 'the oracle reads a full-cache run of the same prompt (hindsight); it is a CPU-reference research instrument';
 
+/** What the oracle and its recorder share: per head, nothing protected, no state of their own, no GPU rule. */
+const UNPROTECTED_CPU_ONLY = { granularity: 'head', sinks: 0, recent: 0, historyWindow: 0, gpu: { cpuOnly: CPU_ONLY } } as const;
+
 /** Positions must stay below this for the Belady score to be exact (score = -nextUse + fraction). */
 export const ORACLE_MAX_POSITION = 2 ** 22;
 
@@ -218,11 +221,7 @@ export function createOracle(params: { variant?: number }, hindsight: Hindsight)
       variant === 0
         ? 'Evicts the entry the rest of the recorded full-cache run attends to least (reads the future).'
         : 'Evicts the entry the recorded full-cache run next uses farthest ahead, Belady style (reads the future).',
-    granularity: 'head',
-    sinks: 0,
-    recent: 0,
-    historyWindow: 0,
-    gpu: { cpuOnly: CPU_ONLY },
+    ...UNPROTECTED_CPU_ONLY,
     score(_state, head, position, out) {
       for (let i = 0; i < head.length; i++) {
         const p = head.positions[i];
@@ -243,11 +242,7 @@ export function recordingPolicy(hindsight: Hindsight): EvictionPolicy {
     id: 'oracle-record',
     paper: 'no eviction (records the hindsight the oracle reads)',
     summary: "Keeps every KV entry and records each query's attention for the oracle.",
-    granularity: 'head',
-    sinks: 0,
-    recent: 0,
-    historyWindow: 0,
-    gpu: { cpuOnly: CPU_ONLY },
+    ...UNPROTECTED_CPU_ONLY,
     observe(_state, head, attention, position) {
       hindsight.record(head.layer, head.kvHead, position, head.positions, attention, head.length);
     },
