@@ -145,7 +145,8 @@ export function createGpuChooser(
   const limitsHost = new Uint32Array(g.numLayers * stride);
   const paramsHost = new Uint32Array(4);
   /** The round the last prepare() uploaded and the victims the step chose for it. */
-  let prepared: { at: number; extra: number; protectBelow: number; limits: Int32Array } | null = null;
+  let prepared: { at: number; extra: number; protectBelow: number } | null = null;
+  const preparedLimits = new Int32Array(heads); // the limits of `prepared`, kept in one array across steps
   let pending: Uint32Array | null = null;
 
   /** Counts, limits and {protect_below, t, burst, evict} for `round`. */
@@ -209,14 +210,15 @@ export function createGpuChooser(
   }
 
   const sameRound = (r: VictimRound) =>
-    prepared !== null && r.first && r.at === prepared.at && r.extra === prepared.extra && r.protectBelow === prepared.protectBelow && prepared.limits.every((n, i) => n === r.limits[i]);
+    prepared !== null && r.first && r.at === prepared.at && r.extra === prepared.extra && r.protectBelow === prepared.protectBelow && preparedLimits.every((n, i) => n === r.limits[i]);
 
   return {
     dispatches: (l) => [...updates[l], ...valueNorms[l], ...choice(l, true)],
     victims: { buffer: victims, bytes: victimBytes },
     prepare(r) {
       upload(r);
-      prepared = { at: r.at, extra: r.extra, protectBelow: r.protectBelow, limits: r.limits.slice() };
+      prepared = { at: r.at, extra: r.extra, protectBelow: r.protectBelow };
+      preparedLimits.set(r.limits);
       pending = null;
     },
     received(v) {
