@@ -1,116 +1,31 @@
 /**
- * The benchmark, run in the browser (npm run bench drives it in Chromium). Prints the adapter,
- * then medians over several runs: decode tok/s and ms/token with the full cache, prefill tok/s,
- * and the GPU time of each kernel in one decode step. The CPU reference's decode speed is
- * measured in the same run, as a ratio. Then, per policy the GPU engine evicts with, the step time
- * against full at the same cache length and against generated length, and KV bytes (policy-cost.ts).
+ * The benchmark page (npm run bench drives it in Chromium): reads the query, loads the model over
+ * HTTP, and runs model-bench.ts, or kernel-bench.ts with ?kernels=1. Node on Dawn runs the same
+ * benchmarks from node-bench.ts.
  */
-import { createGpuBackend } from '../src/engine/gpu-backend.ts';
-import type { ForwardBackend } from '../src/model/forward-backend.ts';
-import { promptIds } from '../src/engine/decode-loop.ts';
 import { requestGpu } from '../src/gpu/device.ts';
 import { loadModel } from '../src/model/load-model.ts';
 import { urlModelSource } from '../src/model/model-source.ts';
-import { createReferenceBackend } from '../src/model/reference.ts';
-import { gpuPolicyIds } from '../src/policies/registry.ts';
-import { policyCost } from './policy-cost.ts';
-import { realModelBench, REAL_BUDGET, REAL_PROMPT_TOKENS } from './real-model.ts';
-import { fmt, median } from './stats.ts';
+import { modelBench } from './model-bench.ts';
+import { benchQuery } from './options.ts';
 
-const params = new URLSearchParams(location.search);
-const RUNS = Number(params.get('runs') ?? 5);
-const DECODE_TOKENS = Number(params.get('tokens') ?? 128);
-const MODEL = params.get('model') ?? '/models/tiny-reasoner-qwen3/';
-
+const o = benchQuery(new URLSearchParams(location.search));
 const logEl = document.getElementById('log')!;
 function log(line: string) {
   logEl.append(document.createTextNode(line + '\n'));
   console.log(line);
 }
 
-const GREEDY_U = { temperature: 0, topP: 1, u: 0 };
-
-/** Prefills the prompt, then decodes `tokens` steps feeding back the sampled token (eos ignored). */
-async function timeRun(backend: ForwardBackend, prompt: number[], tokens: number) {
-  backend.reset();
-  const t0 = performance.now();
-  let token = 0;
-  for (let at = 0; at < prompt.length; at += backend.maxStepTokens) {
-    token = (await backend.forward(prompt.slice(at, at + backend.maxStepTokens), at, GREEDY_U)).token;
-  }
-  const prefillMs = performance.now() - t0;
-  const steps: number[] = [];
-  for (let i = 0; i < tokens; i++) {
-    const s = performance.now();
-    token = (await backend.forward([token], prompt.length + i, GREEDY_U)).token;
-    steps.push(performance.now() - s);
-  }
-  return { prefillMs, stepMs: median(steps) };
-}
-
 async function main() {
   const gpu = await requestGpu();
-  log(`adapter        ${gpu.adapterInfo}`);
   log(`user agent     ${navigator.userAgent}`);
-  const model = await loadModel(urlModelSource(MODEL));
-  const c = model.config;
-  log(`model          ${MODEL} (${c.architecture}, ${c.numLayers} layers, hidden ${c.hiddenSize}, heads ${c.numHeads}/${c.numKvHeads}, vocab ${c.vocabSize})`);
-  const evalFile = await fetch(MODEL + 'eval.jsonl');
-  if (!evalFile.ok || /html/.test(evalFile.headers.get('content-type') ?? '')) {
-    // A real-shape model: no task to take a prompt from, and a CPU reference far too slow to time.
-    const promptTokens = Number(params.get('prompt') ?? REAL_PROMPT_TOKENS);
-    const budget = Number(params.get('budget') ?? REAL_BUDGET);
-    const backend = await createGpuBackend(gpu, model, { maxStepTokens: 64, contextLength: promptTokens + DECODE_TOKENS + 64 });
-    await realModelBench(backend, DECODE_TOKENS, RUNS, log, { promptTokens, budget });
-    backend.dispose();
-    return;
-  }
-  const gpuBackend = await createGpuBackend(gpu, model, { maxStepTokens: 64 });
-  const evalLine = (await evalFile.text()).split('\n')[0];
-  const prompt = promptIds(gpuBackend, JSON.parse(evalLine).prompt);
-  log(`prompt         ${prompt.length} tokens; decode ${DECODE_TOKENS} tokens; ${RUNS} runs (+1 warm-up); full cache`);
-  gpuBackend.reset(); // the KV cache is allocated at reset: the full cache here
-  log(`weights        ${(gpuBackend.weightBytes / 2 ** 20).toFixed(2)} MiB; KV cache ${(gpuBackend.kvBytes / 2 ** 20).toFixed(2)} MiB (context ${gpuBackend.contextLength})`);
-
-  await timeRun(gpuBackend, prompt, 8); // warm-up: pipelines, caches
-  const runs = [];
-  for (let r = 0; r < RUNS; r++) runs.push(await timeRun(gpuBackend, prompt, DECODE_TOKENS));
-  const stepMs = median(runs.map((r) => r.stepMs));
-  const prefillMs = median(runs.map((r) => r.prefillMs));
-
-  const reference = createReferenceBackend(model);
-  const refRuns = [];
-  for (let r = 0; r < Math.min(RUNS, 3); r++) refRuns.push(await timeRun(reference, prompt, Math.min(DECODE_TOKENS, 32)));
-  const refStepMs = median(refRuns.map((r) => r.stepMs));
-
-  log('');
-  log('metric                          median');
-  log(`decode ms/token             ${fmt(stepMs, 3)}`);
-  log(`decode tok/s                ${fmt(1000 / stepMs, 1)}`);
-  log(`prefill tok/s               ${fmt((prompt.length * 1000) / prefillMs, 1)}   (${prompt.length} tokens in tiles of 64, ${fmt(prefillMs, 1).trim()} ms)`);
-  log(`CPU reference ms/token      ${fmt(refStepMs, 3)}   (GPU is ${(refStepMs / stepMs).toFixed(2)}x the reference's speed)`);
-
-  // Kernel times of one decode step near the end of a generation, summed per kernel over layers.
-  const profiles: Map<string, number[]> = new Map();
-  let stepTotals: number[] = [];
-  for (let r = 0; r < RUNS; r++) {
-    gpuBackend.reset();
-    for (let at = 0; at < prompt.length; at += 64) await gpuBackend.forward(prompt.slice(at, at + 64), at, GREEDY_U);
-    const times = await gpuBackend.profile([1], prompt.length);
-    const perLabel = new Map<string, number>();
-    for (const t of times) perLabel.set(t.label, (perLabel.get(t.label) ?? 0) + t.ms);
-    for (const [label, ms] of perLabel) profiles.set(label, [...(profiles.get(label) ?? []), ms]);
-    stepTotals.push(times.reduce((s, t) => s + t.ms, 0));
-    if (r === 0) log(`\none decode step: ${times.length} dispatches (${gpu.hasTimestamps ? 'GPU timestamps' : 'wall time per dispatch'})`);
-  }
-  log('kernel              ms/step   share');
-  const total = median(stepTotals);
-  for (const [label, values] of [...profiles].sort((a, b) => median(b[1]) - median(a[1]))) {
-    log(`${label.padEnd(18)} ${fmt(median(values), 4)} ${fmt((100 * median(values)) / total, 1)}%`);
-  }
-  log(`${'sum'.padEnd(18)} ${fmt(total, 4)}`);
-  await policyCost(gpuBackend, prompt, gpuPolicyIds(), log);
-  gpuBackend.dispose();
+  if (o.kernels) return (await import('./kernel-bench.ts')).kernelBench(gpu, log, { runs: o.runs, quick: o.quick }); // prints the adapter first
+  log(`adapter        ${gpu.adapterInfo}`);
+  const model = await loadModel(urlModelSource(o.model));
+  const evalFile = await fetch(o.model + 'eval.jsonl');
+  const task = evalFile.ok && !/html/.test(evalFile.headers.get('content-type') ?? '');
+  const evalPrompt = task ? JSON.parse((await evalFile.text()).split('\n')[0]).prompt : null;
+  await modelBench(gpu, model, evalPrompt, log, o);
 }
 
 main()

@@ -1,18 +1,51 @@
 /**
- * npm run bench -- [--runs N] [--tokens N] [--model URLPATH] [--prompt N --budget N (real-shape models)]
+ * npm run bench -- [--runs N] [--tokens N] [--model URLPATH] [--contexts 1024,4096,16384 --budget N]
+ *                  [--kernels [--quick]] [--node [--vulkan-icd swiftshader|PATH]]
  *
- * Serves the repository with Vite, opens bench/index.html in Chromium (Debian's, WebGPU on
- * SwiftShader where there is no GPU; set CHROMIUM_PATH for another browser) and prints what the
- * page measures.
+ * By default serves the repository with Vite, opens bench/index.html in Chromium (Debian's, WebGPU
+ * on SwiftShader where there is no GPU; set CHROMIUM_PATH for another browser) and prints what the
+ * page measures. --node runs the same benchmarks in this process on Dawn (the `webgpu` package,
+ * Vulkan): a Linux machine with a GPU and no display. --kernels measures each kernel against the
+ * adapter's own bandwidth instead of the model (bench/kernel-bench.ts); --contexts and --budget are
+ * for real-shape models (bench/real-model.ts). Exits 1 when a benchmark reports an ERROR.
  */
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright';
 import { createServer } from 'vite';
+import { benchQuery } from '../bench/options.ts';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../src/browser-flags.ts';
 
 const { values } = parseArgs({
-  options: { runs: { type: 'string', default: '5' }, tokens: { type: 'string', default: '128' }, model: { type: 'string' }, prompt: { type: 'string' }, budget: { type: 'string' } },
+  options: {
+    runs: { type: 'string' },
+    tokens: { type: 'string' },
+    model: { type: 'string' },
+    contexts: { type: 'string' },
+    budget: { type: 'string' },
+    kernels: { type: 'boolean', default: false },
+    quick: { type: 'boolean', default: false },
+    node: { type: 'boolean', default: false },
+    'vulkan-icd': { type: 'string' },
+  },
 });
+const query = new URLSearchParams();
+for (const name of ['runs', 'tokens', 'model', 'contexts', 'budget'] as const) if (values[name] !== undefined) query.set(name, values[name]!);
+if (values.kernels) query.set('kernels', '1');
+if (values.quick) query.set('quick', '1');
+
+if (values.node) {
+  // The kernels import their .wgsl with Vite's ?raw: register the same for Node before loading them.
+  await import('./lib/wgsl-raw-register.ts');
+  const { nodeBench } = await import('../bench/node-bench.ts');
+  let ok = false;
+  try {
+    ok = await nodeBench(benchQuery(query), values['vulkan-icd']);
+  } catch (e) {
+    console.log(`ERROR ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`);
+  }
+  process.exit(ok ? 0 : 1); // Dawn's instance would otherwise keep the process alive
+}
+
 const server = await createServer({ server: { port: 5199, strictPort: false, host: '127.0.0.1' }, logLevel: 'warn' });
 await server.listen();
 const base = server.resolvedUrls!.local[0];
@@ -21,10 +54,6 @@ try {
   const page = await browser.newPage();
   page.on('console', (m) => console.log(m.text()));
   page.on('pageerror', (e) => console.error(e));
-  const query = new URLSearchParams({ runs: values.runs!, tokens: values.tokens! });
-  if (values.model) query.set('model', values.model);
-  if (values.prompt) query.set('prompt', values.prompt);
-  if (values.budget) query.set('budget', values.budget);
   await page.goto(`${base}bench/index.html?${query}`);
   await page.waitForFunction(() => (window as unknown as { benchDone?: boolean }).benchDone === true, null, { timeout: 0 });
   const text = await page.locator('#log').textContent();

@@ -1,11 +1,12 @@
 /**
  * npm run eval -- [--policy P | --policies a,b] [--budgets 64,96] [--mode all|think] [--grid]
  *                 [--limit N] [--model DIR] [--workers N] [--param k=v,...[;k=v,...]] [--out DIR] [--no-memo]
- *                 [--compare results.json]
+ *                 [--compare results.json] [--engine cpu|gpu [--vulkan-icd swiftshader|PATH]]
  *
  * Greedy generation over the model folder's eval.jsonl; a prompt is correct when the text after
  * </think> equals `answer`. Runs the CPU reference engine (the oracle the GPU engine is tested
- * against) in worker threads, one per core. --grid runs every listed policy at the `all` budgets
+ * against) in worker threads, one per core; --engine gpu runs the GPU engine instead, from Node on
+ * Dawn (the `webgpu` package; scripts/eval/gpu-eval.ts), one prompt at a time on one device. --grid runs every listed policy at the `all` budgets
  * {96, 128, 192, 256} and the `think` budgets {32, 64, 96, 128}, plus the full cache. A worker
  * takes one prompt at a time and computes the steps every config shares (until it first evicts)
  * once; --no-memo computes every config from scratch (same results, slower). Prints a
@@ -38,6 +39,8 @@ const { values } = parseArgs({
     out: { type: 'string', default: 'eval-out' },
     'no-memo': { type: 'boolean', default: false },
     compare: { type: 'string' },
+    engine: { type: 'string', default: 'cpu' },
+    'vulkan-icd': { type: 'string' },
   },
 });
 
@@ -55,6 +58,10 @@ const paramSets = (values.param ?? '').split(';').map((set) => {
   const params: Record<string, number> = Object.fromEntries(list(set).map((kv) => kv.split('=')).map(([k, v]) => [k, Number(v)]));
   return { params: Object.keys(params).length ? params : undefined, tag: list(set).join(',') };
 });
+if (values.engine !== 'cpu' && values.engine !== 'gpu') {
+  console.error('--engine is cpu (the f64 reference, default) or gpu (Node on Dawn)');
+  process.exit(2);
+}
 if (values.mode !== 'all' && values.mode !== 'think') {
   console.error('--mode is all or think');
   process.exit(2);
@@ -101,39 +108,48 @@ function progressBar(done: number, total: number, started: number): string {
 
 const started = performance.now();
 const outcomes: EvalOutcome[] = [];
-let next = 0;
-await Promise.all(
-  Array.from({ length: workerCount }, () =>
-    new Promise<void>((resolve, reject) => {
-      const worker = new Worker(new URL('./eval/eval-worker-entry.mjs', import.meta.url), {
-        workerData: { modelDir, items, configs, maxNewTokens, memo },
-      });
-      const feed = () => worker.postMessage(next < jobs.length ? jobs[next++] : null);
-      worker.on('message', (m: EvalOutcome[] | 'ready') => {
-        if (m !== 'ready') {
-          outcomes.push(...m);
-          if (process.stderr.isTTY || outcomes.length === total || next % 10 === 0) process.stderr.write(progressBar(outcomes.length, total, started));
-        }
-        feed();
-      });
-      worker.on('error', reject);
-      worker.on('exit', () => resolve());
-    }),
-  ),
-);
+const collect = (m: EvalOutcome[]) => {
+  outcomes.push(...m);
+  if (process.stderr.isTTY || outcomes.length === total || outcomes.length % (10 * configs.length) === 0) process.stderr.write(progressBar(outcomes.length, total, started));
+};
+let engine = 'CPU reference (f64, Node worker threads)';
+if (values.engine === 'gpu') {
+  // The kernels import their .wgsl with Vite's ?raw: register the same for Node before loading them.
+  await import('./lib/wgsl-raw-register.ts');
+  const { gpuEval } = await import('./eval/gpu-eval.ts');
+  engine = await gpuEval(modelDir, items, configs, maxNewTokens, collect, values['vulkan-icd']);
+} else {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: workerCount }, () =>
+      new Promise<void>((resolve, reject) => {
+        const worker = new Worker(new URL('./eval/eval-worker-entry.mjs', import.meta.url), {
+          workerData: { modelDir, items, configs, maxNewTokens, memo },
+        });
+        const feed = () => worker.postMessage(next < jobs.length ? jobs[next++] : null);
+        worker.on('message', (m: EvalOutcome[] | 'ready') => {
+          if (m !== 'ready') collect(m);
+          feed();
+        });
+        worker.on('error', reject);
+        worker.on('exit', () => resolve());
+      }),
+    ),
+  );
+}
 process.stderr.write('\n');
 const wallSeconds = (performance.now() - started) / 1000;
 outcomes.sort((a, b) => a.config - b.config || a.item - b.item);
 const summaries = summarise(configs, outcomes);
-const engine = 'CPU reference (f64, Node worker threads)';
 
-console.log(`model   ${modelDir}; ${items.length} prompts; engine ${engine}, ${workerCount} workers; wall time ${wallSeconds.toFixed(1)} s`);
+const workers = values.engine === 'gpu' ? 1 : workerCount;
+console.log(`model   ${modelDir}; ${items.length} prompts; engine ${engine}, ${workers} workers; wall time ${wallSeconds.toFixed(1)} s`);
 console.log('config                         accuracy   think  closed');
 for (const s of summaries) {
   console.log(`${s.label.padEnd(30)} ${(100 * s.accuracy).toFixed(1).padStart(7)}% ${s.meanThinkTokens.toFixed(1).padStart(7)} ${(100 * s.closedThinkShare).toFixed(1).padStart(6)}%`);
 }
 mkdirSync(values.out!, { recursive: true });
-const header = `Greedy accuracy on the first ${items.length} prompts of ${modelDir}/eval.jsonl; ${engine}; ${wallSeconds.toFixed(0)} s on ${workerCount} workers.`;
+const header = `Greedy accuracy on the first ${items.length} prompts of ${modelDir}/eval.jsonl; ${engine}; ${wallSeconds.toFixed(0)} s on ${workers} workers.`;
 writeFileSync(join(values.out!, 'results.json'), JSON.stringify({ model: modelDir, prompts: items.length, engine, wallSeconds, summaries, outcomes }, null, 1));
 writeFileSync(join(values.out!, 'results.md'), markdownReport(summaries, header));
 writeFileSync(join(values.out!, 'results.svg'), svgChart(summaries, header));

@@ -8,7 +8,8 @@ import { PrefixMemo } from '../../src/model/prefix-memo.ts';
 import { createOracle, Hindsight, recordingPolicy } from '../../src/policies/oracle.ts';
 import { dirModelSource } from '../lib/dir-model-source.ts';
 import { nodeWebTokenizers } from '../lib/node-web-tokenizers.ts';
-import type { EvalConfig, EvalItem, EvalJob, EvalOutcome } from './score.ts';
+import { runPrompt } from './run-prompt.ts';
+import type { EvalConfig, EvalItem, EvalJob } from './score.ts';
 
 const { modelDir, items, configs, maxNewTokens, memo } = workerData as {
   modelDir: string;
@@ -25,7 +26,6 @@ parentPort!.on('message', async (job: EvalJob | null) => {
   const item = items[job.item];
   // Every config of this prompt shares one memo: their common beginning is computed once.
   backend.useMemo(memo ? new PrefixMemo() : null);
-  const outcomes: EvalOutcome[] = [];
   // The oracle evicts with hindsight: first a full-cache run of this prompt records its attention.
   if (configs.some((c) => c.policy === 'oracle')) {
     const hindsight = new Hindsight(model.config.numLayers, model.config.numKvHeads);
@@ -34,21 +34,7 @@ parentPort!.on('message', async (job: EvalJob | null) => {
     hindsight.finish();
     backend.providePolicies((c) => (c.policy === 'oracle' ? createOracle({ variant: c.params?.variant ?? 0 }, hindsight) : undefined));
   }
-  for (let index = 0; index < configs.length; index++) {
-    const config = configs[index];
-    const cache =
-      config.mode === 'none' ? undefined : { policy: config.policy, budget: config.budget ?? undefined, mode: config.mode, params: config.params };
-    const r = await generate(backend, { prompt: item.prompt, maxNewTokens, sampling: GREEDY, cache });
-    outcomes.push({
-      item: job.item,
-      config: index,
-      correct: r.answer === item.answer,
-      answer: r.answer,
-      thinkTokens: r.thinkTokens,
-      closedThink: r.closedThink,
-      generatedTokens: r.generatedIds.length,
-    });
-  }
+  const outcomes = await runPrompt(backend, item, job.item, configs, maxNewTokens);
   backend.useMemo(null);
   backend.providePolicies(null);
   parentPort!.postMessage(outcomes);

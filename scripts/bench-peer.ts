@@ -1,0 +1,64 @@
+/**
+ * tsx scripts/bench-peer.ts [--prompt N] [--tokens N] [--runs N] [--layers N] [--threads N] [--ngl N]
+ *                           [--only wllama|crystal] [--model URL --gguf URL] [--verbose]
+ *
+ * Crystal against @wllama/wllama (llama.cpp, WebGPU) in one Chromium (bench/peer-page.ts says
+ * what is measured). Serves the repository with Vite, sending COOP/COEP so the page is
+ * cross-origin isolated and wllama may use its multi-thread path (the page says whether it did),
+ * opens bench/peer.html and prints its log; exits 1 when the page logs ERROR. Needs the model pair:
+ *   tsx scripts/make-gguf.ts [--layers N]
+ *   tsx scripts/make-real-shape-models.ts --only qwen3-0.6b [--layers N --out real-models/N-layers]
+ */
+import { parseArgs } from 'node:util';
+import { chromium } from 'playwright';
+import { createServer } from 'vite';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../src/browser-flags.ts';
+
+const { values } = parseArgs({
+  options: {
+    prompt: { type: 'string', default: '64' },
+    tokens: { type: 'string', default: '16' },
+    runs: { type: 'string', default: '3' },
+    layers: { type: 'string' },
+    threads: { type: 'string' },
+    ngl: { type: 'string' },
+    only: { type: 'string' },
+    model: { type: 'string' },
+    gguf: { type: 'string' },
+    verbose: { type: 'boolean' },
+  },
+});
+const server = await createServer({
+  server: {
+    port: 5198,
+    strictPort: false,
+    host: '127.0.0.1',
+    headers: { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' },
+    hmr: false, // others edit the tree while a run takes minutes: a reload would restart it
+  },
+  logLevel: values.verbose ? 'info' : 'warn',
+});
+await server.listen();
+const base = server.resolvedUrls!.local[0];
+const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
+try {
+  const page = await browser.newPage();
+  page.on('console', (m) => {
+    if (m.type() === 'log') console.log(m.text());
+    else if (m.type() === 'error') console.error(`console.error: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => console.error(e));
+  const query = new URLSearchParams();
+  for (const key of ['prompt', 'tokens', 'runs', 'layers', 'threads', 'ngl', 'only', 'model', 'gguf'] as const) {
+    const v = values[key];
+    if (v !== undefined) query.set(key, v);
+  }
+  if (values.verbose) query.set('verbose', '1');
+  await page.goto(`${base}bench/peer.html?${query}`);
+  await page.waitForFunction(() => (window as unknown as { benchDone?: boolean }).benchDone === true, null, { timeout: 0 });
+  const text = await page.locator('#log').textContent();
+  if (text?.includes('ERROR')) process.exitCode = 1;
+} finally {
+  await browser.close();
+  await server.close();
+}
