@@ -20,6 +20,7 @@
 import { Wllama, type LoadModelParams, type RawCompletionParams } from '@wllama/wllama';
 import wllamaWasm from '@wllama/wllama/esm/wasm/wllama.wasm?url';
 import { createGpuBackend } from '../src/engine/gpu-backend.ts';
+import type { CacheConfig } from '../src/model/forward-backend.ts';
 import { requestGpu } from '../src/gpu/device.ts';
 import { loadModel } from '../src/model/load-model.ts';
 import { urlModelSource } from '../src/model/model-source.ts';
@@ -38,6 +39,8 @@ const GGUF = params.get('gguf') ?? `${DIR}qwen3-0.6b-q4_0.gguf`;
 const THREADS = params.get('threads') ? Number(params.get('threads')) : Math.max(2, Math.floor(navigator.hardwareConcurrency / 2));
 const NGL = params.get('ngl') !== null ? Number(params.get('ngl')) : undefined;
 const ONLY = params.get('only');
+// Crystal also runs with crystal at this `all` budget (a budget under the context, so every step evicts).
+const BUDGET = params.get('budget') ? Number(params.get('budget')) : undefined;
 const VERBOSE = params.has('verbose');
 
 const logEl = document.getElementById('log')!;
@@ -59,6 +62,7 @@ interface EngineResult {
   tokens: number[]; // greedy tokens, the first one sampled from the prompt (wllama: an extra untimed run)
   text: string; // their text
   note?: string;
+  kvBytes?: number; // the KV pool Crystal allocates for the sequence
 }
 
 /**
@@ -207,18 +211,24 @@ async function runWllama(prompt: Prompt): Promise<EngineResult> {
 
 const GREEDY_U = { temperature: 0, topP: 1, u: 0 };
 
-async function runCrystal({ ids: prompt }: Prompt): Promise<EngineResult> {
+async function crystalBackend() {
   const gpu = await requestGpu();
   const model = await loadModel(urlModelSource(MODEL));
   const c = model.config;
   log(`crystal        ${MODEL} (${c.architecture}, ${c.numLayers} layers, hidden ${c.hiddenSize}, heads ${c.numHeads}/${c.numKvHeads}, vocab ${c.vocabSize})`);
   const backend = await createGpuBackend(gpu, model, { maxStepTokens: 64, contextLength: PROMPT_TOKENS + DECODE_TOKENS + 64 });
+  log(`crystal        weights ${(backend.weightBytes / 2 ** 20).toFixed(1)} MiB on the GPU`);
+  return { gpu, model, backend };
+}
+
+/** `cache`: the full cache (undefined) or a policy; the same backend serves both. */
+async function runCrystal({ ids: prompt }: Prompt, { gpu, model, backend }: Awaited<ReturnType<typeof crystalBackend>>, cache?: CacheConfig): Promise<EngineResult> {
   const prefills: number[] = [];
   const decodes: number[] = [];
   let tokens: number[] = [];
   for (let r = 0; r <= RUNS; r++) {
     const steps = r === 0 ? Math.min(4, DECODE_TOKENS) : DECODE_TOKENS; // run 0 warms up
-    backend.reset(undefined, prompt.length);
+    backend.reset(cache, prompt.length);
     const t0 = performance.now();
     let token = 0;
     for (let at = 0; at < prompt.length; at += backend.maxStepTokens) {
@@ -239,10 +249,9 @@ async function runCrystal({ ids: prompt }: Prompt): Promise<EngineResult> {
       tokens = out;
     }
   }
-  log(`crystal        weights ${(backend.weightBytes / 2 ** 20).toFixed(1)} MiB on the GPU; KV ${(backend.kvBytes / 2 ** 20).toFixed(1)} MiB`);
-  backend.dispose();
   return {
-    engine: 'crystal',
+    engine: cache ? `crystal ${cache.policy} ${cache.mode} ${cache.budget}` : 'crystal',
+    kvBytes: backend.kvBytes,
     backend: `WebGPU [${gpu.adapterInfo}]`,
     prefillTokPerS: (prompt.length * 1000) / median(prefills),
     decodeMsPerToken: median(decodes),
@@ -259,16 +268,25 @@ async function main() {
   log(`prompt         ${prompt.ids.length} tokens; decode ${DECODE_TOKENS} tokens; ${RUNS} runs (+1 warm-up); greedy, eos ignored`);
   const results: EngineResult[] = [];
   if (ONLY !== 'crystal') results.push(await runWllama(prompt));
-  if (ONLY !== 'wllama') results.push(await runCrystal(prompt));
+  if (ONLY !== 'wllama') {
+    const crystal = await crystalBackend();
+    results.push(await runCrystal(prompt, crystal));
+    if (BUDGET !== undefined) results.push(await runCrystal(prompt, crystal, { policy: 'crystal', budget: BUDGET, mode: 'all' }));
+    crystal.backend.dispose();
+  }
 
   log('');
-  log('engine    prefill tok/s  decode tok/s   ms/token  backend / adapter');
+  log('engine                  prefill tok/s  decode tok/s   ms/token  KV MiB  backend / adapter');
   for (const r of results) {
-    log(`${r.engine.padEnd(8)} ${fmt(r.prefillTokPerS, 1).padStart(14)} ${fmt(1000 / r.decodeMsPerToken, 2).padStart(13)} ${fmt(r.decodeMsPerToken, 2).padStart(10)}  ${r.backend}`);
+    const kv = r.kvBytes === undefined ? '-' : (r.kvBytes / 2 ** 20).toFixed(1);
+    log(`${r.engine.padEnd(22)} ${fmt(r.prefillTokPerS, 1).padStart(14)} ${fmt(1000 / r.decodeMsPerToken, 2).padStart(13)} ${fmt(r.decodeMsPerToken, 2).padStart(10)} ${kv.padStart(7)}  ${r.backend}`);
   }
   const [w, c] = [results.find((r) => r.engine === 'wllama'), results.find((r) => r.engine === 'crystal')];
+  for (const r of results.filter((r) => r.engine.startsWith('crystal') && w)) {
+    log(`${`${r.engine}/wllama`.padEnd(30)} ${(r.prefillTokPerS / w!.prefillTokPerS).toFixed(2).padStart(8)}x ${(w!.decodeMsPerToken / r.decodeMsPerToken).toFixed(2).padStart(12)}x ${(r.decodeMsPerToken / w!.decodeMsPerToken).toFixed(2).padStart(9)}x  (speed ratios > 1: Crystal faster; ms ratio < 1: Crystal faster)`);
+  }
+  if (c) for (const r of results.filter((r) => r.engine.startsWith('crystal ') )) log(`${`${r.engine}/full`.padEnd(30)} decode ms/token ${(r.decodeMsPerToken / c.decodeMsPerToken).toFixed(2)}x`);
   if (w && c) {
-    log(`${'crystal/wllama'.padEnd(14)} ${(c.prefillTokPerS / w.prefillTokPerS).toFixed(2).padStart(8)}x ${(w.decodeMsPerToken / c.decodeMsPerToken).toFixed(2).padStart(12)}x ${(c.decodeMsPerToken / w.decodeMsPerToken).toFixed(2).padStart(9)}x  (speed ratios > 1: Crystal faster; ms ratio < 1: Crystal faster)`);
     // The same weights in both files: greedy tokens agree until a near-tie of logits splits them.
     if (w.tokens.length) {
       let same = 0;

@@ -1,6 +1,8 @@
 /**
  * tsx scripts/bench-peer.ts [--prompt N] [--tokens N] [--runs N] [--layers N] [--threads N] [--ngl N]
- *                           [--only wllama|crystal] [--model URL --gguf URL] [--verbose]
+ *                           [--only wllama|crystal] [--model URL --gguf URL] [--budget N] [--verbose]
+ *
+ * --budget N also runs Crystal with crystal at an `all` budget of N (under the prompt: every step evicts).
  *
  * Crystal against @wllama/wllama (llama.cpp, WebGPU) in one Chromium (bench/peer-page.ts says
  * what is measured). Serves the repository with Vite, sending COOP/COEP so the page is
@@ -25,6 +27,7 @@ const { values } = parseArgs({
     only: { type: 'string' },
     model: { type: 'string' },
     gguf: { type: 'string' },
+    budget: { type: 'string' },
     verbose: { type: 'boolean' },
   },
 });
@@ -49,7 +52,7 @@ try {
   });
   page.on('pageerror', (e) => console.error(e));
   const query = new URLSearchParams();
-  for (const key of ['prompt', 'tokens', 'runs', 'layers', 'threads', 'ngl', 'only', 'model', 'gguf'] as const) {
+  for (const key of ['prompt', 'tokens', 'runs', 'layers', 'threads', 'ngl', 'only', 'model', 'gguf', 'budget'] as const) {
     const v = values[key];
     if (v !== undefined) query.set(key, v);
   }
