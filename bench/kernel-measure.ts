@@ -100,6 +100,10 @@ export function both(a: Check, b: Check): Check {
   return a.maxErr >= b.maxErr ? a : b;
 }
 
+/** What is timed as one: a dispatch, or a kernel's dispatches in order (split-K attention's split pass, then its reduce). */
+export type Op = Dispatch | readonly Dispatch[];
+const dispatchesOf = (op: Op): readonly Dispatch[] => ('pipeline' in op ? [op] : op);
+
 /** Encodes `count` operations; `timestampWrites`, where given, go on the one compute pass that holds them. */
 type EncodeBatch = (encoder: GPUCommandEncoder, count: number, timestampWrites?: GPUComputePassTimestampWrites) => void;
 
@@ -110,19 +114,19 @@ export interface Timer {
    * Runs one dispatch inside validation and out-of-memory error scopes (a GPU error throws) and
    * returns its ms, timed as a batch of one: the checked run, which `kernel` reuses as a sample.
    */
-  once(dispatch: Dispatch, rows: number): Promise<number>;
-  /** Median ms per dispatch, cycling through `dispatches` (one per input copy); `onceMs`: the checked run's time. */
-  kernel(dispatches: readonly Dispatch[], rows: number, onceMs?: number): Promise<number>;
+  once(op: Op, rows: number): Promise<number>;
+  /** Median ms per operation, cycling through `ops` (one per input copy); `onceMs`: the checked run's time. */
+  kernel(ops: readonly Op[], rows: number, onceMs?: number): Promise<number>;
   /** Median ms per copyBufferToBuffer of `bytes` from `source` to `target`. */
   copy(source: GPUBuffer, target: GPUBuffer, bytes: number): Promise<number>;
   destroy(): void;
 }
 
-/** `count` dispatches cycling through `dispatches`, in one compute pass. */
-function kernelBatch(dispatches: readonly Dispatch[], rows: number): EncodeBatch {
+/** `count` operations cycling through `ops`, in one compute pass (its dispatches see each other's writes in order). */
+function kernelBatch(ops: readonly Op[], rows: number): EncodeBatch {
   return (encoder, count, timestampWrites) => {
     const pass = encoder.beginComputePass(timestampWrites ? { timestampWrites } : undefined);
-    for (let i = 0; i < count; i++) encodeDispatch(pass, dispatches[i % dispatches.length], rows);
+    for (let i = 0; i < count; i++) for (const d of dispatchesOf(ops[i % ops.length])) encodeDispatch(pass, d, rows);
     pass.end();
   };
 }
@@ -178,17 +182,17 @@ export function createTimer(gpu: Gpu, runs: number): Timer {
     method: stamps
       ? `GPU timestamps of one compute pass of N back-to-back dispatches (N: the pass lasts ~${TARGET_MS} ms), / N; median of ${runs} passes (fewer when they would take over ${SLOW_MS / 1000} s). Copies: wall time`
       : `wall time of N back-to-back dispatches in one submit to onSubmittedWorkDone (N: ~${TARGET_MS} ms), / N; median of ${runs} (fewer when they would take over ${SLOW_MS / 1000} s)`,
-    async once(dispatch, rows) {
+    async once(op, rows) {
       device.pushErrorScope('out-of-memory');
       device.pushErrorScope('validation');
-      const ms = await batch(kernelBatch([dispatch], rows), 1, true);
+      const ms = await batch(kernelBatch([op], rows), 1, true);
       const validation = await device.popErrorScope();
       const oom = await device.popErrorScope();
       const error = validation ?? oom;
-      if (error) throw new Error(`${dispatch.label}: ${error.message}`);
+      if (error) throw new Error(`${dispatchesOf(op).map((d) => d.label).join(' + ')}: ${error.message}`);
       return ms;
     },
-    kernel: (dispatches, rows, onceMs) => measure(kernelBatch(dispatches, rows), true, onceMs),
+    kernel: (ops, rows, onceMs) => measure(kernelBatch(ops, rows), true, onceMs),
     async copy(source, target, bytes) {
       const encode: EncodeBatch = (encoder, count) => {
         for (let i = 0; i < count; i++) encoder.copyBufferToBuffer(source, 0, target, 0, bytes);
@@ -256,11 +260,11 @@ export function xorshift(seed: number): () => number {
   };
 }
 
-/** One (variant, workgroup size) of a case: its dispatches, one per input copy. */
+/** One (variant, workgroup size) of a case: its operations, one per input copy. */
 export interface Candidate {
   variant: string;
   wg: number;
-  build(): Dispatch[];
+  build(): Op[];
 }
 
 export interface SweepCase {
@@ -285,11 +289,11 @@ export async function sweep(timer: Timer, c: SweepCase, peak: number): Promise<K
     let check: Check;
     let ms = NaN;
     try {
-      const dispatches = cand.build();
+      const ops = cand.build();
       c.reset();
-      const onceMs = await timer.once(dispatches[0], c.rows);
+      const onceMs = await timer.once(ops[0], c.rows);
       check = await c.verify();
-      if (check.ok) ms = await timer.kernel(dispatches, c.rows, onceMs);
+      if (check.ok) ms = await timer.kernel(ops, c.rows, onceMs);
     } catch (e) {
       check = { ok: false, maxErr: Infinity, text: `ERROR ${e instanceof Error ? e.message : String(e)}` };
     }

@@ -44,6 +44,7 @@ export async function requestGpu(gpuApi: GPU | null | undefined = browserGpu()):
   const hasSubgroups = adapter.features.has('subgroups');
   const requiredFeatures: GPUFeatureName[] = [];
   if (hasTimestamps) requiredFeatures.push('timestamp-query');
+  if (hasSubgroups) requiredFeatures.push('subgroups'); // the split attention kernel's subgroup variant
   const device = await adapter.requestDevice({ requiredLimits, requiredFeatures });
   const info = adapter.info;
   // A broken shader or binding otherwise fails silently (outputs stay untouched): say so loudly.

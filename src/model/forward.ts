@@ -4,14 +4,14 @@
  * encodes this list into one compute pass.
  *
  *   embed → L × [rmsnorm → q,k,v gemv (+bias) → (q/k rmsnorm) → rope → kv-append
- *                → paged-attention (+ per-slot probabilities) → o-proj (+= residual)
+ *                → paged-attention (+ per-slot probabilities; decode: split + reduce) → o-proj (+= residual)
  *                → rmsnorm → gate_up gemv → silu·mul → down (+= residual)] → rmsnorm → lm_head → sample
  */
 import { createBuffer, UNIFORM } from '../gpu/buffers.ts';
 import type { Gpu } from '../gpu/device.ts';
 import type { Dispatch } from '../gpu/kernel.ts';
 import { kvAppend } from '../kernels/kv-append.ts';
-import { pagedAttention } from '../kernels/paged-attention.ts';
+import { attentionPartialsBytes, defaultSplit, pagedAttentionDispatches, type AttentionOptions } from '../kernels/paged-attention.ts';
 import { rmsnorm } from '../kernels/rmsnorm.ts';
 import { rope } from '../kernels/rope.ts';
 import { sample } from '../kernels/sample.ts';
@@ -32,6 +32,7 @@ export interface Activations {
   kNormed: GPUBuffer; // (T, kvHeads, headDim) after k-norm (qwen3)
   attn: GPUBuffer; // (T, heads, headDim)
   probs: GPUBuffer; // (T, heads, maxPagesPerHead * pageSize) attention probability per logical slot
+  attnPartials: GPUBuffer; // (heads, splits, 4 + headDim) split-K decode attention's (m, l, 0, 0), o per split (all layers in turn)
   gateUp: GPUBuffer; // (T, 2I)
   act: GPUBuffer; // (T, I)
   logitsLast: GPUBuffer; // (1, V)
@@ -41,8 +42,11 @@ export interface Activations {
   token: GPUBuffer; // (1) u32, the sampled token
 }
 
-/** Bytes of each activation buffer for steps of up to T tokens (createActivations makes exactly these). */
-export function activationSizes(c: ModelConfig, T: number, maxSlotsPerHead: number): Record<keyof Activations, number> {
+/**
+ * Bytes of each activation buffer for steps of up to T tokens (createActivations makes exactly
+ * these); `split`: the attention split buildForward will be given (default defaultSplit()).
+ */
+export function activationSizes(c: ModelConfig, T: number, maxSlotsPerHead: number, split = defaultSplit(c.headDim, maxSlotsPerHead)): Record<keyof Activations, number> {
   const qDim = c.numHeads * c.headDim;
   const kvDim = c.numKvHeads * c.headDim;
   const f32 = (n: number) => n * 4;
@@ -57,6 +61,7 @@ export function activationSizes(c: ModelConfig, T: number, maxSlotsPerHead: numb
     kNormed: f32(c.qkNorm ? T * kvDim : 1),
     attn: f32(T * qDim),
     probs: f32(T * c.numHeads * maxSlotsPerHead),
+    attnPartials: attentionPartialsBytes(c.numHeads, c.headDim, maxSlotsPerHead, split),
     gateUp: f32(T * 2 * c.intermediateSize),
     act: f32(T * c.intermediateSize),
     logitsLast: f32(c.vocabSize),
@@ -69,8 +74,8 @@ export function activationSizes(c: ModelConfig, T: number, maxSlotsPerHead: numb
 
 const UNIFORM_BUFFERS: ReadonlySet<keyof Activations> = new Set(['step', 'sampleParams']);
 
-export function createActivations(device: GPUDevice, c: ModelConfig, T: number, maxSlotsPerHead: number): Activations {
-  const sizes = activationSizes(c, T, maxSlotsPerHead);
+export function createActivations(device: GPUDevice, c: ModelConfig, T: number, maxSlotsPerHead: number, split?: number): Activations {
+  const sizes = activationSizes(c, T, maxSlotsPerHead, split);
   const out = {} as Record<keyof Activations, GPUBuffer>;
   for (const [name, bytes] of Object.entries(sizes) as [keyof Activations, number][]) {
     out[name] = UNIFORM_BUFFERS.has(name) ? createBuffer(device, name, bytes, UNIFORM) : createBuffer(device, name, bytes);
@@ -81,7 +86,7 @@ export function createActivations(device: GPUDevice, c: ModelConfig, T: number, 
 export interface ForwardPlan {
   /** embed and every layer: fills the KV cache and leaves the final hidden state. */
   body: Dispatch[];
-  /** Index in body of each layer's paged-attention dispatch: a probe of layer l copies its probs right after it. */
+  /** Index in body of each layer's last attention dispatch (probs are final after it): a probe of layer l copies its probs right after it. */
   attention: number[];
   /** final norm, lm_head on the last row, sample. */
   head: Dispatch[];
@@ -105,6 +110,8 @@ export function buildForward(
   afterAttention: (layer: number) => Dispatch[] = () => [],
   /** The most bytes one storage binding may span: larger weights are computed in row ranges. */
   maxBindingBytes: number = gpu.device.limits.maxStorageBufferBindingSize,
+  /** The attention's split and subgroup variant (default: defaultSplit(), the device's subgroups); a split needs activations made for it. */
+  attentionOptions: AttentionOptions = {},
 ): ForwardPlan {
   const g = kv.geometry;
   const H = c.hiddenSize;
@@ -146,26 +153,30 @@ export function buildForward(
         slotPos: kv.slotPos,
       }),
     );
-    attention.push(body.length);
+    // Decode steps take the split-K path when the cache is long enough (defaultSplit), prefill tiles the single-workgroup kernel.
+    const attend = pagedAttentionDispatches(gpu, {
+      ...attentionOptions,
+      heads: c.numHeads,
+      kvHeads: c.numKvHeads,
+      headDim: c.headDim,
+      pageSize: g.pageSize,
+      maxPages: g.maxPagesPerHead,
+      scale: 1 / Math.sqrt(c.headDim),
+      step: a.step,
+      q,
+      kPool: kv.kPool,
+      vPool: kv.vPool,
+      kvF16: kv.f16,
+      slotPos: kv.slotPos,
+      blockTable: kv.tableBinding(l),
+      headSlots: kv.headSlotsBinding(l),
+      out: a.attn,
+      probs: a.probs,
+      partials: a.attnPartials,
+    });
+    attention.push(body.length + attend.length - 1);
     body.push(
-      pagedAttention(gpu, {
-        heads: c.numHeads,
-        kvHeads: c.numKvHeads,
-        headDim: c.headDim,
-        pageSize: g.pageSize,
-        maxPages: g.maxPagesPerHead,
-        scale: 1 / Math.sqrt(c.headDim),
-        step: a.step,
-        q,
-        kPool: kv.kPool,
-        vPool: kv.vPool,
-        kvF16: kv.f16,
-        slotPos: kv.slotPos,
-        blockTable: kv.tableBinding(l),
-        headSlots: kv.headSlotsBinding(l),
-        out: a.attn,
-        probs: a.probs,
-      }),
+      ...attend,
       ...afterAttention(l),
       ...linear(L.o, { x: a.attn, out: a.hidden, step: a.step, accumulate: true }, `layer ${l} o_proj`),
       rmsnorm(gpu, { dim: H, eps, rowsPerToken: 1, x: a.hidden, weight: L.postNorm, out: a.normed }),
