@@ -22,7 +22,7 @@ import type { Gpu } from '../src/gpu/device.ts';
 import { floatToHalf, halfToFloat } from '../src/gpu/half.ts';
 import { readF32, UNIFORM } from '../src/gpu/buffers.ts';
 import { STEP_BYTES, writeStep } from '../src/gpu/step-params.ts';
-import { pagedAttention, type PagedAttentionArgs } from '../src/kernels/paged-attention.ts';
+import { pagedAttentionDispatches, type PagedAttentionDecodeArgs } from '../src/kernels/paged-attention.ts';
 import { pagedAttentionRef } from '../src/kernels/paged-attention.ref.ts';
 import { scoreUpdate } from '../src/kernels/score-update.ts';
 import { scoreUpdateRef } from '../src/kernels/score-update.ref.ts';
@@ -42,14 +42,22 @@ export const ATTENTION_SHAPES: readonly AttentionShape[] = [
   { model: 'r1-distill-qwen-1.5b', heads: 12, kvHeads: 2, headDim: 128 },
 ];
 
-/** A paged-attention variant: args over the defaults. */
+/** A paged-attention variant: args over the defaults; `subgroups` variants run only where the adapter has them. */
 export interface AttentionVariant {
   name: string;
-  args: Partial<PagedAttentionArgs>;
+  args: Partial<PagedAttentionDecodeArgs>;
 }
 
-/** The single-workgroup-per-head kernel; split / subgroup variants are more rows here. */
-export const ATTENTION_VARIANTS: readonly AttentionVariant[] = [{ name: 'one workgroup per head', args: {} }];
+/**
+ * Before: the single-workgroup kernel (one workgroup per head over the whole cache). After: split-K
+ * decode (flash-decoding: split pass + reduce, timed together) at two split sizes, with and without subgroups.
+ */
+export const ATTENTION_VARIANTS: readonly AttentionVariant[] = [
+  { name: 'before: one workgroup per head', args: { split: 0 } },
+  { name: 'split 256', args: { split: 256, subgroups: false } },
+  { name: 'split 512', args: { split: 512, subgroups: false } },
+  { name: 'split 256 subgroups', args: { split: 256, subgroups: true } },
+];
 
 export interface AttentionOptions {
   shapes: readonly AttentionShape[];
@@ -168,11 +176,13 @@ async function benchAttention(gpu: Gpu, timer: Timer, f: Fixture, peak: number, 
       copies.push({ kPool: arena.clone(inputs.kPool), vPool: arena.clone(inputs.vPool), slotPos: arena.clone(inputs.slotPos) });
     }
     const common = { heads, kvHeads, headDim: D, pageSize: PAGE_SIZE, maxPages: f.maxPages, scale: 1 / Math.sqrt(D), step, q, kvF16: true, blockTable, headSlots, out, probs };
-    const candidates = o.attentionVariants.flatMap((v) =>
+    const variants = o.attentionVariants.filter((v) => !v.args.subgroups || gpu.hasSubgroups);
+    const candidates = variants.flatMap((v) =>
       (v.args.wg !== undefined ? [v.args.wg] : o.wgs).map((wg) => ({
         variant: v.name,
         wg,
-        build: () => copies.map((c) => pagedAttention(gpu, { ...common, ...c, wg, ...v.args })),
+        // A decode step: the split pass and the reduce (the prefill kernel's dispatch is empty at one row).
+        build: () => copies.map((c) => pagedAttentionDispatches(gpu, { ...common, ...c, wg, ...v.args }).filter((d) => d.grid(1)[0] > 0)),
       })),
     );
     return await sweep(
