@@ -221,3 +221,15 @@ export class PolicyBackendError extends CrystalError {
     super(`Eviction policy "${policy}" cannot run on the ${backend}: ${reason}. Choose the CPU reference engine or another setting.`);
   }
 }
+
+/** A request field outside what the engine accepts: names the field, what it may be, and what it was. */
+export class InvalidRequestError extends CrystalError {
+  override name = 'InvalidRequestError';
+  constructor(
+    readonly field: string,
+    allowed: string,
+    got: unknown,
+  ) {
+    super(`Invalid request: ${field} must be ${allowed}; got ${typeof got === 'string' ? JSON.stringify(got) : String(got)}.`);
+  }
+}

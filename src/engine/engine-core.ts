@@ -2,6 +2,7 @@
  * The engine behind the worker boundary: load a model, generate with per-step callbacks,
  * abort. The worker exposes exactly this object with Comlink; tests and Node use it directly.
  */
+import { validateRequest } from './validate-request.ts';
 import { requestGpu, type Gpu } from '../gpu/device.ts';
 import { createReferenceBackend } from '../model/reference.ts';
 import { loadModel, probeModel } from '../model/load-model.ts';
@@ -106,6 +107,7 @@ export function createEngineCore(
     },
 
     async generate(request, onSteps) {
+      validateRequest(request); // before the model or the running generation is touched
       if (!backend) throw new Error('No model is loaded: call load() first.');
       await running; // one generation at a time
       signal = { aborted: false };
