@@ -30,26 +30,7 @@ const NO_SCORE = -3.0e38; // paged-attention-split.wgsl's mark of an invalid slo
 var<workgroup> redMax: array<f32, WG>;
 var<workgroup> redSum: array<f32, WG>;
 
-// Every thread folds the WG values in the same order: one barrier, the same result every run.
-fn fold_max(lid: u32, v: f32) -> f32 {
-  redMax[lid] = v;
-  workgroupBarrier();
-  var r = NO_SCORE;
-  for (var k = 0u; k < WG; k++) {
-    r = max(r, redMax[k]);
-  }
-  return r;
-}
-
-fn fold_sum(lid: u32, v: f32) -> f32 {
-  redSum[lid] = v;
-  workgroupBarrier();
-  var r = 0.0;
-  for (var k = 0u; k < WG; k++) {
-    r += redSum[k];
-  }
-  return r;
-}
+// reduce_max and reduce_sum: workgroup-fold.wgsl, joined after this file by the host.
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: u32) {
@@ -64,7 +45,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
   for (var k = lid; k < NSPLITS; k += WG) {
     localMax = max(localMax, partials[first + k * rec].x);
   }
-  let M = fold_max(lid, localMax);
+  let M = reduce_max(lid, localMax);
   var localSum = 0.0;
   for (var k = lid; k < NSPLITS; k += WG) {
     let ml = partials[first + k * rec];
@@ -72,7 +53,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
       localSum += ml.y * exp(ml.x - M);
     }
   }
-  let L = fold_sum(lid, localSum);
+  let L = reduce_sum(lid, localSum);
   let inv = select(0.0, 1.0 / L, L > 0.0);
 
   let row = h * (MAX_PAGES * PAGE_SIZE);

@@ -1,6 +1,7 @@
 // The reductions of paged-attention-split.wgsl without subgroups (any adapter): one thread per
 // slot computes that slot's whole dot product, and max and sum go through workgroup memory.
-// Concatenated before paged-attention-split.wgsl, whose bindings and workgroup arrays it uses.
+// Concatenated before paged-attention-split.wgsl, whose bindings and workgroup arrays it uses;
+// its reduce_max and reduce_sum are workgroup-fold.wgsl's.
 
 // Scores of the split's slots this thread owns (i = lid, lid + WG, ...) into e, slot and probs;
 // returns their max (NO_SCORE if none is valid).
@@ -25,27 +26,4 @@ fn score_slots(lid: u32, g: u32, s0: u32, count: u32, p: i32, row: u32) -> f32 {
     probs[row + s] = score;
   }
   return localMax;
-}
-
-// Each thread writes its value, then every thread folds the WG values in the same order: one
-// barrier per reduction (SwiftShader pays dearly for each barrier of a tree) and the same
-// result every run. Max and sum have arrays of their own, so neither waits before a reuse.
-fn reduce_max(lid: u32, v: f32) -> f32 {
-  redMax[lid] = v;
-  workgroupBarrier();
-  var r = NO_SCORE;
-  for (var k = 0u; k < WG; k++) {
-    r = max(r, redMax[k]);
-  }
-  return r;
-}
-
-fn reduce_sum(lid: u32, v: f32) -> f32 {
-  redSum[lid] = v;
-  workgroupBarrier();
-  var r = 0.0;
-  for (var k = 0u; k < WG; k++) {
-    r += redSum[k];
-  }
-  return r;
 }

@@ -5,6 +5,7 @@
  * difference). One workgroup per (query head, chunk of `chunk` slots).
  */
 import code from '../../shaders/paged-attention-reduce.wgsl?raw';
+import workgroupFold from '../../shaders/workgroup-fold.wgsl?raw';
 import { assert } from '../assert.ts';
 import type { Gpu } from '../gpu/device.ts';
 import { ceilDiv, makeDispatch, type Binding, type Dispatch } from '../gpu/kernel.ts';
@@ -46,5 +47,5 @@ export function pagedAttentionReduce(gpu: Gpu, a: PagedAttentionReduceArgs): Dis
     WG: a.wg ?? 64,
   };
   const buffers = [a.headSlots, a.partials, a.out, a.probs];
-  return makeDispatch(gpu, 'paged-attention-reduce', code, constants, buffers, (rows) => (rows === 1 ? [a.heads, chunks, 1] : [0, 0, 0]));
+  return makeDispatch(gpu, 'paged-attention-reduce', `${code}\n${workgroupFold}`, constants, buffers, (rows) => (rows === 1 ? [a.heads, chunks, 1] : [0, 0, 0]));
 }
