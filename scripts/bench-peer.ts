@@ -12,9 +12,8 @@
  *   tsx scripts/make-real-shape-models.ts --only qwen3-0.6b [--layers N --out real-models/N-layers]
  */
 import { parseArgs } from 'node:util';
-import { chromium } from 'playwright';
 import { createServer } from 'vite';
-import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../src/browser-flags.ts';
+import { runBenchPage } from './lib/bench-page-runner.ts';
 
 const { values } = parseArgs({
   options: {
@@ -42,26 +41,13 @@ const server = await createServer({
   logLevel: values.verbose ? 'info' : 'warn',
 });
 await server.listen();
-const base = server.resolvedUrls!.local[0];
-const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
-try {
-  const page = await browser.newPage();
-  page.on('console', (m) => {
-    if (m.type() === 'log') console.log(m.text());
-    else if (m.type() === 'error') console.error(`console.error: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => console.error(e));
-  const query = new URLSearchParams();
-  for (const key of ['prompt', 'tokens', 'runs', 'layers', 'threads', 'ngl', 'only', 'model', 'gguf', 'budget'] as const) {
-    const v = values[key];
-    if (v !== undefined) query.set(key, v);
-  }
-  if (values.verbose) query.set('verbose', '1');
-  await page.goto(`${base}bench/peer.html?${query}`);
-  await page.waitForFunction(() => (window as unknown as { benchDone?: boolean }).benchDone === true, null, { timeout: 0 });
-  const text = await page.locator('#log').textContent();
-  if (text?.includes('ERROR')) process.exitCode = 1;
-} finally {
-  await browser.close();
-  await server.close();
+const query = new URLSearchParams();
+for (const key of ['prompt', 'tokens', 'runs', 'layers', 'threads', 'ngl', 'only', 'model', 'gguf', 'budget'] as const) {
+  const v = values[key];
+  if (v !== undefined) query.set(key, v);
 }
+if (values.verbose) query.set('verbose', '1');
+await runBenchPage(server, 'bench/peer.html', query, (m) => {
+  if (m.type() === 'log') console.log(m.text());
+  else if (m.type() === 'error') console.error(`console.error: ${m.text()}`);
+});

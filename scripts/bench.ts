@@ -10,10 +10,9 @@
  * for real-shape models (bench/real-model.ts). Exits 1 when a benchmark reports an ERROR.
  */
 import { parseArgs } from 'node:util';
-import { chromium } from 'playwright';
 import { createServer } from 'vite';
 import { benchQuery } from '../bench/options.ts';
-import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../src/browser-flags.ts';
+import { runBenchPage } from './lib/bench-page-runner.ts';
 
 const { values } = parseArgs({
   options: {
@@ -48,17 +47,4 @@ if (values.node) {
 
 const server = await createServer({ server: { port: 5199, strictPort: false, host: '127.0.0.1' }, logLevel: 'warn' });
 await server.listen();
-const base = server.resolvedUrls!.local[0];
-const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
-try {
-  const page = await browser.newPage();
-  page.on('console', (m) => console.log(m.text()));
-  page.on('pageerror', (e) => console.error(e));
-  await page.goto(`${base}bench/index.html?${query}`);
-  await page.waitForFunction(() => (window as unknown as { benchDone?: boolean }).benchDone === true, null, { timeout: 0 });
-  const text = await page.locator('#log').textContent();
-  if (text?.includes('ERROR')) process.exitCode = 1;
-} finally {
-  await browser.close();
-  await server.close();
-}
+await runBenchPage(server, 'bench/index.html', query);
