@@ -4,8 +4,8 @@ import type { Engine } from './engine.ts';
 import { engineFromCore } from './engine.ts';
 import type { EngineCore } from './engine-core.ts';
 
-export function createWorkerEngine(): Engine {
-  const worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' });
+/** `worker`: one running the engine's worker entry (worker.ts); default: a new one. */
+export function createWorkerEngine(worker: Worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' })): Engine {
   const remote = Comlink.wrap<EngineCore>(worker);
   return engineFromCore({
     load: (request, onProgress) => remote.load(request, onProgress ? Comlink.proxy(onProgress) : undefined),
@@ -13,5 +13,7 @@ export function createWorkerEngine(): Engine {
     analyzeAnswer: (prompt, ids) => remote.analyzeAnswer(prompt, ids),
     estimate: (request) => remote.estimate(request),
     abort: () => remote.abort(),
+    resetChat: () => remote.resetChat(),
+    unload: () => remote.unload(),
   });
 }

@@ -7,9 +7,19 @@ import { GenerationAbortedError, PromptTooLongError } from '../errors.ts';
 import { createStreamDecoder } from '../tokenizer/tokenizer.ts';
 import type { ForwardBackend, LogitsRequest } from '../model/forward-backend.ts';
 import { createRng } from './rng.ts';
-import type { CacheSnapshot, GenerateRequest, GenerationResult, Phase, Step, StopReason } from './types.ts';
+import type { CacheSnapshot, GenerateRequest, GenerationResult, Phase, PromptInput, Step, StopReason } from './types.ts';
+
+/** What the backend's cache holds after a generation, for a chat's next turn (GenerateRequest.reusePrefix). */
+export interface CachedSequence {
+  /** The token at each cached position. */
+  ids: number[];
+  /** The cache settings it was made under (cacheKey). */
+  key: string;
+}
 
 export interface LoopOptions {
+  /** The engine's record of the cached sequence: read for reusePrefix, replaced when the run ends (null on error). */
+  sequence?: { current: CachedSequence | null };
   onStep?: (step: Step) => void;
   signal?: { aborted: boolean };
   /** Collects the logits of every prompt and generated position (tests against golden.json). */
@@ -18,11 +28,46 @@ export interface LoopOptions {
   logitRows?: 'all' | 'last';
 }
 
-export function promptIds(backend: ForwardBackend, prompt: string): number[] {
+/** The empty think block web-llm appends when thinking is off and the template has no switch. */
+const NO_THINK = '<think>\n\n</think>\n\n';
+
+/** The prompt's tokens: one user message or a conversation, through the model's chat template. */
+export function promptIds(backend: ForwardBackend, input: string | PromptInput): number[] {
   const m = backend.model;
-  const ids = m.tokenizer.encode(m.chatTemplate.render([{ role: 'user', content: prompt }], true));
+  const r = typeof input === 'string' ? { prompt: input } : input;
+  const messages = r.messages ?? [{ role: 'user' as const, content: r.prompt ?? '' }];
+  let text = m.chatTemplate.render(messages, true, r.enableThinking === undefined ? {} : { enableThinking: r.enableThinking });
+  if (r.enableThinking === false && m.thinkEndId !== null && !text.trimEnd().endsWith('</think>')) text += NO_THINK;
+  const ids = m.tokenizer.encode(text);
   if (ids.length >= backend.contextLength) throw new PromptTooLongError(ids.length, backend.contextLength);
   return ids;
+}
+
+/** The cache settings as one string: a sequence continues only under the same ones. */
+export function cacheKey(cache: GenerateRequest['cache']): string {
+  if (!cache || cache.policy === 'full' || cache.budget === undefined) return 'full';
+  const params = Object.entries(cache.params ?? {}).sort(([a], [b]) => (a < b ? -1 : 1));
+  return JSON.stringify([cache.policy, cache.budget, cache.mode ?? 'all', params]);
+}
+
+function sharedPrefix(a: readonly number[], b: readonly number[]): number {
+  let n = 0;
+  while (n < a.length && n < b.length && a[n] === b[n]) n++;
+  return n;
+}
+
+/**
+ * Where this generation's prefill starts: after the prefix it shares with the cached sequence
+ * (a chat's next turn, same cache settings, a pool that holds it), or at 0 on a fresh sequence.
+ * At least the prompt's last token is prefilled: its logits give the first token.
+ */
+function startSequence(backend: ForwardBackend, request: GenerateRequest, prompt: readonly number[], previous: CachedSequence | null): number {
+  if (request.reusePrefix && previous && previous.key === cacheKey(request.cache)) {
+    const keep = Math.min(sharedPrefix(previous.ids, prompt), prompt.length - 1);
+    if (keep > 0 && backend.resume(keep, prompt.length)) return keep;
+  }
+  backend.reset(request.cache, prompt.length);
+  return 0;
 }
 
 export async function generate(
@@ -31,12 +76,14 @@ export async function generate(
   options: LoopOptions = {},
 ): Promise<GenerationResult> {
   const model = backend.model;
-  const prompt = promptIds(backend, request.prompt);
+  const prompt = promptIds(backend, request);
   const rng = createRng(request.sampling.seed);
   const sampleControl = () => ({ temperature: request.sampling.temperature, topP: request.sampling.topP, u: rng() });
   const logitsMode: LogitsRequest = options.onLogits ? (options.logitRows ?? 'all') : 'none';
   const decoder = createStreamDecoder(model.tokenizer);
-  backend.reset(request.cache, prompt.length);
+  const previous = options.sequence?.current ?? null;
+  if (options.sequence) options.sequence.current = null; // unknown until this run ends
+  const reused = startSequence(backend, request, prompt, previous);
   const watchLayer = request.telemetry?.watchLayer;
   if (watchLayer !== undefined && !(Number.isInteger(watchLayer) && watchLayer >= 0 && watchLayer < model.config.numLayers)) {
     throw new RangeError(`watchLayer ${watchLayer} is not a layer of this model (0..${model.config.numLayers - 1}).`);
@@ -46,7 +93,7 @@ export async function generate(
 
   const start = performance.now();
   let token = -1;
-  for (let at = 0; at < prompt.length; at += backend.maxStepTokens) {
+  for (let at = reused; at < prompt.length; at += backend.maxStepTokens) {
     const tile = prompt.slice(at, at + backend.maxStepTokens);
     const last = at + tile.length === prompt.length;
     const r = await backend.forward(tile, at, sampleControl(), logitsMode);
@@ -58,7 +105,11 @@ export async function generate(
   const prefillMs = performance.now() - start;
 
   const generated: number[] = [];
-  let phase: Phase = model.thinkEndId === null ? 'answer' : 'think';
+  const thinking = model.thinkEndId !== null && request.enableThinking !== false;
+  let phase: Phase = thinking ? 'think' : 'answer';
+  const stops = request.stop ?? [];
+  let written = ''; // the text so far, searched for the stop strings
+  let stopAt = -1;
   let thinkEnd = -1; // index of </think> among the generated tokens
   let closedThink = false;
   let stopReason: StopReason = 'max-tokens';
@@ -79,6 +130,15 @@ export async function generate(
       stopReason = 'eos';
       break;
     }
+    if (stops.length > 0) {
+      const from = written.length;
+      written += text;
+      stopAt = firstStop(written, stops, from);
+      if (stopAt >= 0) {
+        stopReason = 'stop';
+        break;
+      }
+    }
     if (generated.length >= request.maxNewTokens) break;
     const position = prompt.length + generated.length - 1;
     if (position + 1 >= backend.contextLength) {
@@ -98,13 +158,19 @@ export async function generate(
   }
   // Think length counts the tokens between the markers (the model card's measure): <think> is
   // not counted when the model wrote it; an unclosed think stage runs to the end.
-  const thinkTokens =
-    model.thinkEndId === null ? 0 : (closedThink ? thinkEnd : generated.length) - (generated[0] === model.thinkStartId ? 1 : 0);
-  const fullText = decoder.text();
+  const thinkTokens = !thinking ? 0 : (closedThink ? thinkEnd : generated.length) - (generated[0] === model.thinkStartId ? 1 : 0);
+  const fullText = stopAt >= 0 ? written.slice(0, stopAt) : decoder.text();
   const endThink = fullText.indexOf('</think>');
   const decodeSteps = generated.length - 1;
+  // The last token was sampled, never written: the cache holds the prompt and the ones before it.
+  if (options.sequence) options.sequence.current = { ids: [...prompt, ...generated.slice(0, -1)], key: cacheKey(request.cache) };
+  const held = backend.occupancy().reduce((sum, n) => sum + n, 0);
+  const entryBytes = kvEntryBytes(backend);
+  const c = model.config;
   return {
     promptTokens: prompt.length,
+    reusedTokens: reused,
+    prefilledTokens: prompt.length - reused,
     generatedIds: generated,
     text: fullText,
     thinkTokens,
@@ -114,15 +180,36 @@ export async function generate(
     prefillMs,
     decodeMs,
     tokensPerSecond: decodeSteps > 0 ? (decodeSteps * 1000) / decodeMs : 0,
+    prefillTokensPerSecond: prefillMs > 0 ? ((prompt.length - reused) * 1000) / prefillMs : 0,
     timeToFirstTokenMs: prefillMs,
+    kv: {
+      heldBytes: held * entryBytes,
+      fullBytes: (prompt.length + generated.length - 1) * c.numLayers * c.numKvHeads * entryBytes,
+      evictions: backend.evictions().length,
+    },
   };
+}
+
+/** Bytes one cached entry takes (K and V), as the telemetry counts them: f32. */
+function kvEntryBytes(backend: ForwardBackend): number {
+  return 2 * backend.model.config.headDim * 4;
+}
+
+/** Where the first stop string begins, searching what was added since `from`; -1 if none. */
+function firstStop(text: string, stops: readonly string[], from: number): number {
+  let at = -1;
+  for (const s of stops) {
+    const i = text.indexOf(s, Math.max(0, from - s.length + 1));
+    if (i >= 0 && (at < 0 || i < at)) at = i;
+  }
+  return at;
 }
 
 /** Step.cache: what the cache holds after each step, the evictions since the last, the watched layer. */
 function createTelemetry(backend: ForwardBackend, prompt: readonly number[]) {
   const c = backend.model.config;
   let promptPieces: string[] | undefined = prompt.map((id) => backend.model.tokenizer.decode([id]));
-  const entryBytes = 2 * c.headDim * 4; // K and V, f32
+  const entryBytes = kvEntryBytes(backend);
   let seen = 0; // evictions already reported
   return {
     /** `written`: positions written so far (the token at that position is not yet). */

@@ -12,10 +12,10 @@ import { parameterCount } from '../model/weights.ts';
 import { urlModelSource, type ModelSource } from '../model/model-source.ts';
 import type { WebTokenizersModule } from '../tokenizer/tokenizer.ts';
 import type { ForwardBackend } from '../model/forward-backend.ts';
-import { generate } from './decode-loop.ts';
+import { generate, type CachedSequence } from './decode-loop.ts';
 import { createGpuBackend } from './gpu-backend.ts';
 import { analyzeAnswer } from './answer-first.ts';
-import type { AnswerFirstAnalysis, GenerateRequest, GenerationResult, LoadProgressEvent, ModelInfo, Step } from './types.ts';
+import type { AnswerFirstAnalysis, GenerateRequest, GenerationResult, LoadProgressEvent, ModelInfo, PromptInput, Step } from './types.ts';
 
 export interface LoadRequest {
   /** URL of a Hugging Face model folder. */
@@ -38,8 +38,12 @@ export interface EngineCore {
   /** What a model folder needs on the GPU for a cache config, from its config files alone (memory-estimate.ts). */
   estimate(request: EstimateRequest): Promise<MemoryEstimate>;
   /** Replays a finished generation with the full cache: which think entries the answer read (answer-first.ts). */
-  analyzeAnswer(prompt: string, generatedIds: number[]): Promise<AnswerFirstAnalysis>;
+  analyzeAnswer(prompt: string | PromptInput, generatedIds: number[]): Promise<AnswerFirstAnalysis>;
   abort(): void;
+  /** Forgets the cached conversation: the next request starts a fresh sequence. */
+  resetChat(): void;
+  /** Frees the model's GPU buffers (after the running generation); load() again to generate. */
+  unload(): Promise<void>;
 }
 
 export function createEngineCore(
@@ -56,6 +60,22 @@ export function createEngineCore(
   let signal = { aborted: false };
   let running: Promise<unknown> = Promise.resolve();
   let loading: Promise<unknown> = Promise.resolve();
+  // What the cache holds after the last generation, for a chat's next turn (decode-loop.ts).
+  const sequence: { current: CachedSequence | null } = { current: null };
+
+  /**
+   * After a GPU error: when the device is gone, the backend and device are dropped (the next
+   * load asks for a new device) and the caller gets the DeviceLostError instead of whatever the
+   * dead device's calls threw.
+   */
+  async function deviceLostOr(error: unknown): Promise<never> {
+    const lost = gpu && (await Promise.race([gpu.lost, new Promise<null>((r) => setTimeout(() => r(null), 100))]));
+    if (!lost) throw error;
+    backend = undefined;
+    gpu = undefined;
+    sequence.current = null;
+    throw lost;
+  }
 
   async function loadNow(request: LoadRequest, onProgress?: (p: LoadProgressEvent) => void): Promise<ModelInfo> {
     const source = (deps.source ?? urlModelSource)(request.url);
@@ -66,6 +86,7 @@ export function createEngineCore(
     });
     backend?.dispose();
     backend = undefined;
+    sequence.current = null;
     if (request.backend === 'cpu-reference') {
       backend = createReferenceBackend(model, { contextLength: request.contextLength });
     } else {
@@ -111,7 +132,7 @@ export function createEngineCore(
       if (!backend) throw new Error('No model is loaded: call load() first.');
       await running; // one generation at a time
       signal = { aborted: false };
-      const run = generate(backend, request, { signal, onStep: (s) => onSteps([s]) });
+      const run = generate(backend, request, { signal, sequence, onStep: (s) => onSteps([s]) }).catch(deviceLostOr);
       running = run.catch(() => {});
       return run;
     },
@@ -119,13 +140,28 @@ export function createEngineCore(
     async analyzeAnswer(prompt, generatedIds) {
       if (!backend) throw new Error('No model is loaded: call load() first.');
       await running;
-      const run = analyzeAnswer(backend, prompt, generatedIds);
+      sequence.current = null; // the replay overwrites the cache
+      const run = analyzeAnswer(backend, prompt, generatedIds).catch(deviceLostOr);
       running = run.catch(() => {});
       return run;
     },
 
     abort() {
       signal.aborted = true;
+    },
+
+    resetChat() {
+      sequence.current = null;
+    },
+
+    async unload() {
+      const unloading = Promise.all([loading, running]).then(() => {
+        backend?.dispose();
+        backend = undefined;
+        sequence.current = null;
+      });
+      loading = unloading; // a load asked later runs after it
+      await unloading;
     },
   };
 }

@@ -5,7 +5,7 @@
  */
 import type { EngineCore, EstimateRequest, LoadRequest } from './engine-core.ts';
 import type { MemoryEstimate } from './memory-estimate.ts';
-import type { AnswerFirstAnalysis, GenerateRequest, GenerationResult, LoadProgressEvent, ModelInfo, Step } from './types.ts';
+import type { AnswerFirstAnalysis, GenerateRequest, GenerationResult, LoadProgressEvent, ModelInfo, PromptInput, Step } from './types.ts';
 
 export interface Generation extends AsyncIterable<Step> {
   /** Settles when generation ends (rejects with the engine's error). */
@@ -16,10 +16,14 @@ export interface Engine {
   load(request: LoadRequest, onProgress?: (p: LoadProgressEvent) => void): Promise<ModelInfo>;
   generate(request: GenerateRequest): Generation;
   /** The answer-first analysis of a finished generation (its prompt and generated ids). */
-  analyzeAnswer(prompt: string, generatedIds: number[]): Promise<AnswerFirstAnalysis>;
+  analyzeAnswer(prompt: string | PromptInput, generatedIds: number[]): Promise<AnswerFirstAnalysis>;
   /** What a model folder needs on the GPU (weights, KV at a budget and context, working buffers), before loading it. */
   estimate(request: EstimateRequest): Promise<MemoryEstimate>;
   abort(): Promise<void>;
+  /** Forgets the cached conversation (a chat's next turn then prefills its whole history). */
+  resetChat(): Promise<void>;
+  /** Frees the model; load() again to generate. */
+  unload(): Promise<void>;
 }
 
 /** Turns the callback-style core (local or behind Comlink) into the streaming Engine. */
@@ -31,6 +35,10 @@ export function engineFromCore(core: EngineCore | { [K in keyof EngineCore]: (..
     abort: async () => {
       await core.abort();
     },
+    resetChat: async () => {
+      await core.resetChat();
+    },
+    unload: () => Promise.resolve(core.unload()),
     generate(request) {
       const queue: Step[] = [];
       let wake: (() => void) | undefined;

@@ -23,11 +23,12 @@ import { checkDeviceLimits } from './device-limits.ts';
 import { createGpuChooser, type GpuChooser } from './gpu-chooser.ts';
 import type { WatchedAttention } from './types.ts';
 import { watchedAttention } from '../kv/watched-attention.ts';
-import { checkBudget } from '../kv/budget.ts';
+import { checkBudget, type BudgetSpec } from '../kv/budget.ts';
+import { dropFrom } from '../kv/rewind.ts';
 import { createEvictionDriver, type EvictionDriver } from '../policies/eviction-driver.ts';
 import type { EvictionPolicy, GpuRule } from '../policies/policy.ts';
 import { createPolicy } from '../policies/registry.ts';
-import { backendSizes, evictionSpec, sequenceGeometry, type BackendOptions, type CacheConfig, type ForwardBackend, type ForwardResult, type LogitsRequest, type SampleControl } from '../model/forward-backend.ts';
+import { backendSizes, continuationFits, evictionSpec, sequenceGeometry, type BackendOptions, type CacheConfig, type ForwardBackend, type ForwardResult, type LogitsRequest, type SampleControl } from '../model/forward-backend.ts';
 
 export interface GpuBackend extends ForwardBackend {
   kind: 'gpu';
@@ -57,6 +58,7 @@ export async function createGpuBackend(gpu: Gpu, model: LoadedModel, options: Ba
   const rope = { cos: createBufferFrom(device, 'ropeCos', tables.cos), sin: createBufferFrom(device, 'ropeSin', tables.sin) };
   let chooser: GpuChooser | null = null;
   let driver: EvictionDriver | null = null;
+  let sequence: { policy: EvictionPolicy; spec: BudgetSpec | null } | null = null; // the current sequence's cache settings
   let plan: ForwardPlan | null = null;
   // The step's read-back: [token u32, pad to 16][victims][watched rows]; re-made only when its size changes.
   let readback: Readback | null = null;
@@ -99,9 +101,17 @@ export async function createGpuBackend(gpu: Gpu, model: LoadedModel, options: Ba
       chooser = createGpuChooser(gpu, kv, policy, rules, spec, c.numHeads, acts.step, acts.probs, values);
     }
     driver = createEvictionDriver(policy, spec, kv, chooser);
+    sequence = { policy, spec };
     const ch = chooser;
     plan = buildForward(gpu, c, weights, acts, kv, rope, ch ? (l) => ch.dispatches(l) : undefined, options.maxBindingBytes);
     sizeReadback();
+  }
+
+  function resume(keep: number, promptLength: number): boolean {
+    if (!kv || !sequence || !continuationFits(kv.layout, geometry, sequence.spec, sequence.policy, keep, promptLength)) return false;
+    dropFrom(kv, keep); // the freed slots are marked on the GPU with the next step's tables
+    driver = createEvictionDriver(sequence.policy, sequence.spec, kv, chooser); // a fresh prompt cut and decision log; the policy state stays
+    return true;
   }
 
   /** The step's read-back, sized for the token, the chooser's victims and the watched rows. */
@@ -188,6 +198,7 @@ export async function createGpuBackend(gpu: Gpu, model: LoadedModel, options: Ba
     contextLength,
     adapter: gpu.adapterInfo,
     reset,
+    resume,
     async finishPrefill(promptLength: number) {
       await (await prepared()).driver.afterPrefill(promptLength);
     },

@@ -3,6 +3,9 @@
  * The UI codes against `Engine` (engine.ts) and never imports gpu/, kernels/ or kv/.
  */
 import type { WatchedAttention } from '../kv/watched-attention.ts';
+import type { ChatMessage } from '../tokenizer/chat-template.ts';
+
+export type { ChatMessage };
 
 export interface SamplingParams {
   /** 0 = greedy (argmax). */
@@ -14,8 +17,23 @@ export interface SamplingParams {
 export const GREEDY: SamplingParams = { temperature: 0, topP: 1, seed: 0 };
 
 export interface GenerateRequest {
-  /** The user's message; the model's chat template wraps it. */
-  prompt: string;
+  /** One user message, which the model's chat template wraps; or `messages` (exactly one of the two). */
+  prompt?: string;
+  /** A conversation (system, user and assistant turns; assistant turns hold their answers). */
+  messages?: ChatMessage[];
+  /**
+   * false: the answer opens with an empty think block (Qwen3's enable_thinking, or the block
+   * appended after the generation prompt for templates without the switch). Default: think.
+   */
+  enableThinking?: boolean;
+  /**
+   * A chat's next turn: keep the cached KV of the prefix this prompt shares with the previous
+   * sequence (same cache settings) and prefill only the rest; what follows the prefix (the earlier
+   * turn's think entries) is dropped from the cache. Default: a fresh sequence.
+   */
+  reusePrefix?: boolean;
+  /** Texts that end the generation when written (the text is cut before them). */
+  stop?: string[];
   maxNewTokens: number;
   sampling: SamplingParams;
   /** Eviction policy and budget; absent: the full cache. */
@@ -23,6 +41,9 @@ export interface GenerateRequest {
   /** Report what the cache holds with every step (Step.cache); watch one layer's attention. */
   telemetry?: { watchLayer?: number };
 }
+
+/** What a prompt is made of: one user message, or a conversation (and the thinking switch). */
+export type PromptInput = Pick<GenerateRequest, 'prompt' | 'messages' | 'enableThinking'>;
 
 /** One layer's attention from a step's query: for each KV head, the entries it holds. */
 export type { WatchedAttention };
@@ -64,10 +85,14 @@ export interface Step {
   cache?: CacheSnapshot;
 }
 
-export type StopReason = 'eos' | 'max-tokens' | 'context-full' | 'aborted';
+export type StopReason = 'eos' | 'stop' | 'max-tokens' | 'context-full' | 'aborted';
 
 export interface GenerationResult {
   promptTokens: number;
+  /** Prompt tokens whose KV was kept from the previous sequence (reusePrefix): not prefilled again. */
+  reusedTokens: number;
+  /** Prompt tokens this generation prefilled (promptTokens - reusedTokens). */
+  prefilledTokens: number;
   generatedIds: number[];
   text: string;
   /** Tokens between <think> and </think> (to the end when it never closed). */
@@ -80,6 +105,10 @@ export interface GenerationResult {
   decodeMs: number;
   /** Generated tokens per second over the decode steps (prefill excluded). */
   tokensPerSecond: number;
+  /** Prefilled tokens per second. */
+  prefillTokensPerSecond: number;
+  /** At the end: bytes of K and V the cache holds, what the full cache would, and entries evicted. */
+  kv: { heldBytes: number; fullBytes: number; evictions: number };
   timeToFirstTokenMs: number;
 }
 

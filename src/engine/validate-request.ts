@@ -11,7 +11,12 @@ import type { GenerateRequest } from './types.ts';
 const isPositiveInteger = (v: unknown): v is number => Number.isInteger(v) && (v as number) > 0;
 
 export function validateRequest(r: GenerateRequest, policyIds: readonly string[] = USER_POLICY_IDS): void {
-  if (typeof r.prompt !== 'string' || r.prompt.trim() === '') throw new InvalidRequestError('prompt', 'a non-empty string', r.prompt);
+  checkPrompt(r);
+  if (r.enableThinking !== undefined && typeof r.enableThinking !== 'boolean') throw new InvalidRequestError('enableThinking', 'true or false', r.enableThinking);
+  if (r.reusePrefix !== undefined && typeof r.reusePrefix !== 'boolean') throw new InvalidRequestError('reusePrefix', 'true or false', r.reusePrefix);
+  if (r.stop !== undefined && !(Array.isArray(r.stop) && r.stop.every((t) => typeof t === 'string' && t !== ''))) {
+    throw new InvalidRequestError('stop', 'an array of non-empty strings', r.stop);
+  }
   if (!isPositiveInteger(r.maxNewTokens)) throw new InvalidRequestError('maxNewTokens', 'a positive integer', r.maxNewTokens);
   const s = r.sampling;
   if (!Number.isFinite(s?.temperature) || s.temperature < 0) throw new InvalidRequestError('sampling.temperature', 'a finite number >= 0 (0: greedy)', s?.temperature);
@@ -23,4 +28,24 @@ export function validateRequest(r: GenerateRequest, policyIds: readonly string[]
   if (c.mode !== undefined && c.mode !== 'all' && c.mode !== 'think') throw new InvalidRequestError('cache.mode', '"all" or "think"', c.mode);
   if (c.budget !== undefined && !isPositiveInteger(c.budget)) throw new InvalidRequestError('cache.budget', 'a positive integer (KV entries per head)', c.budget);
   resolveParams(c.policy, policyDefinition(c.policy).params, c.params ?? {}); // PolicyParamError: an unknown name or a value out of range
+}
+
+const ROLES = ['system', 'user', 'assistant'];
+
+/** A prompt, or a conversation of system, user and assistant turns that ends with the user's. */
+function checkPrompt(r: GenerateRequest): void {
+  if (r.messages === undefined) {
+    if (typeof r.prompt !== 'string' || r.prompt.trim() === '') throw new InvalidRequestError('prompt', 'a non-empty string', r.prompt);
+    return;
+  }
+  if (r.prompt !== undefined) throw new InvalidRequestError('prompt', 'absent when messages are given (one or the other)', r.prompt);
+  if (!Array.isArray(r.messages) || r.messages.length === 0) throw new InvalidRequestError('messages', 'a non-empty array of messages', r.messages);
+  r.messages.forEach((m, i) => {
+    if (!ROLES.includes(m?.role)) throw new InvalidRequestError(`messages[${i}].role`, ROLES.join(', '), m?.role);
+    if (typeof m.content !== 'string') throw new InvalidRequestError(`messages[${i}].content`, 'a string', m.content);
+  });
+  const last = r.messages[r.messages.length - 1];
+  if (last.role !== 'user' || last.content.trim() === '') {
+    throw new InvalidRequestError(`messages[${r.messages.length - 1}]`, 'a user message with text, last', last.role === 'user' ? last.content : last.role);
+  }
 }

@@ -4,7 +4,8 @@
  * same paged-KV bookkeeping (kv/kv-layout.ts).
  */
 import { budgetPages, type BudgetMode, type BudgetSpec } from '../kv/budget.ts';
-import { kvGeometry, type KvGeometry } from '../kv/kv-layout.ts';
+import { kvGeometry, type KvGeometry, type KvLayout } from '../kv/kv-layout.ts';
+import { fitsContinuation } from '../kv/rewind.ts';
 import type { WatchedAttention } from '../kv/watched-attention.ts';
 import type { BudgetChange, Eviction } from '../policies/eviction-driver.ts';
 import type { EvictionPolicy } from '../policies/policy.ts';
@@ -59,6 +60,23 @@ export function sequenceGeometry(
   return { ...base, numPages: Math.min(base.numPages, pages) };
 }
 
+/**
+ * Whether a sequence cached in `layout` can go on as a prompt of `promptLength` tokens sharing its
+ * first `keep`: the pool is at least what a fresh sequence of that prompt gets (so decoding keeps
+ * its bound, kv/budget.ts) and holds the new tokens next to the kept ones until the cut.
+ */
+export function continuationFits(
+  layout: KvLayout,
+  base: KvGeometry, // backendSizes' context-sized geometry
+  spec: BudgetSpec | null,
+  policy: Pick<EvictionPolicy, 'granularity' | 'rebalance'>,
+  keep: number,
+  promptLength: number,
+): boolean {
+  const fresh = sequenceGeometry(base, spec, promptLength, policy);
+  return fresh.numPages <= layout.geometry.numPages && fitsContinuation(layout, keep, promptLength - keep);
+}
+
 export interface SampleControl {
   temperature: number;
   topP: number;
@@ -104,6 +122,13 @@ export interface ForwardBackend {
    * not given).
    */
   reset(cache?: CacheConfig, promptLength?: number): void;
+  /**
+   * Continues the current sequence (its cache settings unchanged) for a prompt of `promptLength`
+   * tokens that shares its first `keep` with it: entries at positions >= keep are dropped and the
+   * next forward writes at `keep`. False, with nothing changed, when the pool cannot hold the
+   * continuation (then reset).
+   */
+  resume(keep: number, promptLength: number): boolean;
   /** Called once the whole prompt is in the cache (`all` mode cuts it to the budget here). */
   finishPrefill(promptLength: number): void | Promise<void>;
   /** Every eviction of the current sequence so far, in order. */

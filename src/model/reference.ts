@@ -5,6 +5,7 @@
  */
 import {
   backendSizes,
+  continuationFits,
   evictionSpec,
   sequenceGeometry,
   type BackendOptions,
@@ -27,6 +28,8 @@ import { ropeRef } from '../kernels/rope.ref.ts';
 import { sampleRef } from '../kernels/sample.ref.ts';
 import { siluMulRef } from '../kernels/silu-mul.ref.ts';
 import { kvBytes } from '../kv/kv-layout.ts';
+import { dropFrom } from '../kv/rewind.ts';
+import type { BudgetSpec } from '../kv/budget.ts';
 import { linearRef, linearRow, linearValues } from './linear.ts';
 import { computesIn16Bit } from './weights.ts';
 import type { LoadedModel } from './load-model.ts';
@@ -62,6 +65,7 @@ export function createReferenceBackend(model: LoadedModel, options: BackendOptio
   let cache = new HostKvCache(geometry, 0, kv16);
   let runner = createCpuPolicyRunner(createPolicy('full'), cache, c.numHeads);
   let driver = createEvictionDriver(runner.policy, null, cache, null);
+  let spec: BudgetSpec | null = null; // the current sequence's budget
   // Attention scratch, reused: (maxStepTokens, heads, slots per head) probabilities, (maxStepTokens, heads, headDim) output.
   const probs = new Float64Array(maxStepTokens * c.numHeads * geometry.maxPagesPerHead * geometry.pageSize);
   const attnOut = new Float64Array(maxStepTokens * c.numHeads * c.headDim);
@@ -227,15 +231,23 @@ export function createReferenceBackend(model: LoadedModel, options: BackendOptio
     reset(config?: CacheConfig, promptLength?: number) {
       memo?.restart();
       const policy = (config && provide?.(config)) || createPolicy(config?.policy ?? 'full', config?.params);
-      const spec = evictionSpec(config);
-      const next = sequenceGeometry(contextGeometry, spec, promptLength, policy);
+      const nextSpec = evictionSpec(config);
+      const next = sequenceGeometry(contextGeometry, nextSpec, promptLength, policy);
       const nextCache = cache.fits(next, policy.historyWindow) ? cache : new HostKvCache(next, policy.historyWindow, kv16);
       const nextRunner = createCpuPolicyRunner(policy, nextCache, c.numHeads);
-      driver = createEvictionDriver(policy, spec, nextCache, nextRunner); // throws on a budget too small, before anything changes
+      driver = createEvictionDriver(policy, nextSpec, nextCache, nextRunner); // throws on a budget too small, before anything changes
       if (nextCache === cache) cache.reset();
       cache = nextCache;
       runner = nextRunner;
       geometry = next;
+      spec = nextSpec;
+    },
+    resume(keep: number, promptLength: number) {
+      if (!continuationFits(cache.layout, contextGeometry, spec, runner.policy, keep, promptLength)) return false;
+      memo?.restart();
+      dropFrom(cache, keep);
+      driver = createEvictionDriver(runner.policy, spec, cache, runner); // a fresh prompt cut and decision log; the policy state stays
+      return true;
     },
     finishPrefill(promptLength: number) {
       return driver.afterPrefill(promptLength);

@@ -332,7 +332,7 @@ function showStats(r: GenerationResult, peakBytes: number) {
 /** One generation drawn into the live views; resolves with what the compare cards show. */
 async function runOnce(req: GenerateRequest, label: string): Promise<RunSummary> {
   transcript.clear();
-  $('prompt-echo').textContent = req.prompt; // as text: a prompt may hold markup
+  $('prompt-echo').textContent = req.prompt ?? ''; // as text: a prompt may hold markup
   $('stats').textContent = '';
   $('crystal-map').textContent = '';
   occupancy.reset(model!.numLayers, model!.numKvHeads);
@@ -362,7 +362,7 @@ async function runOnce(req: GenerateRequest, label: string): Promise<RunSummary>
   genStatus.textContent = `${label}: ${r.generatedIds.length} tokens${r.closedThink ? '' : ', </think> not reached'}, stopped: ${r.stopReason}`;
   document.body.dataset.lastStop = r.stopReason;
   if (r.closedThink && r.stopReason === 'eos') {
-    showCrystalMap($('crystal-map'), await engine.analyzeAnswer(req.prompt, r.generatedIds), kept, label);
+    showCrystalMap($('crystal-map'), await engine.analyzeAnswer(req, r.generatedIds), kept, label);
   }
   const expected = examples.find((e) => e.prompt === req.prompt)?.answer;
   return { label, result: r, peakBytes, correct: expected === undefined ? null : r.answer === expected };
