@@ -233,3 +233,37 @@ export class InvalidRequestError extends CrystalError {
     super(`Invalid request: ${field} must be ${allowed}; got ${typeof got === 'string' ? JSON.stringify(got) : String(got)}.`);
   }
 }
+
+export class UnsupportedFieldError extends CrystalError {
+  override name = 'UnsupportedFieldError';
+  constructor(
+    readonly field: string,
+    why: string,
+  ) {
+    super(`${field} is not supported by Crystal's engine: ${why}. Leave it out of the request.`);
+  }
+}
+
+export class ModelNotFoundError extends CrystalError {
+  override name = 'ModelNotFoundError';
+  constructor(modelId: string, known: readonly string[]) {
+    super(
+      `No model record has model_id "${modelId}". Give one in engineConfig.appConfig.model_list, or pick one of ` +
+        `${known.length > 0 ? known.join(', ') : 'the catalogue'}.`,
+    );
+  }
+}
+
+export class ModelNotLoadedError extends CrystalError {
+  override name = 'ModelNotLoadedError';
+  constructor(what: string) {
+    super(`No model is loaded (${what}): call reload(modelId) first.`);
+  }
+}
+
+export class UnsupportedOperationError extends CrystalError {
+  override name = 'UnsupportedOperationError';
+  constructor(operation: string, why: string) {
+    super(`${operation} is not supported by Crystal's engine: ${why}.`);
+  }
+}

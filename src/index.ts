@@ -3,6 +3,7 @@
  * engine, the request and result types, the named errors and the policy catalogue. No page code.
  * The worker side is the package's `./worker` entry (engine/worker.ts).
  */
+export { CreateCrystalEngine, CreateWebWorkerCrystalEngine, CrystalEngine, type CrystalChatOptions, type CrystalChunk, type CrystalUsage } from './webllm/crystal-engine.ts';
 export { createWorkerEngine } from './engine/client.ts';
 export { engineFromCore, type Engine, type Generation } from './engine/engine.ts';
 export { createEngineCore, type EngineCore, type LoadRequest } from './engine/engine-core.ts';

@@ -234,9 +234,17 @@ function createTelemetry(backend: ForwardBackend, prompt: readonly number[]) {
   };
 }
 
+/** The end-of-turn markers of the chat templates we run, as the decoder writes them. */
+const END_MARKERS = /<\|im_end\|>|<\|endoftext\|>|<\|eot_id\|>|<｜end▁of▁sentence｜>/g;
+
+/** Text without the think markers and end-of-turn markers (what a reader is shown). */
+export function withoutMarkers(text: string): string {
+  return text.replace(END_MARKERS, '').replace(/<\/?think>/g, '');
+}
+
 function answerText(text: string, endThink: number): string {
   const after = endThink >= 0 ? text.slice(endThink + '</think>'.length) : text;
-  return after.replace(/<\|im_end\|>|<\|endoftext\|>|<\|eot_id\|>|<｜end▁of▁sentence｜>/g, '').trim();
+  return after.replace(END_MARKERS, '').trim();
 }
 
 function emitRows(options: LoopOptions, posStart: number, rows: number, logits: Float32Array | Float64Array, vocab: number) {

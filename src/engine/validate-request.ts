@@ -10,6 +10,22 @@ import type { GenerateRequest } from './types.ts';
 
 const isPositiveInteger = (v: unknown): v is number => Number.isInteger(v) && (v as number) > 0;
 
+/** The sampling and length checks, by the field's name in the caller's request (the web-llm adapter's are OpenAI's). */
+export const checkField = {
+  positiveInteger(field: string, v: unknown): void {
+    if (!isPositiveInteger(v)) throw new InvalidRequestError(field, 'a positive integer', v);
+  },
+  temperature(field: string, v: unknown): void {
+    if (!Number.isFinite(v) || (v as number) < 0) throw new InvalidRequestError(field, 'a finite number >= 0 (0: greedy)', v);
+  },
+  topP(field: string, v: unknown): void {
+    if (!Number.isFinite(v) || (v as number) <= 0 || (v as number) > 1) throw new InvalidRequestError(field, 'a number in (0, 1]', v);
+  },
+  seed(field: string, v: unknown): void {
+    if (!Number.isInteger(v)) throw new InvalidRequestError(field, 'an integer', v);
+  },
+};
+
 export function validateRequest(r: GenerateRequest, policyIds: readonly string[] = USER_POLICY_IDS): void {
   checkPrompt(r);
   if (r.enableThinking !== undefined && typeof r.enableThinking !== 'boolean') throw new InvalidRequestError('enableThinking', 'true or false', r.enableThinking);
@@ -17,11 +33,11 @@ export function validateRequest(r: GenerateRequest, policyIds: readonly string[]
   if (r.stop !== undefined && !(Array.isArray(r.stop) && r.stop.every((t) => typeof t === 'string' && t !== ''))) {
     throw new InvalidRequestError('stop', 'an array of non-empty strings', r.stop);
   }
-  if (!isPositiveInteger(r.maxNewTokens)) throw new InvalidRequestError('maxNewTokens', 'a positive integer', r.maxNewTokens);
+  checkField.positiveInteger('maxNewTokens', r.maxNewTokens);
   const s = r.sampling;
-  if (!Number.isFinite(s?.temperature) || s.temperature < 0) throw new InvalidRequestError('sampling.temperature', 'a finite number >= 0 (0: greedy)', s?.temperature);
-  if (!Number.isFinite(s.topP) || s.topP <= 0 || s.topP > 1) throw new InvalidRequestError('sampling.topP', 'a number in (0, 1]', s.topP);
-  if (!Number.isInteger(s.seed)) throw new InvalidRequestError('sampling.seed', 'an integer', s.seed);
+  checkField.temperature('sampling.temperature', s?.temperature);
+  checkField.topP('sampling.topP', s.topP);
+  checkField.seed('sampling.seed', s.seed);
   const c = r.cache;
   if (!c) return;
   if (!policyIds.includes(c.policy)) throw new InvalidRequestError('cache.policy', `one of ${policyIds.join(', ')}`, c.policy);
@@ -30,7 +46,8 @@ export function validateRequest(r: GenerateRequest, policyIds: readonly string[]
   resolveParams(c.policy, policyDefinition(c.policy).params, c.params ?? {}); // PolicyParamError: an unknown name or a value out of range
 }
 
-const ROLES = ['system', 'user', 'assistant'];
+/** The roles a conversation's messages may have. */
+export const CHAT_ROLES = ['system', 'user', 'assistant'];
 
 /** A prompt, or a conversation of system, user and assistant turns that ends with the user's. */
 function checkPrompt(r: GenerateRequest): void {
@@ -41,7 +58,7 @@ function checkPrompt(r: GenerateRequest): void {
   if (r.prompt !== undefined) throw new InvalidRequestError('prompt', 'absent when messages are given (one or the other)', r.prompt);
   if (!Array.isArray(r.messages) || r.messages.length === 0) throw new InvalidRequestError('messages', 'a non-empty array of messages', r.messages);
   r.messages.forEach((m, i) => {
-    if (!ROLES.includes(m?.role)) throw new InvalidRequestError(`messages[${i}].role`, ROLES.join(', '), m?.role);
+    if (!CHAT_ROLES.includes(m?.role)) throw new InvalidRequestError(`messages[${i}].role`, CHAT_ROLES.join(', '), m?.role);
     if (typeof m.content !== 'string') throw new InvalidRequestError(`messages[${i}].content`, 'a string', m.content);
   });
   const last = r.messages[r.messages.length - 1];
