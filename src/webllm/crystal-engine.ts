@@ -240,7 +240,7 @@ export class CrystalEngine implements MLCEngineInterface {
     throw new UnsupportedOperationError('getMaxStorageBufferBindingSize', 'the engine checks the device limits itself when it loads a model (GpuLimitError)');
   }
 
-  async forwardTokensAndSample(): Promise<number> {
+  async forwardTokensAndSample(_inputIds: number[], _isPrefill: boolean): Promise<number> {
     throw new UnsupportedOperationError('forwardTokensAndSample', 'the decode loop runs inside the engine, with the KV policy; use chat.completions.create');
   }
 
