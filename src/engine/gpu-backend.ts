@@ -28,7 +28,7 @@ import { dropFrom } from '../kv/rewind.ts';
 import { createEvictionDriver, type EvictionDriver } from '../policies/eviction-driver.ts';
 import type { EvictionPolicy, GpuRule } from '../policies/policy.ts';
 import { createPolicy } from '../policies/registry.ts';
-import { backendSizes, continuationFits, evictionSpec, sequenceGeometry, type BackendOptions, type CacheConfig, type ForwardBackend, type ForwardResult, type LogitsRequest, type SampleControl } from '../model/forward-backend.ts';
+import { backendSizes, continuationGeometry, evictionSpec, sequenceGeometry, type BackendOptions, type CacheConfig, type ForwardBackend, type ForwardResult, type LogitsRequest, type SampleControl } from '../model/forward-backend.ts';
 
 export interface GpuBackend extends ForwardBackend {
   kind: 'gpu';
@@ -84,7 +84,7 @@ export async function createGpuBackend(gpu: Gpu, model: LoadedModel, options: Ba
     const spec = evictionSpec(cache); // null for the full cache, `full` included
     const policy = createPolicy(cache?.policy ?? 'full', cache?.params);
     // Everything that can refuse the request does so before the current sequence is touched.
-    const rules = spec ? gpuRuleOf(policy) : null;
+    if (spec) gpuRuleOf(policy);
     if (spec) checkBudget(spec, policy);
     const next = sequenceGeometry(geometry, spec, promptLength, policy);
     const state = spec ? { historyWindow: policy.historyWindow } : null;
@@ -96,19 +96,36 @@ export async function createGpuBackend(gpu: Gpu, model: LoadedModel, options: Ba
     } else {
       kv.reset();
     }
-    if (spec && rules) {
+    attach(policy, spec);
+  }
+
+  /** The chooser, driver, forward plan and read-back of a sequence over the current KV cache. */
+  function attach(policy: EvictionPolicy, spec: BudgetSpec | null): void {
+    chooser?.destroy();
+    chooser = null;
+    const cache = kv!;
+    if (spec) {
       const values = { v: acts.v, o: policy.needsValueNorm ? outputProjectionsF32() : [], hidden: c.hiddenSize }; // laprox's value norm
-      chooser = createGpuChooser(gpu, kv, policy, rules, spec, c.numHeads, acts.step, acts.probs, values);
+      chooser = createGpuChooser(gpu, cache, policy, gpuRuleOf(policy), spec, c.numHeads, acts.step, acts.probs, values);
     }
-    driver = createEvictionDriver(policy, spec, kv, chooser);
+    driver = createEvictionDriver(policy, spec, cache, chooser);
     sequence = { policy, spec };
     const ch = chooser;
-    plan = buildForward(gpu, c, weights, acts, kv, rope, ch ? (l) => ch.dispatches(l) : undefined, options.maxBindingBytes);
+    plan = buildForward(gpu, c, weights, acts, cache, rope, ch ? (l) => ch.dispatches(l) : undefined, options.maxBindingBytes);
     sizeReadback();
   }
 
   function resume(keep: number, promptLength: number): boolean {
-    if (!kv || !sequence || !continuationFits(kv.layout, geometry, sequence.spec, sequence.policy, keep, promptLength)) return false;
+    if (!kv || !sequence) return false;
+    const next = continuationGeometry(kv.layout, geometry, sequence.spec, sequence.policy, keep, promptLength);
+    if (!next) return false;
+    if (next.numPages > kv.geometry.numPages) {
+      // A longer prompt than the budget's pool was sized for: the pool grows, its entries stay, and everything bound to it is rebuilt.
+      ({ cache: kv, checked: ready } = kv.grownTo(next));
+      dropFrom(kv, keep);
+      attach(sequence.policy, sequence.spec);
+      return true;
+    }
     dropFrom(kv, keep); // the freed slots are marked on the GPU with the next step's tables
     driver = createEvictionDriver(sequence.policy, sequence.spec, kv, chooser); // a fresh prompt cut and decision log; the policy state stays
     return true;

@@ -10,6 +10,7 @@ import { createPolicyState, type PolicyState } from '../kernels/policy-state.ts'
 import { compactHeads } from './compact.ts';
 import { appendTokens, createKvLayout, evictSlot, type KvGeometry, type KvLayout } from './kv-layout.ts';
 import type { KvStore } from './kv-store.ts';
+import { grownLayout } from './rewind.ts';
 
 export class HostKvCache implements KvStore {
   layout: KvLayout;
@@ -37,6 +38,18 @@ export class HostKvCache implements KvStore {
   /** Whether this cache can hold a sequence of geometry `g` for a policy with `historyWindow`. */
   fits(g: KvGeometry, historyWindow: number): boolean {
     return g.numPages === this.geometry.numPages && historyWindow === this.historyWindow;
+  }
+
+  /** A larger pool (more pages, `g`) holding this one's entries, layout and policy state where they are. */
+  grownTo(g: KvGeometry): HostKvCache {
+    const next = new HostKvCache(g, this.historyWindow, this.f16);
+    next.layout = grownLayout(this.layout, g);
+    next.kPool.set(this.kPool);
+    next.vPool.set(this.vPool);
+    next.state.score.set(this.state.score);
+    next.state.stamp.set(this.state.stamp);
+    next.state.history.set(this.state.history);
+    return next;
   }
 
   /** Forgets the sequence: an empty layout and zero policy state. */

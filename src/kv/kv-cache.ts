@@ -15,6 +15,7 @@ import type { ModelTables } from '../kernels/model-tables.ts';
 import { compactHeads } from './compact.ts';
 import { appendTokens, createKvLayout, evictSlot, kvBytes, physicalSlot, type KvGeometry, type KvLayout } from './kv-layout.ts';
 import type { KvStore } from './kv-store.ts';
+import { grownLayout } from './rewind.ts';
 
 /** The policy's per-slot state on the GPU (score-update writes it, select-victim reads it). */
 export interface PolicyStateBuffers {
@@ -114,6 +115,32 @@ export class KvCache implements KvStore {
     });
     cache.reset();
     return { cache, checked };
+  }
+
+  /**
+   * A larger pool (more pages, `g`) holding this cache's entries, layout and policy state where
+   * they are (one copy per buffer, in queue order before the next step); this cache is destroyed.
+   */
+  grownTo(g: KvGeometry): { cache: KvCache; checked: Promise<void> } {
+    const eviction = this.evicting ? { historyWindow: this.historyWindow } : null;
+    const grown = KvCache.allocate(this.gpu, g, eviction);
+    const next = grown.cache;
+    const device = this.gpu.device;
+    const encoder = device.createCommandEncoder({ label: 'kv-grow' });
+    const pairs: [GPUBuffer, GPUBuffer][] = [
+      [this.kPool, next.kPool],
+      [this.vPool, next.vPool],
+      [this.state.score, next.state.score],
+      [this.state.stamp, next.state.stamp],
+      [this.state.history, next.state.history],
+    ];
+    for (const [from, to] of pairs) encoder.copyBufferToBuffer(from, 0, to, 0, Math.min(from.size, to.size));
+    device.queue.submit([encoder.finish()]);
+    next.layout = grownLayout(this.layout, g);
+    next.freed = this.freed;
+    device.queue.writeBuffer(next.slotPos, 0, next.layout.slotPos); // the host mirror is what the kernels wrote
+    this.destroy();
+    return grown;
   }
 
   /** Whether this cache can hold a sequence of geometry `g` under `eviction` (as allocate takes it). */

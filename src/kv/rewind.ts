@@ -3,7 +3,9 @@
  * previous sequence stay, everything after (the earlier turn's think and answer) is freed, and only
  * the new tokens are prefilled. Both engines' caches do it through the KvStore port.
  */
-import { physicalSlot, type KvLayout } from './kv-layout.ts';
+import { assert } from '../assert.ts';
+import { physicalSlot, type KvGeometry, type KvLayout } from './kv-layout.ts';
+import { createPagePool } from './page-pool.ts';
 import type { KvStore } from './kv-store.ts';
 
 /**
@@ -24,11 +26,11 @@ export function dropFrom(store: KvStore, keep: number): void {
 }
 
 /**
- * Whether the pool can continue the sequence from `keep` with `tokens` new entries in every head
- * before the prompt cut (asked before dropFrom changes anything): a head refills its holes first,
- * then grows by pages, and never past its block table.
+ * Pages the pool needs to continue the sequence from `keep` with `tokens` new entries in every
+ * head before the prompt cut (asked before dropFrom changes anything): a head refills its holes
+ * first, then grows by pages. Null when a head would pass its block table.
  */
-export function fitsContinuation(layout: KvLayout, keep: number, tokens: number): boolean {
+export function continuationPages(layout: KvLayout, keep: number, tokens: number): number | null {
   const g = layout.geometry;
   let pages = 0;
   for (let l = 0; l < g.numLayers; l++) {
@@ -40,9 +42,24 @@ export function fitsContinuation(layout: KvLayout, keep: number, tokens: number)
         if (p >= 0 && p < keep) kept++;
       }
       const need = Math.max(layout.pages[l * g.numKvHeads + h].length, Math.ceil(Math.max(used, kept + tokens) / g.pageSize));
-      if (need > g.maxPagesPerHead) return false;
+      if (need > g.maxPagesPerHead) return null;
       pages += need;
     }
   }
-  return pages <= g.numPages;
+  return pages;
+}
+
+/**
+ * The same layout over a larger pool (numPages from `g`): pages, tables and slot positions are
+ * kept, the new pages are free. What a cache grown for a chat's longer next prompt starts from.
+ */
+export function grownLayout(layout: KvLayout, g: KvGeometry): KvLayout {
+  const old = layout.geometry;
+  assert(g.numPages >= old.numPages && g.maxPagesPerHead === old.maxPagesPerHead && g.pageSize === old.pageSize, 'a layout only grows by pages');
+  const pool = createPagePool(g.numPages);
+  pool.free = [...pool.free.slice(0, g.numPages - old.numPages), ...layout.pool.free]; // the old free pages go first
+  pool.used.set(layout.pool.used);
+  const slotPos = new Int32Array(g.numPages * g.pageSize).fill(-1);
+  slotPos.set(layout.slotPos);
+  return { ...layout, geometry: g, pool, slotPos };
 }

@@ -5,7 +5,7 @@
  */
 import { budgetPages, type BudgetMode, type BudgetSpec } from '../kv/budget.ts';
 import { kvGeometry, type KvGeometry, type KvLayout } from '../kv/kv-layout.ts';
-import { fitsContinuation } from '../kv/rewind.ts';
+import { continuationPages } from '../kv/rewind.ts';
 import type { WatchedAttention } from '../kv/watched-attention.ts';
 import type { BudgetChange, Eviction } from '../policies/eviction-driver.ts';
 import type { EvictionPolicy } from '../policies/policy.ts';
@@ -61,20 +61,25 @@ export function sequenceGeometry(
 }
 
 /**
- * Whether a sequence cached in `layout` can go on as a prompt of `promptLength` tokens sharing its
- * first `keep`: the pool is at least what a fresh sequence of that prompt gets (so decoding keeps
- * its bound, kv/budget.ts) and holds the new tokens next to the kept ones until the cut.
+ * The pool a sequence cached in `layout` needs to go on as a prompt of `promptLength` tokens
+ * sharing its first `keep`: at least what a fresh sequence of that prompt gets (so decoding keeps
+ * its bound, kv/budget.ts), and room for the new tokens beside the kept ones until the cut. The
+ * current geometry when it holds that, a larger one (more pages) when the pool must grow, null
+ * when a head would pass the context.
  */
-export function continuationFits(
+export function continuationGeometry(
   layout: KvLayout,
   base: KvGeometry, // backendSizes' context-sized geometry
   spec: BudgetSpec | null,
   policy: Pick<EvictionPolicy, 'granularity' | 'rebalance'>,
   keep: number,
   promptLength: number,
-): boolean {
-  const fresh = sequenceGeometry(base, spec, promptLength, policy);
-  return fresh.numPages <= layout.geometry.numPages && fitsContinuation(layout, keep, promptLength - keep);
+): KvGeometry | null {
+  const fresh = sequenceGeometry(base, spec, promptLength, policy).numPages;
+  const append = continuationPages(layout, keep, promptLength - keep);
+  if (append === null) return null;
+  const pages = Math.max(fresh, append);
+  return pages <= layout.geometry.numPages ? layout.geometry : { ...layout.geometry, numPages: Math.min(base.numPages, pages) };
 }
 
 export interface SampleControl {
@@ -125,8 +130,8 @@ export interface ForwardBackend {
   /**
    * Continues the current sequence (its cache settings unchanged) for a prompt of `promptLength`
    * tokens that shares its first `keep` with it: entries at positions >= keep are dropped and the
-   * next forward writes at `keep`. False, with nothing changed, when the pool cannot hold the
-   * continuation (then reset).
+   * next forward writes at `keep`; a budget's pool grows (its entries copied) when the longer
+   * prompt needs more pages. False, with nothing changed, when a head would pass the context.
    */
   resume(keep: number, promptLength: number): boolean;
   /** Called once the whole prompt is in the cache (`all` mode cuts it to the budget here). */

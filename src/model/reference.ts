@@ -5,7 +5,7 @@
  */
 import {
   backendSizes,
-  continuationFits,
+  continuationGeometry,
   evictionSpec,
   sequenceGeometry,
   type BackendOptions,
@@ -243,8 +243,15 @@ export function createReferenceBackend(model: LoadedModel, options: BackendOptio
       spec = nextSpec;
     },
     resume(keep: number, promptLength: number) {
-      if (!continuationFits(cache.layout, contextGeometry, spec, runner.policy, keep, promptLength)) return false;
+      const next = continuationGeometry(cache.layout, contextGeometry, spec, runner.policy, keep, promptLength);
+      if (!next) return false;
       memo?.restart();
+      if (next !== cache.layout.geometry) {
+        // A longer prompt than the budget's pool was sized for: the pool grows, its entries stay.
+        cache = cache.grownTo(next);
+        runner = createCpuPolicyRunner(runner.policy, cache, c.numHeads);
+        geometry = next;
+      }
       dropFrom(cache, keep);
       driver = createEvictionDriver(runner.policy, spec, cache, runner); // a fresh prompt cut and decision log; the policy state stays
       return true;
