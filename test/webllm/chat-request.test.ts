@@ -102,6 +102,20 @@ describe('CrystalEngine on the CPU reference', async () => {
     expect(second.usage!.prompt_tokens).toBeLessThan(first.usage!.prompt_tokens + extra.reused_prompt_tokens);
   });
 
+  test('setInitProgressCallback reports the reload; unload leaves no model', async () => {
+    const reports: { progress: number; text: string }[] = [];
+    engine.setInitProgressCallback((r) => reports.push(r));
+    expect(engine.getInitProgressCallback()).toBeDefined();
+    await engine.reload('tiny', { backend: 'cpu-reference' } as never);
+    expect(reports.length).toBeGreaterThan(1);
+    expect(reports.at(-1)).toMatchObject({ progress: 1, text: expect.stringMatching(/^Loaded tiny/) });
+    expect(reports.every((r) => r.progress >= 0 && r.progress <= 1)).toBe(true);
+    await engine.unload();
+    await expect(engine.chat.completions.create({ messages: user })).rejects.toMatchObject({ name: 'ModelNotLoadedError' });
+    await expect(engine.runtimeStatsText()).rejects.toMatchObject({ name: 'ModelNotLoadedError' });
+    await engine.reload('tiny', { backend: 'cpu-reference' } as never);
+  });
+
   test('operations Crystal does not do are named errors', async () => {
     await expect(engine.completions.create({ prompt: 'x' })).rejects.toMatchObject({ name: 'UnsupportedOperationError' });
     await expect(engine.embeddings.create({ input: 'x' })).rejects.toMatchObject({ name: 'UnsupportedOperationError' });
