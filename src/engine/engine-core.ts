@@ -57,7 +57,8 @@ export function createEngineCore(
 ): EngineCore {
   let backend: ForwardBackend | undefined;
   let gpu: Gpu | undefined;
-  let signal = { aborted: false };
+  // The abort flags of the generations asked for and not yet ended, oldest (the running one) first.
+  const asked: { aborted: boolean }[] = [];
   let running: Promise<unknown> = Promise.resolve();
   let loading: Promise<unknown> = Promise.resolve();
   // What the cache holds after the last generation, for a chat's next turn (decode-loop.ts).
@@ -75,6 +76,17 @@ export function createEngineCore(
     gpu = undefined;
     sequence.current = null;
     throw lost;
+  }
+
+  /**
+   * Runs `task` once every generation and analysis asked for before it has ended: one at a time,
+   * in the order asked. `running` is replaced before anything is awaited, so two calls made back
+   * to back cannot both see the same settled `running` and run at once.
+   */
+  function exclusive<T>(task: () => Promise<T>): Promise<T> {
+    const run = running.then(task);
+    running = run.catch(() => {});
+    return run;
   }
 
   async function loadNow(request: LoadRequest, onProgress?: (p: LoadProgressEvent) => void): Promise<ModelInfo> {
@@ -130,24 +142,30 @@ export function createEngineCore(
     async generate(request, onSteps) {
       validateRequest(request); // before the model or the running generation is touched
       if (!backend) throw new Error('No model is loaded: call load() first.');
-      await running; // one generation at a time
-      signal = { aborted: false };
-      const run = generate(backend, request, { signal, sequence, onStep: (s) => onSteps([s]) }).catch(deviceLostOr);
-      running = run.catch(() => {});
-      return run;
+      const signal = { aborted: false };
+      asked.push(signal); // from now on abort() reaches it, even before it starts
+      try {
+        return await exclusive(() => {
+          if (!backend) throw new Error('No model is loaded: call load() first.'); // the one before lost the device
+          return generate(backend, request, { signal, sequence, onStep: (s) => onSteps([s]) }).catch(deviceLostOr);
+        });
+      } finally {
+        asked.splice(asked.indexOf(signal), 1);
+      }
     },
 
     async analyzeAnswer(prompt, generatedIds) {
       if (!backend) throw new Error('No model is loaded: call load() first.');
-      await running;
-      sequence.current = null; // the replay overwrites the cache
-      const run = analyzeAnswer(backend, prompt, generatedIds).catch(deviceLostOr);
-      running = run.catch(() => {});
-      return run;
+      return exclusive(() => {
+        if (!backend) throw new Error('No model is loaded: call load() first.');
+        sequence.current = null; // the replay overwrites the cache
+        return analyzeAnswer(backend, prompt, generatedIds).catch(deviceLostOr);
+      });
     },
 
+    /** Stops the running generation or, when none has started yet, the next one asked for. */
     abort() {
-      signal.aborted = true;
+      if (asked.length > 0) asked[0].aborted = true;
     },
 
     resetChat() {
