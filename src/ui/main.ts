@@ -1,7 +1,8 @@
 /**
  * The page: choose a model, a policy and its budget, run a reasoning prompt in the worker engine,
  * and watch the think stage stream beside the cache's occupancy and one head's attention; or run
- * the same prompt under two settings side by side. It codes against the Engine interface only.
+ * the same prompt under two settings side by side, or chat over several turns. It codes against
+ * the Engine interface only.
  */
 import { deleteCachedModel, listCachedModels } from '../catalog/storage.ts';
 import { loadCatalog, type CatalogEntry } from '../catalog/records.ts';
@@ -10,10 +11,15 @@ import type { Engine } from '../engine/engine.ts';
 import { POLICY_CATALOG } from '../engine/policy-catalog.ts';
 import type { GenerateRequest, GenerationResult, ModelInfo } from '../engine/types.ts';
 import { renderCachedList } from './cached-list.ts';
+import { createChat } from './chat.ts';
 import { createCompareCard, type RunSummary } from './compare.ts';
-import { showCrystalMap, type KeptRecord } from './crystal-map.ts';
+import { showCrystalMap } from './crystal-map.ts';
 import { createDownloadView } from './download-view.ts';
+import { createErrorView } from './error-view.ts';
+import { createFieldErrors } from './field-errors.ts';
+import { FIELD_RULES, parseField, type RuledField } from './field-rules.ts';
 import { createHeatmap } from './heatmap.ts';
+import { streamRun } from './live-run.ts';
 import { describeModel, downloadSize, listModels, renderModelSelect, type ListedModel } from './model-list.ts';
 import { createOccupancyView } from './occupancy.ts';
 import { readSettings, settingsUrl, writeSettings, type Settings } from './settings.ts';
@@ -34,14 +40,23 @@ const promptBox = $<HTMLTextAreaElement>('prompt');
 const runButton = $<HTMLButtonElement>('run');
 const stopButton = $<HTMLButtonElement>('stop');
 const compareButton = $<HTMLButtonElement>('compare');
+const sendButton = $<HTMLButtonElement>('chat-send');
+const newChatButton = $<HTMLButtonElement>('chat-new');
+/** What starts a generation, and what stops one: enabled and disabled together. */
+const startButtons = [runButton, compareButton, sendButton, newChatButton];
+const stopButtons = [stopButton, $<HTMLButtonElement>('chat-stop')];
 const genStatus = $('gen-status');
-const errorBox = $('error');
 const transcript = createTranscript($('think-text'), $('answer-text'), $('think-count'));
 const occupancy = createOccupancyView($('occupancy'), $('occupancy-summary'));
 const heatmap = createHeatmap($<HTMLCanvasElement>('heatmap'), $('heatmap-tip'));
+const fieldErrors = createFieldErrors();
 
 let settings: Settings = readSettings(new URL(location.href), localStorage);
 let model: ModelInfo | null = null;
+/** The folder the model was loaded from, for Reload model after a lost device. */
+let loaded: { url: string; name: string } | null = null;
+
+const setStartable = (enabled: boolean) => startButtons.forEach((b) => (b.disabled = !enabled));
 
 function fillSelect(select: HTMLSelectElement, options: { value: string; label: string }[], selected: string) {
   select.textContent = '';
@@ -75,26 +90,84 @@ const BINDINGS: [string, keyof Settings][] = [
   ['watch-layer', 'watchLayer'],
   ['watch-head', 'watchHead'],
 ];
+const isRuled = (key: keyof Settings): key is RuledField => key in FIELD_RULES;
+
+function applySetting(key: keyof Settings, value: Settings[keyof Settings]) {
+  if (settings[key] === value) return;
+  settings = { ...settings, [key]: value };
+  writeSettings(settings, localStorage);
+  if (key === 'policy') showPolicyInfo();
+  if (key === 'policy' || key === 'budget' || key === 'mode') void showNeeds();
+  if (key === 'watchHead') heatmap.setHead(settings.watchHead);
+}
+
+/**
+ * A typed number field: a value the engine accepts becomes the setting; any other stays in the
+ * field, marked with what is allowed, and the setting keeps its last good value. False: invalid.
+ */
+function checkRuled(control: HTMLInputElement, key: RuledField): boolean {
+  const value = parseField(key, control.value);
+  if (value === null) {
+    const got = control.value.trim() === '' ? '' : `; got ${control.value}`;
+    fieldErrors.set(control, `Must be ${FIELD_RULES[key].allowed}${got}.`);
+    return false;
+  }
+  fieldErrors.set(control, null);
+  applySetting(key, value);
+  return true;
+}
+
 for (const [id, key] of BINDINGS) {
   const control = $<HTMLInputElement | HTMLSelectElement>(id);
   control.value = String(settings[key]);
+  if (isRuled(key)) {
+    const input = control as HTMLInputElement;
+    input.addEventListener('change', () => checkRuled(input, key));
+    // Once marked, the mark goes as soon as the text is fixed (not while a first value is typed).
+    input.addEventListener('input', () => input.hasAttribute('aria-invalid') && checkRuled(input, key));
+    continue;
+  }
   control.addEventListener('change', () => {
     const next = readSettings(new URL(`?${key}=${encodeURIComponent(control.value)}`, location.href), null);
-    settings = { ...settings, [key]: next[key] };
-    control.value = String(settings[key]); // a rejected value snaps back
-    writeSettings(settings, localStorage);
-    if (key === 'policy') showPolicyInfo();
-    if (key === 'policy' || key === 'budget' || key === 'mode') void showNeeds();
-    if (key === 'watchHead') heatmap.setHead(settings.watchHead);
+    applySetting(key, next[key]);
+    control.value = String(settings[key]); // a list holds only good values: this never moves
   });
 }
 showPolicyInfo();
 writeSettings(settings, localStorage);
 
-function showError(e: unknown) {
-  errorBox.hidden = false;
-  errorBox.textContent = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+/** The field's name as its label writes it (without the error line inside the label). */
+const fieldName = (control: HTMLElement) => (control as HTMLInputElement).labels?.[0]?.firstChild?.textContent?.trim() || control.id;
+
+/**
+ * Before a run: every typed field is checked again (a value typed without a change event counts
+ * too). False, with the reason in the status line and focus on the first bad field: nothing runs.
+ */
+function fieldsReady(): boolean {
+  for (const [id, key] of BINDINGS) if (isRuled(key)) checkRuled($<HTMLInputElement>(id), key);
+  const bad = fieldErrors.current().filter(({ control }) => control.tagName === 'INPUT');
+  if (bad.length === 0) return true;
+  genStatus.textContent = `Not started: ${bad.map(({ control, message }) => `${fieldName(control)}: ${message}`).join(' ')}`;
+  bad[0].control.focus();
+  return false;
 }
+
+/** An empty prompt is refused here, before the engine is asked (which would refuse it too). */
+function promptReady(): boolean {
+  if (promptBox.value.trim() !== '') return true;
+  fieldErrors.set(promptBox, 'Must be a non-empty string: write a prompt.');
+  genStatus.textContent = 'Not started: the prompt is empty.';
+  promptBox.focus();
+  return false;
+}
+promptBox.addEventListener('input', () => promptBox.value.trim() !== '' && fieldErrors.set(promptBox, null));
+
+const errors = createErrorView($('error'), $<HTMLButtonElement>('reload-model'), async () => {
+  if (!loaded) throw new Error('No model was loaded yet: choose one in the model list.');
+  await loadModelFrom(loaded.url, loaded.name);
+  genStatus.textContent = 'The model was loaded again: run when ready.';
+});
+const showError = (e: unknown) => errors.show(e);
 
 /** Eval prompts with their answers: the examples, and the check of a finished answer. */
 let examples: { prompt: string; answer: string }[] = [];
@@ -113,6 +186,7 @@ $('example').addEventListener('click', () => {
   if (examples.length === 0) return;
   exampleIndex = (exampleIndex + 1) % examples.length;
   promptBox.value = examples[exampleIndex].prompt;
+  fieldErrors.set(promptBox, null);
   void showNeeds();
 });
 $('share').addEventListener('click', async () => {
@@ -198,7 +272,7 @@ async function deleteModel(m: ListedModel) {
 $('download').addEventListener('click', async () => {
   const m = chosenListed();
   if (!m || downloads.busy) return;
-  errorBox.hidden = true;
+  errors.hide();
   const running = downloads.run(m.url, m.id);
   await refreshModels(m.id); // Delete and Download stay disabled while it runs
   try {
@@ -214,7 +288,7 @@ $('download').addEventListener('click', async () => {
 
 /** Loads a model folder into the engine: the bundled one, or one the user named by URL. */
 async function loadModelFrom(url: string, name: string) {
-  runButton.disabled = compareButton.disabled = true;
+  setStartable(false);
   document.body.dataset.modelReady = 'false';
   const info = await engine.load({ url, name }, (p) => {
     const bar = $<HTMLProgressElement>('load-progress');
@@ -223,6 +297,7 @@ async function loadModelFrom(url: string, name: string) {
     $('model-status').textContent = `Loading ${name}: ${p.stage}…`;
   });
   model = info;
+  loaded = { url, name };
   $<HTMLProgressElement>('load-progress').value = $<HTMLProgressElement>('load-progress').max;
   $('model-status').textContent =
     `${info.name}: ${info.architecture}, ${info.numLayers} layers, ${info.numHeads}/${info.numKvHeads} heads, ` +
@@ -234,7 +309,7 @@ async function loadModelFrom(url: string, name: string) {
   fillSelect($('watch-head'), count(info.numKvHeads, 'KV head'), String(settings.watchHead));
   occupancy.reset(info.numLayers, info.numKvHeads);
   document.body.dataset.modelReady = 'true';
-  runButton.disabled = compareButton.disabled = false;
+  setStartable(true);
   updateStorage();
 }
 
@@ -276,7 +351,7 @@ function chooseModel(next: Partial<Settings>) {
   const previous = settings;
   settings = { ...settings, ...next };
   writeSettings(settings, localStorage);
-  errorBox.hidden = true;
+  errors.hide();
   loadChosen().catch((e) => {
     $('model-status').textContent = 'The model could not be loaded; the previous one stays.';
     showError(e);
@@ -285,7 +360,7 @@ function chooseModel(next: Partial<Settings>) {
     modelSelect.value = settings.model;
     if (modelSelect.value !== settings.model) modelSelect.value = BUNDLED.id;
     showChosen();
-    runButton.disabled = compareButton.disabled = model === null;
+    setStartable(model !== null);
     document.body.dataset.modelReady = String(model !== null);
   });
 }
@@ -305,15 +380,21 @@ modelSelect.addEventListener('change', () => {
   chooseModel({ model: modelSelect.value });
 });
 
-function request(s: Settings, budget: number, policy: string): GenerateRequest {
+/** What every generation takes from the settings: length, sampling, cache and the telemetry the views draw. */
+function settingsRequest(s: Settings, budget: number, policy: string): Omit<GenerateRequest, 'prompt' | 'messages'> {
   return {
-    prompt: promptBox.value,
     maxNewTokens: s.maxTokens,
     sampling: { temperature: s.temperature, topP: s.topP, seed: s.seed },
     cache: policy === 'full' ? undefined : { policy, budget, mode: s.mode },
     telemetry: { watchLayer: s.watchLayer },
   };
 }
+
+function request(s: Settings, budget: number, policy: string): GenerateRequest {
+  return { prompt: promptBox.value, ...settingsRequest(s, budget, policy) };
+}
+
+const liveViews = { occupancy, heatmap, status: genStatus };
 
 function showStats(r: GenerationResult, peakBytes: number) {
   const stats = $('stats');
@@ -335,28 +416,7 @@ async function runOnce(req: GenerateRequest, label: string): Promise<RunSummary>
   $('prompt-echo').textContent = req.prompt ?? ''; // as text: a prompt may hold markup
   $('stats').textContent = '';
   $('crystal-map').textContent = '';
-  occupancy.reset(model!.numLayers, model!.numKvHeads);
-  heatmap.reset(model!.contextLength, Math.min(req.maxNewTokens + 1, model!.contextLength)); // a step per row
-  heatmap.setHead(settings.watchHead);
-  genStatus.textContent = `${label}: prefilling…`;
-  const generation = engine.generate(req);
-  let count = 0;
-  let peakBytes = 0;
-  const kept: KeptRecord = { texts: [], evictions: [], heads: model!.numLayers * model!.numKvHeads };
-  const started = performance.now();
-  for await (const step of generation) {
-    transcript.add(step);
-    kept.texts[step.position] = step.text;
-    if (step.cache) {
-      for (let e = 2; e < step.cache.evicted.length; e += 3) kept.evictions[step.cache.evicted[e]] = (kept.evictions[step.cache.evicted[e]] ?? 0) + 1;
-      occupancy.update(step.cache);
-      heatmap.add(step);
-      peakBytes = Math.max(peakBytes, step.cache.heldBytes);
-    }
-    count++;
-    genStatus.textContent = `${label}: ${count} tokens, ${(count / ((performance.now() - started) / 1000)).toFixed(1)} tok/s`;
-  }
-  const r = await generation.result;
+  const { result: r, peakBytes, kept } = await streamRun(engine, liveViews, model!, req, transcript, { label, watchHead: settings.watchHead });
   $('think-count').textContent = `(${r.thinkTokens} tokens)`;
   showStats(r, peakBytes);
   genStatus.textContent = `${label}: ${r.generatedIds.length} tokens${r.closedThink ? '' : ', </think> not reached'}, stopped: ${r.stopReason}`;
@@ -372,25 +432,39 @@ function describeRun(s: Settings, policy: string, budget: number): string {
   return policy === 'full' ? 'full cache' : `${policy}, budget ${budget} (${s.mode})`;
 }
 
+/**
+ * Runs one generation's work with the page locked to it. An error is shown as text and leaves
+ * the page usable; a lost device also drops the model (the engine did), until Reload model.
+ */
 async function guarded(work: () => Promise<void>) {
-  errorBox.hidden = true;
-  runButton.disabled = compareButton.disabled = true;
-  stopButton.disabled = false;
+  errors.hide();
+  setStartable(false);
+  stopButtons.forEach((b) => (b.disabled = false));
   document.body.dataset.generating = 'true';
   try {
     await work();
   } catch (e) {
     showError(e);
     genStatus.textContent = 'Generation failed.';
+    if (errors.deviceLost) {
+      model = null;
+      document.body.dataset.modelReady = 'false';
+      $('model-status').textContent = 'The GPU device was lost: press Reload model to load the model on a new device.';
+      genStatus.textContent = 'Generation failed: the GPU device was lost. The transcript so far is kept.';
+    }
   } finally {
-    runButton.disabled = compareButton.disabled = false;
-    stopButton.disabled = true;
+    setStartable(model !== null);
+    stopButtons.forEach((b) => (b.disabled = true));
     document.body.dataset.generating = 'false';
     updateStorage();
   }
 }
 
+/** The checks before a single-prompt run: its fields and its prompt, each refused with a message. */
+const runnable = () => fieldsReady() && promptReady();
+
 runButton.addEventListener('click', () =>
+  runnable() &&
   guarded(async () => {
     $('compare-view').hidden = true;
     await runOnce(request(settings, settings.budget, settings.policy), describeRun(settings, settings.policy, settings.budget));
@@ -398,6 +472,7 @@ runButton.addEventListener('click', () =>
 );
 
 compareButton.addEventListener('click', () =>
+  runnable() &&
   guarded(async () => {
     const view = $('compare-view');
     view.hidden = false;
@@ -413,7 +488,42 @@ compareButton.addEventListener('click', () =>
   }),
 );
 
-stopButton.addEventListener('click', () => void engine.abort());
+stopButtons.forEach((b) => b.addEventListener('click', () => void engine.abort()));
+
+createChat(
+  {
+    conversation: $('conversation'),
+    system: $<HTMLTextAreaElement>('chat-system'),
+    thinking: $<HTMLInputElement>('chat-thinking'),
+    message: $<HTMLTextAreaElement>('chat-message'),
+    send: sendButton,
+    newChat: newChatButton,
+    status: genStatus,
+  },
+  {
+    engine,
+    fieldErrors,
+    settingsRequest: () => (fieldsReady() ? settingsRequest(settings, settings.budget, settings.policy) : null),
+    stream: (req, turn, label) => streamRun(engine, liveViews, model!, req, turn, { label, watchHead: settings.watchHead }),
+    guarded,
+  },
+);
+
+/** The runner or the chat, one at a time (style.css hides the other by body[data-view]). */
+function showView() {
+  document.body.dataset.view = settings.view;
+  $<HTMLInputElement>(`view-${settings.view}`).checked = true;
+}
+for (const view of ['prompt', 'chat'] as const) {
+  $(`view-${view}`).addEventListener('change', () => {
+    applySetting('view', view);
+    showView();
+  });
+}
+showView();
+const thinkingSwitch = $<HTMLInputElement>('chat-thinking');
+thinkingSwitch.checked = settings.thinking === 'on';
+thinkingSwitch.addEventListener('change', () => applySetting('thinking', thinkingSwitch.checked ? 'on' : 'off'));
 
 loadExamples().catch(showError);
 enableOffline($('offline'))

@@ -2,7 +2,9 @@
  * The page's choices: read from the URL first (a shared link reproduces a run), then from local
  * storage (a reload keeps them), then the defaults; every value is checked, a bad one falls back.
  * Written back to both on every change. The prompt itself stays out of the URL unless shared.
+ * (A bad value typed into a field is not read here: the field says what is allowed, field-errors.ts.)
  */
+import { parseField, type RuledField } from './field-rules.ts';
 
 export type BudgetMode = 'all' | 'think';
 
@@ -24,6 +26,10 @@ export interface Settings {
   /** The second run of compare mode. */
   comparePolicy: string;
   compareBudget: number;
+  /** The single-prompt runner or the chat. */
+  view: 'prompt' | 'chat';
+  /** Chat turns think first (the template's enable_thinking). */
+  thinking: 'on' | 'off';
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -40,13 +46,16 @@ export const DEFAULT_SETTINGS: Settings = {
   watchHead: 0,
   comparePolicy: 'h2o',
   compareBudget: 64,
+  view: 'prompt',
+  thinking: 'on',
 };
 
 const STORAGE_KEY = 'crystal.settings';
 
 type Check = (v: string) => string | number | null;
 const int = (lo: number, hi: number): Check => (v) => (/^\d+$/.test(v) && +v >= lo && +v <= hi ? +v : null);
-const real = (lo: number, hi: number): Check => (v) => (v.trim() !== '' && Number.isFinite(+v) && +v >= lo && +v <= hi ? +v : null);
+/** A typed number field: what the engine accepts (field-rules.ts). */
+const ruled = (key: RuledField): Check => (v) => parseField(key, v);
 const word: Check = (v) => (/^[\w.-]{1,64}$/.test(v) ? v : null);
 
 const httpUrl: Check = (v) => {
@@ -61,16 +70,18 @@ const CHECKS: Record<keyof Settings, Check> = {
   model: word,
   modelUrl: httpUrl,
   policy: word,
-  budget: int(1, 1 << 20),
+  budget: ruled('budget'),
   mode: (v) => (v === 'all' || v === 'think' ? v : null),
-  temperature: real(0, 5),
-  topP: real(0.01, 1),
-  seed: int(0, 2 ** 31),
-  maxTokens: int(1, 1 << 16),
+  temperature: ruled('temperature'),
+  topP: ruled('topP'),
+  seed: ruled('seed'),
+  maxTokens: ruled('maxTokens'),
   watchLayer: int(0, 1024),
   watchHead: int(0, 1024),
   comparePolicy: word,
-  compareBudget: int(1, 1 << 20),
+  compareBudget: ruled('compareBudget'),
+  view: (v) => (v === 'prompt' || v === 'chat' ? v : null),
+  thinking: (v) => (v === 'on' || v === 'off' ? v : null),
 };
 
 function merge(into: Settings, source: (key: string) => string | null | undefined): void {

@@ -1,0 +1,39 @@
+/**
+ * What each typed number field of the page may hold. The engine's own checks (validate-request.ts)
+ * judge, so the page refuses exactly what the engine would and says so in the engine's words; the
+ * engine still checks the request it is sent, being a library as well.
+ */
+import { checkField } from '../engine/validate-request.ts';
+
+export interface FieldRule {
+  /** What the field may hold, worded as the engine's InvalidRequestError words it. */
+  allowed: string;
+  /** Throws (InvalidRequestError) when the engine would refuse the value. */
+  check(value: number): void;
+}
+
+// The wording copies validate-request.ts, which builds it into its messages and exports no list of it.
+const BUDGET: FieldRule = { allowed: 'a positive integer (KV entries per head)', check: (v) => checkField.positiveInteger('cache.budget', v) };
+
+export const FIELD_RULES = {
+  budget: BUDGET,
+  compareBudget: BUDGET,
+  temperature: { allowed: 'a finite number >= 0 (0: greedy)', check: (v) => checkField.temperature('sampling.temperature', v) },
+  topP: { allowed: 'a number in (0, 1]', check: (v) => checkField.topP('sampling.topP', v) },
+  seed: { allowed: 'an integer', check: (v) => checkField.seed('sampling.seed', v) },
+  maxTokens: { allowed: 'a positive integer', check: (v) => checkField.positiveInteger('maxNewTokens', v) },
+} satisfies Record<string, FieldRule>;
+
+export type RuledField = keyof typeof FIELD_RULES;
+
+/** The number a field's text stands for, or null when the engine would refuse it (blank and non-numbers included). */
+export function parseField(key: RuledField, raw: string): number | null {
+  if (raw.trim() === '') return null;
+  const value = Number(raw);
+  try {
+    FIELD_RULES[key].check(value);
+    return value;
+  } catch {
+    return null;
+  }
+}
