@@ -165,8 +165,6 @@ export async function generate(
   // The last token was sampled, never written: the cache holds the prompt and the ones before it.
   if (options.sequence) options.sequence.current = { ids: [...prompt, ...generated.slice(0, -1)], key: cacheKey(request.cache) };
   const held = backend.occupancy().reduce((sum, n) => sum + n, 0);
-  const entryBytes = kvEntryBytes(backend);
-  const c = model.config;
   return {
     promptTokens: prompt.length,
     reusedTokens: reused,
@@ -183,8 +181,8 @@ export async function generate(
     prefillTokensPerSecond: prefillMs > 0 ? ((prompt.length - reused) * 1000) / prefillMs : 0,
     timeToFirstTokenMs: prefillMs,
     kv: {
-      heldBytes: held * entryBytes,
-      fullBytes: (prompt.length + generated.length - 1) * c.numLayers * c.numKvHeads * entryBytes,
+      heldBytes: held * kvEntryBytes(backend),
+      fullBytes: fullCacheBytes(backend, prompt.length + generated.length - 1),
       evictions: backend.evictions().length,
     },
   };
@@ -193,6 +191,12 @@ export async function generate(
 /** Bytes one cached entry takes (K and V), as the telemetry counts them: f32. */
 function kvEntryBytes(backend: ForwardBackend): number {
   return 2 * backend.model.config.headDim * 4;
+}
+
+/** Bytes the full cache holds once `written` positions are in it: every layer's and KV head's entry for each. */
+function fullCacheBytes(backend: ForwardBackend, written: number): number {
+  const c = backend.model.config;
+  return written * c.numLayers * c.numKvHeads * kvEntryBytes(backend);
 }
 
 /** Where the first stop string begins, searching what was added since `from`; -1 if none. */
@@ -207,7 +211,6 @@ function firstStop(text: string, stops: readonly string[], from: number): number
 
 /** Step.cache: what the cache holds after each step, the evictions since the last, the watched layer. */
 function createTelemetry(backend: ForwardBackend, prompt: readonly number[]) {
-  const c = backend.model.config;
   let promptPieces: string[] | undefined = prompt.map((id) => backend.model.tokenizer.decode([id]));
   const entryBytes = kvEntryBytes(backend);
   let seen = 0; // evictions already reported
@@ -226,7 +229,7 @@ function createTelemetry(backend: ForwardBackend, prompt: readonly number[]) {
         counts,
         limits: backend.limits(),
         heldBytes: counts.reduce((s, n) => s + n, 0) * entryBytes,
-        fullBytes: written * c.numLayers * c.numKvHeads * entryBytes,
+        fullBytes: fullCacheBytes(backend, written),
         evicted,
         watched: backend.watched()[0],
       };

@@ -88,8 +88,6 @@ export async function createGpuBackend(gpu: Gpu, model: LoadedModel, options: Ba
     if (spec) checkBudget(spec, policy);
     const next = sequenceGeometry(geometry, spec, promptLength, policy);
     const state = spec ? { historyWindow: policy.historyWindow } : null;
-    chooser?.destroy();
-    chooser = null;
     if (!kv || !kv.fits(next, state)) {
       kv?.destroy();
       ({ cache: kv, checked: ready } = KvCache.allocate(gpu, next, state));

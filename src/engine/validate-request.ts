@@ -47,7 +47,7 @@ export function validateRequest(r: GenerateRequest, policyIds: readonly string[]
 }
 
 /** The roles a conversation's messages may have. */
-export const CHAT_ROLES = ['system', 'user', 'assistant'];
+const CHAT_ROLES = ['system', 'user', 'assistant'];
 
 /** A prompt, or a conversation of system, user and assistant turns that ends with the user's. */
 function checkPrompt(r: GenerateRequest): void {

@@ -6,7 +6,7 @@
  */
 import type { ChatCompletionRequest } from '@mlc-ai/web-llm';
 import { InvalidRequestError, UnsupportedFieldError } from '../errors.ts';
-import { CHAT_ROLES, checkField } from '../engine/validate-request.ts';
+import { checkField, validateRequest } from '../engine/validate-request.ts';
 import type { ChatMessage, GenerateRequest } from '../engine/types.ts';
 
 /** Request fields Crystal refuses, with why. */
@@ -56,7 +56,7 @@ export function toGenerateRequest(request: ChatCompletionRequest, defaults: Requ
   if (thinking !== undefined && thinking !== null && typeof thinking !== 'boolean') {
     throw new InvalidRequestError('extra_body.enable_thinking', 'true or false', thinking);
   }
-  return {
+  const generate: GenerateRequest = {
     messages: toMessages(request.messages),
     maxNewTokens: maxTokens,
     sampling: { temperature, topP, seed },
@@ -65,14 +65,16 @@ export function toGenerateRequest(request: ChatCompletionRequest, defaults: Requ
     reusePrefix: true, // as web-llm does: a conversation that goes on prefills only its new turn
     cache: defaults.cache,
   };
+  validateRequest(generate); // the engine's own check (messages and their roles, the cache), so create() rejects before anything streams
+  return generate;
 }
 
+/** Text parts joined into one string; the roles and the list itself are the engine's check (validateRequest). */
 function toMessages(messages: ChatCompletionRequest['messages']): ChatMessage[] {
-  if (!Array.isArray(messages) || messages.length === 0) throw new InvalidRequestError('messages', 'a non-empty array of messages', messages);
+  if (!Array.isArray(messages)) return messages;
   return messages.map((m, i) => {
-    if (!CHAT_ROLES.includes(m?.role)) throw new InvalidRequestError(`messages[${i}].role`, CHAT_ROLES.join(', '), m?.role);
-    if (m.role === 'assistant' && m.tool_calls !== undefined) throw new UnsupportedFieldError(`messages[${i}].tool_calls`, 'tool calling is not implemented');
-    const content = m.content ?? '';
+    if (m?.role === 'assistant' && m.tool_calls !== undefined) throw new UnsupportedFieldError(`messages[${i}].tool_calls`, 'tool calling is not implemented');
+    const content = m?.content ?? '';
     if (Array.isArray(content)) {
       // Text parts are joined; an image or audio part is not something this engine reads.
       const parts = content as { type: string; text?: string }[];

@@ -149,7 +149,6 @@ export class CrystalEngine implements MLCEngineInterface {
       topP: o.top_p ?? 1,
       cache: o.kv_cache,
     });
-    validateRequest(generate); // what the engine checks, here: create() rejects before anything streams
     const started = performance.now();
     const generation = this.engine.generate(generate);
     const meta = { id: `chatcmpl-${crypto.randomUUID()}`, created: Math.floor(Date.now() / 1000), model: this.modelId };
