@@ -256,8 +256,9 @@ export class ModelNotFoundError extends CrystalError {
 
 export class ModelNotLoadedError extends CrystalError {
   override name = 'ModelNotLoadedError';
-  constructor(what: string) {
-    super(`No model is loaded (${what}): call reload(modelId) first.`);
+  /** `remedy`: the call that loads one in the caller's API (web-llm's reload, the engine core's load). */
+  constructor(what: string, remedy = 'reload(modelId)') {
+    super(`No model is loaded (${what}): call ${remedy} first.`);
   }
 }
 

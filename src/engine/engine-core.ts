@@ -3,6 +3,7 @@
  * abort. The worker exposes exactly this object with Comlink; tests and Node use it directly.
  */
 import { validateRequest } from './validate-request.ts';
+import { ModelNotLoadedError } from '../errors.ts';
 import { requestGpu, type Gpu } from '../gpu/device.ts';
 import { createReferenceBackend } from '../model/reference.ts';
 import { loadModel, probeModel } from '../model/load-model.ts';
@@ -141,12 +142,12 @@ export function createEngineCore(
 
     async generate(request, onSteps) {
       validateRequest(request); // before the model or the running generation is touched
-      if (!backend) throw new Error('No model is loaded: call load() first.');
+      if (!backend) throw new ModelNotLoadedError('generate', 'load()');
       const signal = { aborted: false };
       asked.push(signal); // from now on abort() reaches it, even before it starts
       try {
         return await exclusive(() => {
-          if (!backend) throw new Error('No model is loaded: call load() first.'); // the one before lost the device
+          if (!backend) throw new ModelNotLoadedError('generate', 'load()'); // the one before lost the device
           return generate(backend, request, { signal, sequence, onStep: (s) => onSteps([s]) }).catch(deviceLostOr);
         });
       } finally {
@@ -155,9 +156,9 @@ export function createEngineCore(
     },
 
     async analyzeAnswer(prompt, generatedIds) {
-      if (!backend) throw new Error('No model is loaded: call load() first.');
+      if (!backend) throw new ModelNotLoadedError('analyzeAnswer', 'load()');
       return exclusive(() => {
-        if (!backend) throw new Error('No model is loaded: call load() first.');
+        if (!backend) throw new ModelNotLoadedError('analyzeAnswer', 'load()');
         sequence.current = null; // the replay overwrites the cache
         return analyzeAnswer(backend, prompt, generatedIds).catch(deviceLostOr);
       });

@@ -10,19 +10,28 @@ import type { GenerateRequest } from './types.ts';
 
 const isPositiveInteger = (v: unknown): v is number => Number.isInteger(v) && (v as number) > 0;
 
+/** What each checked number may be, in the words of the errors (the page shows the same words beside its fields). */
+export const ALLOWED = {
+  positiveInteger: 'a positive integer',
+  budget: 'a positive integer (KV entries per head)',
+  temperature: 'a finite number >= 0 (0: greedy)',
+  topP: 'a number in (0, 1]',
+  seed: 'an integer',
+} as const;
+
 /** The sampling and length checks, by the field's name in the caller's request (the web-llm adapter's are OpenAI's). */
 export const checkField = {
   positiveInteger(field: string, v: unknown): void {
-    if (!isPositiveInteger(v)) throw new InvalidRequestError(field, 'a positive integer', v);
+    if (!isPositiveInteger(v)) throw new InvalidRequestError(field, ALLOWED.positiveInteger, v);
   },
   temperature(field: string, v: unknown): void {
-    if (!Number.isFinite(v) || (v as number) < 0) throw new InvalidRequestError(field, 'a finite number >= 0 (0: greedy)', v);
+    if (!Number.isFinite(v) || (v as number) < 0) throw new InvalidRequestError(field, ALLOWED.temperature, v);
   },
   topP(field: string, v: unknown): void {
-    if (!Number.isFinite(v) || (v as number) <= 0 || (v as number) > 1) throw new InvalidRequestError(field, 'a number in (0, 1]', v);
+    if (!Number.isFinite(v) || (v as number) <= 0 || (v as number) > 1) throw new InvalidRequestError(field, ALLOWED.topP, v);
   },
   seed(field: string, v: unknown): void {
-    if (!Number.isInteger(v)) throw new InvalidRequestError(field, 'an integer', v);
+    if (!Number.isInteger(v)) throw new InvalidRequestError(field, ALLOWED.seed, v);
   },
 };
 
@@ -42,7 +51,7 @@ export function validateRequest(r: GenerateRequest, policyIds: readonly string[]
   if (!c) return;
   if (!policyIds.includes(c.policy)) throw new InvalidRequestError('cache.policy', `one of ${policyIds.join(', ')}`, c.policy);
   if (c.mode !== undefined && c.mode !== 'all' && c.mode !== 'think') throw new InvalidRequestError('cache.mode', '"all" or "think"', c.mode);
-  if (c.budget !== undefined && !isPositiveInteger(c.budget)) throw new InvalidRequestError('cache.budget', 'a positive integer (KV entries per head)', c.budget);
+  if (c.budget !== undefined && !isPositiveInteger(c.budget)) throw new InvalidRequestError('cache.budget', ALLOWED.budget, c.budget);
   resolveParams(c.policy, policyDefinition(c.policy).params, c.params ?? {}); // PolicyParamError: an unknown name or a value out of range
 }
 

@@ -3,7 +3,7 @@
  * judge, so the page refuses exactly what the engine would and says so in the engine's words; the
  * engine still checks the request it is sent, being a library as well.
  */
-import { checkField } from '../engine/validate-request.ts';
+import { ALLOWED, checkField } from '../engine/validate-request.ts';
 
 export interface FieldRule {
   /** What the field may hold, worded as the engine's InvalidRequestError words it. */
@@ -12,16 +12,15 @@ export interface FieldRule {
   check(value: number): void;
 }
 
-// The wording copies validate-request.ts, which builds it into its messages and exports no list of it.
-const BUDGET: FieldRule = { allowed: 'a positive integer (KV entries per head)', check: (v) => checkField.positiveInteger('cache.budget', v) };
+const BUDGET: FieldRule = { allowed: ALLOWED.budget, check: (v) => checkField.positiveInteger('cache.budget', v) };
 
 export const FIELD_RULES = {
   budget: BUDGET,
   compareBudget: BUDGET,
-  temperature: { allowed: 'a finite number >= 0 (0: greedy)', check: (v) => checkField.temperature('sampling.temperature', v) },
-  topP: { allowed: 'a number in (0, 1]', check: (v) => checkField.topP('sampling.topP', v) },
-  seed: { allowed: 'an integer', check: (v) => checkField.seed('sampling.seed', v) },
-  maxTokens: { allowed: 'a positive integer', check: (v) => checkField.positiveInteger('maxNewTokens', v) },
+  temperature: { allowed: ALLOWED.temperature, check: (v) => checkField.temperature('sampling.temperature', v) },
+  topP: { allowed: ALLOWED.topP, check: (v) => checkField.topP('sampling.topP', v) },
+  seed: { allowed: ALLOWED.seed, check: (v) => checkField.seed('sampling.seed', v) },
+  maxTokens: { allowed: ALLOWED.positiveInteger, check: (v) => checkField.positiveInteger('maxNewTokens', v) },
 } satisfies Record<string, FieldRule>;
 
 export type RuledField = keyof typeof FIELD_RULES;

@@ -278,7 +278,7 @@ describe('the engine holds up on the GPU backend', async () => {
     expect(error).toBeInstanceOf(Error);
     expect((error as Error).name).toBe('DeviceLostError');
     expect((error as Error).message).toMatch(/transcript is kept/);
-    await expect(lostCore.generate(request, () => {})).rejects.toThrow(/No model is loaded/); // the dead backend is gone
+    await expect(lostCore.generate(request, () => {})).rejects.toThrow(/No model is loaded \(generate\): call load\(\) first/); // the dead backend is gone
     await lostCore.load(LOAD);
     expect(own.made).toHaveLength(2);
     expect(own.made[1].device).not.toBe(own.made[0].device);

