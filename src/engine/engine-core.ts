@@ -57,6 +57,11 @@ export function createEngineCore(
   } = {},
 ): EngineCore {
   let backend: ForwardBackend | undefined;
+  /** The loaded backend, or ModelNotLoadedError naming the call that needed it. */
+  const loaded = (what: string): ForwardBackend => {
+    if (!backend) throw new ModelNotLoadedError(what, 'load()');
+    return backend;
+  };
   let gpu: Gpu | undefined;
   // The abort flags of the generations asked for and not yet ended, oldest (the running one) first.
   const asked: { aborted: boolean }[] = [];
@@ -142,13 +147,13 @@ export function createEngineCore(
 
     async generate(request, onSteps) {
       validateRequest(request); // before the model or the running generation is touched
-      if (!backend) throw new ModelNotLoadedError('generate', 'load()');
+      loaded('generate');
       const signal = { aborted: false };
       asked.push(signal); // from now on abort() reaches it, even before it starts
       try {
         return await exclusive(() => {
-          if (!backend) throw new ModelNotLoadedError('generate', 'load()'); // the one before lost the device
-          return generate(backend, request, { signal, sequence, onStep: (s) => onSteps([s]) }).catch(deviceLostOr);
+          // loaded again: the generation before may have lost the device
+          return generate(loaded('generate'), request, { signal, sequence, onStep: (s) => onSteps([s]) }).catch(deviceLostOr);
         });
       } finally {
         asked.splice(asked.indexOf(signal), 1);
@@ -156,11 +161,11 @@ export function createEngineCore(
     },
 
     async analyzeAnswer(prompt, generatedIds) {
-      if (!backend) throw new ModelNotLoadedError('analyzeAnswer', 'load()');
+      loaded('analyzeAnswer');
       return exclusive(() => {
-        if (!backend) throw new ModelNotLoadedError('analyzeAnswer', 'load()');
+        const current = loaded('analyzeAnswer');
         sequence.current = null; // the replay overwrites the cache
-        return analyzeAnswer(backend, prompt, generatedIds).catch(deviceLostOr);
+        return analyzeAnswer(current, prompt, generatedIds).catch(deviceLostOr);
       });
     },
 
