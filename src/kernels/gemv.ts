@@ -9,6 +9,7 @@ import { createBuffer } from '../gpu/buffers.ts';
 import type { Gpu } from '../gpu/device.ts';
 import { ceilDiv, makeDispatch, type Binding, type Dispatch } from '../gpu/kernel.ts';
 import { Q4_GROUP } from './gemv.ref.ts';
+import { isCpuAdapter } from '../gpu/workgroup.ts';
 
 const TILE = 8; // rows per workgroup, as in the shader
 const MAX_GROUPS_PER_DIM = 65535; // the WebGPU default limit
@@ -59,8 +60,6 @@ export interface GemvArgs {
   lanes?: 1 | 32;
 }
 
-/** SwiftShader runs each invocation on a CPU thread: barriers and workgroup memory only cost there. */
-export const isCpuAdapter = (gpu: Gpu): boolean => /swiftshader/i.test(gpu.adapterInfo);
 
 /** Bound where a Linear has no bias or scales: the shader must still see a buffer at that binding. */
 const placeholders = new WeakMap<GPUDevice, GPUBuffer>();

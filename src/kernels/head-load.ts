@@ -7,6 +7,7 @@ import code from '../../shaders/head-load.wgsl?raw';
 import type { Gpu } from '../gpu/device.ts';
 import { makeDispatch, type Binding, type Dispatch } from '../gpu/kernel.ts';
 import type { ModelTables } from './model-tables.ts';
+import { reductionWorkgroup } from '../gpu/workgroup.ts';
 
 export interface HeadLoadArgs extends ModelTables<Binding> {
   /** R: entries whose last hit is at least t - window are live. */
@@ -14,7 +15,7 @@ export interface HeadLoadArgs extends ModelTables<Binding> {
   params: Binding; // uniform {protect_below, t, _, _} u32 (select-victim's)
   stamp: Binding; // (numSlots) f32 step of the last hit
   loads: Binding; // (layers, kvHeads) f32 out: live entries
-  /** Threads per workgroup; default 64. */
+  /** Threads per workgroup; default 64 (4 on a CPU adapter: gpu/workgroup.ts). */
   wg?: number;
 }
 
@@ -26,7 +27,7 @@ export function headLoad(gpu: Gpu, a: HeadLoadArgs): Dispatch {
     TABLE_STRIDE: a.tableStride,
     SLOTS_STRIDE: a.slotsStride,
     WINDOW: a.window,
-    WG: a.wg ?? 64,
+    WG: a.wg ?? reductionWorkgroup(gpu, 64),
   };
   const buffers = [a.params, a.slotPos, a.blockTables, a.headSlots, a.stamp, a.loads];
   return makeDispatch(gpu, 'head-load', code, constants, buffers, () => [a.kvHeads, a.layers, 1]);

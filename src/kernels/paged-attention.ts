@@ -13,6 +13,7 @@ import type { Gpu } from '../gpu/device.ts';
 import { makeDispatch, type Binding, type Dispatch } from '../gpu/kernel.ts';
 import { pagedAttentionReduce } from './paged-attention-reduce.ts';
 import { pagedAttentionSplit, partialsBytes, splitCount } from './paged-attention-split.ts';
+import { reductionWorkgroup } from '../gpu/workgroup.ts';
 
 export interface PagedAttentionArgs {
   heads: number;
@@ -33,12 +34,12 @@ export interface PagedAttentionArgs {
   headSlots: Binding; // (kvHeads) u32 logical slots to scan: this layer's slice
   out: Binding; // (rows, heads, headDim)
   probs: Binding; // (rows, heads, maxPages * pageSize) probability per logical slot
-  /** Threads per workgroup, a power of two (benchmarks sweep it); default 64. */
+  /** Threads per workgroup, a power of two (benchmarks sweep it); default 64 (4 on a CPU adapter: gpu/workgroup.ts). */
   wg?: number;
 }
 
 export function pagedAttention(gpu: Gpu, a: PagedAttentionArgs): Dispatch {
-  const wg = a.wg ?? 64;
+  const wg = a.wg ?? reductionWorkgroup(gpu, 64);
   assert(a.heads % a.kvHeads === 0, `heads ${a.heads} is not a multiple of kvHeads ${a.kvHeads}`);
   assert((wg & (wg - 1)) === 0, `workgroup size ${wg} is not a power of two`);
   const constants = {
@@ -65,9 +66,10 @@ export const DEFAULT_SPLIT = 256;
  * kernel) for caches up to 1024 slots, where one workgroup per head is short anyway and the
  * second dispatch and the splits past a short sequence cost more than they bring (on SwiftShader
  * most of all), or when headDim is no multiple of 4 (the split kernels read K/V in quads).
- * The bound also keeps the bundled model (1024 slots) on the single-workgroup kernel's exact f32
- * rounding: gpu-eviction's crystal-lite decisions sit on a near-tie of the hit threshold that any
- * other summation order flips (the single-workgroup kernel with wg 128 as well as the split path).
+ * The bound also keeps the bundled model (1024 slots) on the single-workgroup kernel: gpu-eviction's
+ * crystal-lite decisions sit on a near-tie of the hit threshold that some summation orders flip
+ * (the split path, and this kernel at wg 128); at wg 64 (GPUs) and 4 (CPU adapters) the GPU
+ * engine decides as the f64 reference does.
  */
 export function defaultSplit(headDim: number, maxSlots: number): number {
   return headDim % 4 === 0 && maxSlots > 4 * DEFAULT_SPLIT ? DEFAULT_SPLIT : 0;

@@ -8,6 +8,7 @@ import { assert } from '../assert.ts';
 import type { Gpu } from '../gpu/device.ts';
 import { makeDispatch, type Binding, type Dispatch } from '../gpu/kernel.ts';
 import { RESCORE_RULES, ruleConstants, type RescoreRule } from './eviction-rules.ts';
+import { reductionWorkgroup } from '../gpu/workgroup.ts';
 
 export type PolicyScoreRule = RescoreRule;
 
@@ -33,7 +34,7 @@ export interface PolicyScoreArgs {
   limits: Binding; // (kvHeads) u32 entries each head may hold
   counts: Binding; // (kvHeads) u32 entries each head holds: only full heads are scored
   score: Binding; // (numSlots) f32 eviction scores, written for the full heads' entries
-  /** Threads per workgroup; default 64. */
+  /** Threads per workgroup; default 64 (4 on a CPU adapter: gpu/workgroup.ts). */
   wg?: number;
 }
 
@@ -52,7 +53,7 @@ export function policyScore(gpu: Gpu, a: PolicyScoreArgs): Dispatch {
     KV_F16: a.kvF16 ? 1 : 0,
     LAMBDA: a.lambda ?? 0,
     THRESHOLD: a.threshold ?? 0,
-    WG: a.wg ?? 64,
+    WG: a.wg ?? reductionWorkgroup(gpu, 64),
   };
   const buffers = [a.slotPos, a.blockTable, a.headSlots, a.history, a.kPool, a.limits, a.counts, a.score];
   return makeDispatch(gpu, 'policy-score', code, constants, buffers, () => [a.kvHeads, 1, 1]);

@@ -2,6 +2,7 @@
 import code from '../../shaders/rmsnorm.wgsl?raw';
 import type { Gpu } from '../gpu/device.ts';
 import { makeDispatch, type Dispatch } from '../gpu/kernel.ts';
+import { reductionWorkgroup } from '../gpu/workgroup.ts';
 
 export interface RmsnormArgs {
   dim: number;
@@ -13,8 +14,9 @@ export interface RmsnormArgs {
   out: GPUBuffer; // (tokens, rowsPerToken, dim)
 }
 
+/** Workgroup: 64 threads per row (4 on a CPU adapter: gpu/workgroup.ts). */
 export function rmsnorm(gpu: Gpu, a: RmsnormArgs): Dispatch {
-  return makeDispatch(gpu, 'rmsnorm', code, { DIM: a.dim, EPS: a.eps }, [a.x, a.weight, a.out], (tokens) => [
+  return makeDispatch(gpu, 'rmsnorm', code, { DIM: a.dim, EPS: a.eps, WG: reductionWorkgroup(gpu, 64) }, [a.x, a.weight, a.out], (tokens) => [
     tokens * a.rowsPerToken,
     1,
     1,

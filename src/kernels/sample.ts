@@ -4,6 +4,7 @@ import { assert } from '../assert.ts';
 import type { Gpu } from '../gpu/device.ts';
 import { makeDispatch, type Binding, type Dispatch } from '../gpu/kernel.ts';
 import type { SampleSettings } from './sample.ref.ts';
+import { reductionWorkgroup } from '../gpu/workgroup.ts';
 
 export const SAMPLE_PARAMS_BYTES = 16;
 
@@ -12,12 +13,12 @@ export interface SampleArgs {
   params: Binding; // uniform SampleParams {temperature, top_p, u, _pad} f32, see writeSampleParams
   logits: Binding; // (vocab) one row
   token: Binding; // (1) u32 out: the chosen token id
-  /** Threads in the one workgroup, a power of two (benchmarks sweep it); default 256. */
+  /** Threads in the one workgroup, a power of two (benchmarks sweep it); default 256 (4 on a CPU adapter: gpu/workgroup.ts). */
   wg?: number;
 }
 
 export function sample(gpu: Gpu, a: SampleArgs): Dispatch {
-  const wg = a.wg ?? 256;
+  const wg = a.wg ?? reductionWorkgroup(gpu, 256);
   assert((wg & (wg - 1)) === 0, `workgroup size ${wg} is not a power of two`);
   return makeDispatch(gpu, 'sample', code, { VOCAB: a.vocab, WG: wg }, [a.params, a.logits, a.token], () => [1, 1, 1]);
 }

@@ -9,6 +9,7 @@ import { assert } from '../assert.ts';
 import type { Gpu } from '../gpu/device.ts';
 import { makeDispatch, type Binding, type Dispatch } from '../gpu/kernel.ts';
 import { ruleConstants, SCORE_RULES, type ScoreRule } from './eviction-rules.ts';
+import { reductionWorkgroup } from '../gpu/workgroup.ts';
 
 export type { ScoreRule };
 
@@ -36,7 +37,7 @@ export interface ScoreUpdateArgs {
   score: Binding; // (numSlots) f32 policy score, updated in place
   stamp: Binding; // (numSlots) f32 crystal's step of the last hit, updated in place
   history: Binding; // (numSlots, window) f32 window ring by query position % window; any buffer otherwise
-  /** Threads per workgroup; default 64. */
+  /** Threads per workgroup; default 64 (4 on a CPU adapter: gpu/workgroup.ts). */
   wg?: number;
 }
 
@@ -56,7 +57,7 @@ export function scoreUpdate(gpu: Gpu, a: ScoreUpdateArgs): Dispatch {
     INIT: a.init ?? 0,
     DECAY: a.decay ?? 1,
     WINDOW: a.window ?? 1,
-    WG: a.wg ?? 64,
+    WG: a.wg ?? reductionWorkgroup(gpu, 64),
   };
   const buffers = [a.step, a.probs, a.slotPos, a.blockTable, a.headSlots, a.score, a.stamp, a.history];
   return makeDispatch(gpu, 'score-update', code, constants, buffers, () => [a.kvHeads, 1, 1]);

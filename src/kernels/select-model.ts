@@ -7,6 +7,7 @@ import code from '../../shaders/select-model.wgsl?raw';
 import type { Gpu } from '../gpu/device.ts';
 import { makeDispatch, type Binding, type Dispatch } from '../gpu/kernel.ts';
 import type { ModelTables } from './model-tables.ts';
+import { reductionWorkgroup } from '../gpu/workgroup.ts';
 
 export { NO_CANDIDATE, NOT_FULL } from './select-victim.ts';
 
@@ -23,7 +24,7 @@ export interface SelectModelArgs extends ModelTables<Binding> {
   score: Binding; // (numSlots) f32 scratch
   victims: Binding; // (cap, 2) u32 (layer * kvHeads + head, logical slot), NOT_FULL ends the list
   order: Binding; // (numSlots) u32 scratch: each head's entries listed by rank
-  /** Threads per workgroup; default 64. */
+  /** Threads per workgroup; default 64 (4 on a CPU adapter: gpu/workgroup.ts). */
   wg?: number;
 }
 
@@ -40,7 +41,7 @@ export function selectModel(gpu: Gpu, a: SelectModelArgs): Dispatch {
     WINDOW: a.window,
     POOL: a.pool,
     CAP: a.cap,
-    WG: a.wg ?? 64,
+    WG: a.wg ?? reductionWorkgroup(gpu, 64),
   };
   const buffers = [a.params, a.slotPos, a.blockTables, a.headSlots, a.history, a.stamp, a.score, a.victims, a.order];
   return makeDispatch(gpu, 'select-model', code, constants, buffers, () => [1, 1, 1]);

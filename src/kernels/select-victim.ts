@@ -9,6 +9,7 @@ import { assert } from '../assert.ts';
 import type { Gpu } from '../gpu/device.ts';
 import { makeDispatch, type Binding, type Dispatch } from '../gpu/kernel.ts';
 import { ruleConstants, VICTIM_RULES, type VictimRule } from './eviction-rules.ts';
+import { reductionWorkgroup } from '../gpu/workgroup.ts';
 
 /** position: streaming; score: the stored score (h2o, snapkv-d, r-kv); crystal: decayed CRF; layer: tova; random: a seeded hash. */
 export type { VictimRule };
@@ -42,7 +43,7 @@ export interface SelectVictimArgs {
   limits: Binding; // (kvHeads) u32 entries each head may hold
   counts: Binding; // (kvHeads) u32 entries each head holds
   victims: Binding; // (kvHeads, cap) u32 logical slots to evict, in order; NOT_FULL ends a list, NO_CANDIDATE
-  /** Threads per workgroup; default 64. */
+  /** Threads per workgroup; default 64 (4 on a CPU adapter: gpu/workgroup.ts). */
   wg?: number;
 }
 
@@ -61,7 +62,7 @@ export function selectVictim(gpu: Gpu, a: SelectVictimArgs): Dispatch {
     LAMBDA: a.lambda ?? 1,
     CAP: a.cap ?? 1,
     NEAR_TIE: a.nearTie ?? 0,
-    WG: a.wg ?? 64,
+    WG: a.wg ?? reductionWorkgroup(gpu, 64),
   };
   const buffers = [a.params, a.slotPos, a.blockTable, a.headSlots, a.score, a.stamp, a.limits, a.counts, a.victims];
   return makeDispatch(gpu, 'select-victim', code, constants, buffers, () => [a.kvHeads, 1, 1]);

@@ -7,6 +7,7 @@ import code from '../../shaders/value-norm.wgsl?raw';
 import { assert } from '../assert.ts';
 import type { Gpu } from '../gpu/device.ts';
 import { makeDispatch, type Binding, type Dispatch } from '../gpu/kernel.ts';
+import { reductionWorkgroup } from '../gpu/workgroup.ts';
 
 export interface ValueNormArgs {
   hidden: number;
@@ -18,12 +19,12 @@ export interface ValueNormArgs {
   o: Binding; // (hidden, heads * headDim) f32 this layer's output projection
   slotMap: Binding; // (rows, kvHeads) u32 physical slot of each new entry; >= numSlots: skip
   stamp: Binding; // (numSlots) f32 the value norm, written at the new entries' slots
-  /** Threads per workgroup; default 64. */
+  /** Threads per workgroup; default 64 (4 on a CPU adapter: gpu/workgroup.ts). */
   wg?: number;
 }
 
 export function valueNorm(gpu: Gpu, a: ValueNormArgs): Dispatch {
   assert(a.heads % a.kvHeads === 0, `heads ${a.heads} is not a multiple of kvHeads ${a.kvHeads}`);
-  const constants = { HIDDEN: a.hidden, HEADS: a.heads, KV_HEADS: a.kvHeads, HEAD_DIM: a.headDim, WG: a.wg ?? 64 };
+  const constants = { HIDDEN: a.hidden, HEADS: a.heads, KV_HEADS: a.kvHeads, HEAD_DIM: a.headDim, WG: a.wg ?? reductionWorkgroup(gpu, 64) };
   return makeDispatch(gpu, 'value-norm', code, constants, [a.step, a.v, a.o, a.slotMap, a.stamp], (rows) => [a.kvHeads, rows, 1]);
 }
