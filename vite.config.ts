@@ -35,7 +35,12 @@ export default defineConfig({
   base: './',
   plugins: [precacheList()],
   worker: { format: 'es' },
-  optimizeDeps: { include: ['@mlc-ai/web-tokenizers', '@huggingface/jinja', 'comlink', '@mlc-ai/web-llm'] },
+  optimizeDeps: {
+    include: ['@mlc-ai/web-tokenizers', '@huggingface/jinja', 'comlink', '@mlc-ai/web-llm'],
+    // The pages' own entries: the library e2e's fixture app (e2e/fixtures/lib-app) imports the packed
+    // package, which is only installed there, and would otherwise fail the dev server's dependency scan.
+    entries: ['index.html', 'bench/*.html'],
+  },
   build: { target: 'es2022', outDir: 'dist' },
   preview: { port: 4173, strictPort: true },
 });
