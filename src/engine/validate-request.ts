@@ -33,6 +33,9 @@ export const checkField = {
   seed(field: string, v: unknown): void {
     if (!Number.isInteger(v)) throw new InvalidRequestError(field, ALLOWED.seed, v);
   },
+  budget(field: string, v: unknown): void {
+    if (!isPositiveInteger(v)) throw new InvalidRequestError(field, ALLOWED.budget, v);
+  },
 };
 
 export function validateRequest(r: GenerateRequest, policyIds: readonly string[] = USER_POLICY_IDS): void {
@@ -51,7 +54,7 @@ export function validateRequest(r: GenerateRequest, policyIds: readonly string[]
   if (!c) return;
   if (!policyIds.includes(c.policy)) throw new InvalidRequestError('cache.policy', `one of ${policyIds.join(', ')}`, c.policy);
   if (c.mode !== undefined && c.mode !== 'all' && c.mode !== 'think') throw new InvalidRequestError('cache.mode', '"all" or "think"', c.mode);
-  if (c.budget !== undefined && !isPositiveInteger(c.budget)) throw new InvalidRequestError('cache.budget', ALLOWED.budget, c.budget);
+  if (c.budget !== undefined) checkField.budget('cache.budget', c.budget);
   resolveParams(c.policy, policyDefinition(c.policy).params, c.params ?? {}); // PolicyParamError: an unknown name or a value out of range
 }
 

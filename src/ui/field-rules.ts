@@ -12,7 +12,7 @@ export interface FieldRule {
   check(value: number): void;
 }
 
-const BUDGET: FieldRule = { allowed: ALLOWED.budget, check: (v) => checkField.positiveInteger('cache.budget', v) };
+const BUDGET: FieldRule = { allowed: ALLOWED.budget, check: (v) => checkField.budget('cache.budget', v) };
 
 export const FIELD_RULES = {
   budget: BUDGET,
