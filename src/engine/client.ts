@@ -6,7 +6,12 @@ import type { EngineCore } from './engine-core.ts';
 
 /** `worker`: one running the engine's worker entry (worker.ts); default: a new one. */
 export function createWorkerEngine(worker: Worker = new Worker(new URL('./worker.ts', import.meta.url), { type: 'module' })): Engine {
-  const remote = Comlink.wrap<EngineCore>(worker);
+  return engineOverEndpoint(worker);
+}
+
+/** The engine behind any Comlink endpoint that exposes an EngineCore (a worker, a MessagePort in tests). */
+export function engineOverEndpoint(endpoint: Comlink.Endpoint): Engine {
+  const remote = Comlink.wrap<EngineCore>(endpoint);
   return engineFromCore({
     load: (request, onProgress) => remote.load(request, onProgress ? Comlink.proxy(onProgress) : undefined),
     generate: (request, onSteps) => remote.generate(request, Comlink.proxy(onSteps)),

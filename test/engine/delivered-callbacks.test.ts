@@ -3,7 +3,7 @@ import { describe, expect, test } from 'vitest';
 import { dirModelSource } from '../../scripts/lib/dir-model-source.ts';
 import { nodeWebTokenizers } from '../../scripts/lib/node-web-tokenizers.ts';
 import { withDeliveredCallbacks } from '../../src/engine/delivered-callbacks.ts';
-import { engineFromCore } from '../../src/engine/engine.ts';
+import { engineOverEndpoint } from '../../src/engine/client.ts';
 import { createEngineCore, type EngineCore } from '../../src/engine/engine-core.ts';
 import { GREEDY, type ModelInfo, type Step } from '../../src/engine/types.ts';
 import { BUNDLED_MODEL_DIR, readGolden } from '../helpers/golden.ts';
@@ -61,16 +61,7 @@ describe('the worker core settles a call only after its callbacks were delivered
   test('through Comlink over a MessageChannel: the stream holds every token of golden.json', async () => {
     const { port1, port2 } = new MessageChannel();
     Comlink.expose(withDeliveredCallbacks(createEngineCore({ source: dirModelSource, tokenizerLib: nodeWebTokenizers() })), port1);
-    const remote = Comlink.wrap<EngineCore>(port2);
-    const engine = engineFromCore({
-      load: (request, onProgress) => remote.load(request, onProgress && Comlink.proxy(onProgress)),
-      generate: (request, onSteps) => remote.generate(request, Comlink.proxy(onSteps)),
-      analyzeAnswer: (prompt, ids) => remote.analyzeAnswer(prompt, ids),
-      estimate: (request) => remote.estimate(request),
-      abort: () => remote.abort(),
-      resetChat: () => remote.resetChat(),
-      unload: () => remote.unload(),
-    });
+    const engine = engineOverEndpoint(port2); // the page's side, as createWorkerEngine wires a worker
     const stages: string[] = [];
     await engine.load({ url: BUNDLED_MODEL_DIR, backend: 'cpu-reference' }, (p) => stages.push(p.stage)).then(() => stages.push('loaded'));
     expect(stages.at(-1)).toBe('loaded');
