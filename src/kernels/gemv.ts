@@ -60,7 +60,6 @@ export interface GemvArgs {
   lanes?: 1 | 32;
 }
 
-
 /** Bound where a Linear has no bias or scales: the shader must still see a buffer at that binding. */
 const placeholders = new WeakMap<GPUDevice, GPUBuffer>();
 export function placeholder(device: GPUDevice): GPUBuffer {

@@ -12,11 +12,12 @@ export interface RmsnormArgs {
   x: GPUBuffer; // (tokens, rowsPerToken, dim)
   weight: GPUBuffer; // (dim)
   out: GPUBuffer; // (tokens, rowsPerToken, dim)
+  /** Threads per row's workgroup, a power of two; default 64 (4 on a CPU adapter: gpu/workgroup.ts). */
+  wg?: number;
 }
 
-/** Workgroup: 64 threads per row (4 on a CPU adapter: gpu/workgroup.ts). */
 export function rmsnorm(gpu: Gpu, a: RmsnormArgs): Dispatch {
-  return makeDispatch(gpu, 'rmsnorm', code, { DIM: a.dim, EPS: a.eps, WG: reductionWorkgroup(gpu, 64) }, [a.x, a.weight, a.out], (tokens) => [
+  return makeDispatch(gpu, 'rmsnorm', code, { DIM: a.dim, EPS: a.eps, WG: a.wg ?? reductionWorkgroup(gpu, 64) }, [a.x, a.weight, a.out], (tokens) => [
     tokens * a.rowsPerToken,
     1,
     1,

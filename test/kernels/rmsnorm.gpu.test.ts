@@ -17,8 +17,9 @@ describe('rmsnorm', () => {
     { tokens: 2, rowsPerToken: 2, dim: 65 },
     { tokens: 17, rowsPerToken: 1, dim: 1000 },
   ];
-  for (const s of shapes) {
-    test(`tokens ${s.tokens} rowsPerToken ${s.rowsPerToken} dim ${s.dim}`, async () => {
+  // The adapter's own workgroup (4 threads on SwiftShader) and a GPU's 64, on every adapter.
+  for (const s of shapes) for (const wg of [undefined, 64]) {
+    test(`tokens ${s.tokens} rowsPerToken ${s.rowsPerToken} dim ${s.dim}, wg ${wg ?? 'the adapter default'}`, async () => {
       const gpu = await testGpu();
       const rows = s.tokens * s.rowsPerToken;
       const x = randomArray(rows * s.dim, 1 + s.dim, 3);
@@ -32,6 +33,7 @@ describe('rmsnorm', () => {
         x: createBufferFrom(gpu.device, 'x', x),
         weight: createBufferFrom(gpu.device, 'w', weight),
         out,
+        wg,
       });
       await runDispatches(gpu, [d], s.tokens);
       const got = await readF32(gpu.device, out, rows * s.dim);

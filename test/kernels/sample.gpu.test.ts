@@ -28,7 +28,7 @@ function gaussian(n: number, rand: () => number, scale: number): Float32Array {
 }
 
 /** Runs every case in one submit and returns the GPU's tokens. */
-async function runCases(gpu: Gpu, cases: readonly Case[]): Promise<Uint32Array> {
+async function runCases(gpu: Gpu, cases: readonly Case[], wg?: number): Promise<Uint32Array> {
   const dev = gpu.device;
   const tokens = createBuffer(dev, 'tokens', cases.length * SLICE_U32 * 4);
   const buffers = new Map<Float32Array, GPUBuffer>();
@@ -42,6 +42,7 @@ async function runCases(gpu: Gpu, cases: readonly Case[]): Promise<Uint32Array> 
       params,
       logits,
       token: { buffer: tokens, offset: i * SLICE_U32 * 4, size: 4 },
+      wg,
     });
   });
   await runDispatches(gpu, dispatches, 1);
@@ -49,7 +50,8 @@ async function runCases(gpu: Gpu, cases: readonly Case[]): Promise<Uint32Array> 
   return Uint32Array.from(cases, (_, i) => all[i * SLICE_U32]);
 }
 
-describe('sample', () => {
+// The adapter's own workgroup (4 threads on SwiftShader) and a GPU's 256, on every adapter.
+for (const wg of [undefined, 256]) describe(`sample, wg ${wg ?? 'the adapter default'}`, () => {
   test('greedy: lowest index among the maxima, vocab 1 to 152,000', async () => {
     const gpu = await testGpu();
     const rand = seededRandom(11);
@@ -77,7 +79,7 @@ describe('sample', () => {
     for (let i = 0; i < cases.length; i++) {
       expect(sampleRefDetail(cases[i].logits, cases[i].settings).token, `reference, case ${i}`).toBe(want[i]);
     }
-    expect(Array.from(await runCases(gpu, cases))).toEqual(want);
+    expect(Array.from(await runCases(gpu, cases, wg))).toEqual(want);
   });
 
   for (const vocab of [1, 104, 5000, 152000]) {
@@ -101,7 +103,7 @@ describe('sample', () => {
           cases.push({ logits, settings: { temperature, topP, u: k === 0 ? 0 : rand() } });
         }
       }
-      const got = await runCases(gpu, cases);
+      const got = await runCases(gpu, cases, wg);
       let skipped = 0;
       const mismatches: string[] = [];
       cases.forEach((c, i) => {
@@ -143,6 +145,6 @@ describe('sample', () => {
     for (let i = 0; i < cases.length; i++) {
       expect(sampleRefDetail(cases[i].logits, cases[i].settings).token, `reference, case ${i}`).toBe(want[i]);
     }
-    expect(Array.from(await runCases(gpu, cases))).toEqual(want);
+    expect(Array.from(await runCases(gpu, cases, wg))).toEqual(want);
   });
 });
