@@ -24,6 +24,7 @@ import { readF32, UNIFORM } from '../src/gpu/buffers.ts';
 import { STEP_BYTES, writeStep } from '../src/gpu/step-params.ts';
 import { pagedAttentionDispatches, type PagedAttentionDecodeArgs } from '../src/kernels/paged-attention.ts';
 import { pagedAttentionRef } from '../src/kernels/paged-attention.ref.ts';
+import { pagedSlot } from '../src/kernels/paged-slot.ref.ts';
 import { scoreUpdate } from '../src/kernels/score-update.ts';
 import { scoreUpdateRef } from '../src/kernels/score-update.ref.ts';
 import { createRng } from '../src/engine/rng.ts';
@@ -113,7 +114,7 @@ function makeFixture(shape: AttentionShape, length: number, seed: number): Fixtu
   const blockTable = Uint32Array.from(order);
   const slotPos = new Int32Array(numSlots).fill(-1);
   for (let g = 0; g < kvHeads; g++) {
-    for (let s = 0; s < length; s++) slotPos[blockTable[g * maxPages + Math.floor(s / PAGE_SIZE)] * PAGE_SIZE + (s % PAGE_SIZE)] = s;
+    for (let s = 0; s < length; s++) slotPos[pagedSlot(blockTable, g * maxPages, PAGE_SIZE, s)] = s;
   }
   // K and V from a table of 65536 N(0, 1) halves, two look-ups per u32 of xorshift.
   const table = Uint16Array.from({ length: 65536 }, () => floatToHalf(gaussian(rand)));

@@ -1,7 +1,7 @@
 /**
  * The benchmarks from Node on Dawn (npm run bench -- --node): the same model-bench.ts and
  * kernel-bench.ts the browser page runs, on the `webgpu` package's device (scripts/lib/dawn-gpu.ts),
- * with the model read from disk. Loaded through scripts/bench.ts after the .wgsl hook is registered.
+ * with the model read from disk. Loaded through bench/run.ts after the .wgsl hook is registered.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';

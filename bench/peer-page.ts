@@ -1,6 +1,6 @@
 /**
  * Crystal against the fastest in-browser peer, llama.cpp's WebGPU backend as @wllama/wllama ships
- * it, in the same browser on the same shapes (tsx scripts/bench-peer.ts drives it in Chromium).
+ * it, in the same browser on the same shapes (tsx bench/run-peer.ts drives it in Chromium).
  * First wllama on the random-weight Q4_0 GGUF (scripts/make-gguf.ts) on WebGPU, or, when that does
  * not come up on the adapter, on its WebAssembly CPU path; the log says which ran (llama.cpp's own
  * load lines: the device it uses, the layers it offloaded). Then Crystal on the q4f16_1 MLC model
@@ -20,7 +20,7 @@
 import { Wllama, type LoadModelParams, type RawCompletionParams } from '@wllama/wllama';
 import wllamaWasm from '@wllama/wllama/esm/wasm/wllama.wasm?url';
 import { createGpuBackend } from '../src/engine/gpu-backend.ts';
-import type { CacheConfig } from '../src/model/forward-backend.ts';
+import type { CacheConfig } from '../src/kv/budget.ts';
 import { requestGpu } from '../src/gpu/device.ts';
 import { loadModel } from '../src/model/load-model.ts';
 import { urlModelSource } from '../src/model/model-source.ts';

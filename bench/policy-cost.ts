@@ -11,7 +11,7 @@
  * 3. KV bytes: what the pool allocates for the sequence, and the peak held (entries x K and V).
  * Tokens are fed back greedily with end-of-sequence ignored, so every run decodes the same count.
  */
-import type { CacheConfig } from '../src/model/forward-backend.ts';
+import type { CacheConfig } from '../src/kv/budget.ts';
 import type { GpuBackend } from '../src/engine/gpu-backend.ts';
 import { fmt, median } from './stats.ts';
 

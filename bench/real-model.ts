@@ -7,7 +7,7 @@
  * stays flat as the context grows, and is within 10% of full's at an equal cache length (full at the
  * context nearest the budget). Medians over runs; tokens fed back greedily, eos ignored.
  */
-import type { CacheConfig } from '../src/model/forward-backend.ts';
+import type { CacheConfig } from '../src/kv/budget.ts';
 import type { GpuBackend } from '../src/engine/gpu-backend.ts';
 import { fmt, median } from './stats.ts';
 

@@ -15,11 +15,11 @@ runs=5 tokens=128 contexts=1024,4096,16384
 [ "$quick" = quick ] && runs=2 tokens=32 contexts=1024,4096
 [ -f real-models/qwen3-0.6b/mlc-chat-config.json ] || npx tsx scripts/make-real-shape-models.ts --only qwen3-0.6b
 status=0
-npx tsx scripts/bench.ts --node --kernels --runs "$runs" ${quick:+--quick} 2>&1 | tee "$out/kernels.txt" || status=1
-npx tsx scripts/bench.ts --node --model /real-models/qwen3-0.6b/ --contexts "$contexts" --tokens "$tokens" --runs "$runs" 2>&1 | tee "$out/decode-qwen3-0.6b.txt" || status=1
+npx tsx bench/run.ts --node --kernels --runs "$runs" ${quick:+--quick} 2>&1 | tee "$out/kernels.txt" || status=1
+npx tsx bench/run.ts --node --model /real-models/qwen3-0.6b/ --contexts "$contexts" --tokens "$tokens" --runs "$runs" 2>&1 | tee "$out/decode-qwen3-0.6b.txt" || status=1
 # The peer (wllama, llama.cpp's WebGPU backend) runs in a browser: Chromium on the GPU through Vulkan.
 if [ -z "$quick" ]; then
   [ -f real-models/qwen3-0.6b-q4_0.gguf ] || npx tsx scripts/make-gguf.ts
-  CHROMIUM_WEBGPU=gpu npx tsx scripts/bench-peer.ts --prompt 512 --tokens 128 --runs 3 2>&1 | tee "$out/peer.txt" || status=1
+  CHROMIUM_WEBGPU=gpu npx tsx bench/run-peer.ts --prompt 512 --tokens 128 --runs 3 2>&1 | tee "$out/peer.txt" || status=1
 fi
 exit $status

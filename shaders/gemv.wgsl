@@ -18,17 +18,11 @@
 // A weight larger than one binding may hold is computed in row ranges, one dispatch each: weight,
 // scales and bias are then bound from the range's first row, and ROW0 / N_OUT place its N
 // outputs at columns ROW0.. of out rows N_OUT wide.
+// The host joins step.wgsl (Step) to this file.
 // Dispatch: (gx, gy, tiles) workgroups of WG threads, where gx * gy >= ceil(N / OUTS) with gx at
 // most 65535 (a 152k vocabulary fits in x alone at OUTS >= 4) and tiles = ceil(rows / TILE) (1
 // when ONLY_LAST_ROW). Workgroup (x, y, z) computes outputs from (y * gx + x) * OUTS and rows
 // from z * TILE.
-
-struct Step {
-  rows: u32,
-  pos_start: u32,
-  _pad0: u32,
-  _pad1: u32,
-}
 
 override N: u32;
 override K: u32;
@@ -46,7 +40,7 @@ override OUTS: u32 = WG / LANES; // derived, never set by the host
 const TILE = 8u; // rows of x per workgroup
 override CHUNKS: u32 = K / 8u; // derived: whole chunks of 8 inputs; inputs past 8 * CHUNKS go one by one
 
-@group(0) @binding(0) var<uniform> step: Step;
+@group(0) @binding(0) var<uniform> step: Step;                   // this step's rows and pos_start
 @group(0) @binding(1) var<storage, read> x: array<f32>;          // (rows, K)
 @group(0) @binding(2) var<storage, read> weight: array<u32>;     // per FORMAT, above
 @group(0) @binding(3) var<storage, read> scales: array<u32>;     // q4: (N, GROUPS) f16 pairs or f32 bits; a placeholder otherwise

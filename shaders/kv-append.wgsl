@@ -6,22 +6,16 @@
 // A slot past the end of the pool is skipped, so it can serve as "do not store".
 // KV_F16 (16-bit models): the pools hold two halves per word (pack2x16float, no shader-f16
 // needed), half the memory; the thread of an even d writes the pair (d, d + 1). Else f32 bits.
+// The host joins step.wgsl (Step) to this file.
 // Dispatch: (ceil(KV_HEADS * HEAD_DIM / WG), rows, 1) workgroups of WG threads; one thread per
 // (h, d) of token t = workgroup_id.y.
-
-struct Step {
-  rows: u32,
-  pos_start: u32,
-  _pad0: u32,
-  _pad1: u32,
-}
 
 override KV_HEADS: u32;
 override HEAD_DIM: u32;
 override KV_F16: bool = false;
 override WG: u32 = 64;
 
-@group(0) @binding(0) var<uniform> step: Step;
+@group(0) @binding(0) var<uniform> step: Step;                       // this step's rows and pos_start
 @group(0) @binding(1) var<storage, read> k: array<f32>;              // (rows, KV_HEADS, HEAD_DIM), after RoPE
 @group(0) @binding(2) var<storage, read> v: array<f32>;              // (rows, KV_HEADS, HEAD_DIM)
 @group(0) @binding(3) var<storage, read> slotMap: array<u32>;        // (rows, KV_HEADS) physical slot

@@ -1,31 +1,24 @@
 // Pass 1 of split-K decode attention (flash-decoding) over the paged KV cache, for rows = 1.
 // Query head h reads KV head g = h / (HEADS / KV_HEADS) (GQA); workgroup (h, j) takes the logical
 // slots s in [j * SPLIT, (j + 1) * SPLIT) that are below headSlots[g]. Slot s lives at physical
-// slot blockTable[g, s / PAGE_SIZE] * PAGE_SIZE + s % PAGE_SIZE, and is valid iff
-// 0 <= slotPos[phys] <= pos_start (holes are -1).
+// slot phys = physical(g, s) (paged-slot.wgsl), and is valid iff 0 <= slotPos[phys] <= pos_start
+// (holes are -1).
 //   score[s] = SCALE * dot(q[h], kPool[phys])       (NO_SCORE for an invalid s)
 //   m = max_s score[s],  l = sum_s exp(score[s] - m),  o = sum_s exp(score[s] - m) * vPool[phys]
 // It writes probs[h, s] = score[s] (scratch: paged-attention-reduce.wgsl turns each into its
 // probability) and partials[h, j] = (m, l, 0, 0), o. A split with no valid slot (past headSlots,
 // or holes only) writes m = NO_SCORE, l = 0, o = 0.
-// The pass is three files the host concatenates, in this order: a reduction variant
-// (paged-attention-split-workgroup.wgsl, or paged-attention-split-subgroups.wgsl whose `enable`
-// must open the module) that defines score_slots, reduce_max and reduce_sum; this file; a K/V
-// format (paged-attention-kv-f32.wgsl or paged-attention-kv-f16.wgsl) that defines KvQuad and kv_quad.
+// The pass is several files the host concatenates, in this order: a reduction variant
+// (paged-attention-split-workgroup.wgsl with workgroup-fold.wgsl, or
+// paged-attention-split-subgroups.wgsl whose `enable` must open the module) that defines
+// score_slots, reduce_max and reduce_sum; this file; a K/V format (paged-attention-kv-f32.wgsl or
+// paged-attention-kv-f16.wgsl) that defines KvQuad and kv_quad; step.wgsl (Step); paged-slot.wgsl
+// (PAGE_SIZE, MAX_PAGES, physical).
 // Dispatch: (HEADS, NSPLITS, 1) workgroups of WG threads, NSPLITS = ceil(MAX_PAGES * PAGE_SIZE / SPLIT).
-
-struct Step {
-  rows: u32,
-  pos_start: u32,
-  _pad0: u32,
-  _pad1: u32,
-}
 
 override HEADS: u32;
 override KV_HEADS: u32;
 override HEAD_DIM: u32; // a multiple of 4
-override PAGE_SIZE: u32;
-override MAX_PAGES: u32; // pages per head in the block table
 override SPLIT: u32; // logical slots per workgroup
 override NSPLITS: u32; // workgroups per head
 override SCALE: f32; // 1 / sqrt(HEAD_DIM) for the usual models
@@ -34,7 +27,7 @@ override QUADS: u32 = HEAD_DIM / 4u; // vec4s per K or V row; not set by the hos
 
 const NO_SCORE = -3.0e38; // below any real score: "no valid slot"
 
-@group(0) @binding(0) var<uniform> step: Step;
+@group(0) @binding(0) var<uniform> step: Step;                         // this step's rows and pos_start
 @group(0) @binding(1) var<storage, read> q: array<vec4<f32>>;          // (1, HEADS, HEAD_DIM / 4)
 @group(0) @binding(2) var<storage, read> kPool: array<KvQuad>;         // (numSlots, HEAD_DIM / 4), RoPE applied
 @group(0) @binding(3) var<storage, read> vPool: array<KvQuad>;         // (numSlots, HEAD_DIM / 4)
@@ -50,10 +43,6 @@ var<workgroup> slot: array<u32, SPLIT>;  // the physical slot of each of the spl
 var<workgroup> redMax: array<f32, WG>; // reduce_max's and reduce_sum's exchange
 var<workgroup> redSum: array<f32, WG>;
 var<workgroup> acc: array<vec4<f32>, WG>;
-
-fn physical(g: u32, s: u32) -> u32 {
-  return blockTable[g * MAX_PAGES + s / PAGE_SIZE] * PAGE_SIZE + s % PAGE_SIZE;
-}
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: u32) {

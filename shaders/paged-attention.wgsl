@@ -1,7 +1,7 @@
 // Attention over the paged KV cache, for decode (rows = 1) and a prefill tile (rows > 1).
 // Query row t sits at absolute position p = step.pos_start + t; query head h reads KV head
 // g = h / (HEADS / KV_HEADS) (GQA). Over the logical slots s < headSlots[g] of that head, slot s
-// lives at physical slot blockTable[g, s / PAGE_SIZE] * PAGE_SIZE + s % PAGE_SIZE, and is valid iff
+// lives at physical slot phys = physical(g, s) (paged-slot.wgsl), and is valid iff
 // 0 <= slotPos[phys] <= p (holes are -1; the tile's own later tokens are masked: causal).
 //   score[s] = SCALE * dot(q[t, h], kPool[phys])        (keys already carry their RoPE)
 //   probs[t, h, s] = softmax over valid s (max-subtracted), exactly 0 for invalid s
@@ -9,27 +9,19 @@
 // A row with no valid slot gets probs 0 and out 0. probs[t, h, s] for s >= headSlots[g] is not
 // written. The probs row doubles as scratch: pass 1 writes scores, pass 2 exponentials, pass 3
 // normalises; then the output is accumulated from it.
+// The host joins step.wgsl (Step) and paged-slot.wgsl (PAGE_SIZE, MAX_PAGES, physical).
 // Dispatch: (HEADS, rows, 1) workgroups of WG threads, one workgroup per (query row, head).
-
-struct Step {
-  rows: u32,
-  pos_start: u32,
-  _pad0: u32,
-  _pad1: u32,
-}
 
 override HEADS: u32;
 override KV_HEADS: u32;
 override HEAD_DIM: u32;
-override PAGE_SIZE: u32;
-override MAX_PAGES: u32; // pages per head in the block table
 override SCALE: f32; // 1 / sqrt(HEAD_DIM) for the usual models
 override KV_F16: bool = false; // pools of f16 pairs (16-bit models)
 override WG: u32 = 64; // a power of two
 
 const NO_SCORE = -3.0e38; // below any real score: "no valid slot yet"
 
-@group(0) @binding(0) var<uniform> step: Step;
+@group(0) @binding(0) var<uniform> step: Step;                          // this step's rows and pos_start
 @group(0) @binding(1) var<storage, read> q: array<f32>;                 // (rows, HEADS, HEAD_DIM)
 @group(0) @binding(2) var<storage, read> kPool: array<u32>;             // (numSlots, HEAD_DIM) f32 bits, or f16 pairs (KV_F16)
 @group(0) @binding(3) var<storage, read> vPool: array<u32>;             // as kPool
@@ -56,10 +48,6 @@ fn v_at(i: u32) -> f32 {
 
 var<workgroup> qs: array<f32, HEAD_DIM>;
 var<workgroup> red: array<f32, WG>;
-
-fn physical(g: u32, s: u32) -> u32 {
-  return blockTable[g * MAX_PAGES + s / PAGE_SIZE] * PAGE_SIZE + s % PAGE_SIZE;
-}
 
 fn reduce_max(lid: u32, v: f32) -> f32 {
   red[lid] = v;

@@ -1,7 +1,7 @@
 // Eviction scores that depend on a head's other entries (the policies' score(), on the GPU), for
 // every full KV head of a layer; select-victim then reads them by RULE_SCORE. Over the logical slots
-// s < headSlots[g] of KV head g, slot s lives at physical slot
-// blockTable[g, s / PAGE_SIZE] * PAGE_SIZE + s % PAGE_SIZE and holds an entry iff slotPos[phys] >= 0.
+// s < headSlots[g] of KV head g, slot s lives at physical slot phys = physical(g, s)
+// (paged-slot.wgsl) and holds an entry iff slotPos[phys] >= 0.
 // Head g is full iff counts[g] >= limits[g]; other heads are skipped (select-victim ignores them).
 // An entry's neighbours are the HALF = POOL / 2 nearest entries below and above it in the order of
 // (position, logical slot), fewer at the ends (src/policies/pooling.ts).
@@ -14,11 +14,10 @@
 // r-kv compares every pair of the head's keys: O(n^2 HEAD_DIM), paid only in steps where the head
 // evicts (a burst every ~B/4 steps). Each thread owns the slots s = lid, lid + WG, ... and alone
 // writes their score; r-kv parks redundancy there between the two softmax reductions.
+// The host joins paged-slot.wgsl (PAGE_SIZE, MAX_PAGES, physical) to this file.
 // Dispatch: (KV_HEADS, 1, 1) workgroups of WG threads, one workgroup per KV head.
 
 override KV_HEADS: u32;
-override PAGE_SIZE: u32;
-override MAX_PAGES: u32; // pages per head in the block table
 override RULE: u32; // RULE_SNAPKV_D or RULE_R_KV (numbered in src/kernels/eviction-rules.ts)
 override RULE_SNAPKV_D: u32;
 override RULE_R_KV: u32;
@@ -51,10 +50,6 @@ fn k_at(i: u32) -> f32 {
 
 var<workgroup> red: array<f32, WG>;
 var<workgroup> redTotal: f32;
-
-fn physical(g: u32, s: u32) -> u32 {
-  return blockTable[g * MAX_PAGES + s / PAGE_SIZE] * PAGE_SIZE + s % PAGE_SIZE;
-}
 
 // Sum (or max) over the workgroup; every thread gets the same value. Thread 0 folds the partials
 // in order and shares the result (the same f32 every thread used to form itself).

@@ -1,8 +1,8 @@
 // Folds one step's attention into the eviction policy's per-slot state, for every KV head of a
 // layer (src/policies/cpu-chooser.ts observe + admit, on the GPU). Query row t sits at position
 // p = step.pos_start + t. Over the logical slots s < headSlots[g] of KV head g, slot s lives at
-// physical slot blockTable[g, s / PAGE_SIZE] * PAGE_SIZE + s % PAGE_SIZE and holds an entry iff
-// slotPos[phys] >= 0. Its attention from row t is the mean over the group's query heads
+// physical slot phys = physical(g, s) (paged-slot.wgsl) and holds an entry iff slotPos[phys] >= 0.
+// Its attention from row t is the mean over the group's query heads
 //   a[s] = (1/G) sum_{h in [g*G, (g+1)*G)} probs[t, h, s]      if slotPos[phys] <= p, else 0
 // (entries newer than the query were masked; their probs are not read).
 // First, entries written this step (pos_start <= slotPos < pos_start + rows) are admitted:
@@ -20,19 +20,11 @@
 // the values): 31 fixed halvings of [0, +inf), each one reduction of the mass above the midpoint.
 // Each thread owns the slots s = lid, lid + WG, ...; it alone reads and writes their state, so
 // rows need no barrier except inside the reductions.
+// The host joins step.wgsl (Step) and paged-slot.wgsl (PAGE_SIZE, MAX_PAGES, physical).
 // Dispatch: (KV_HEADS, 1, 1) workgroups of WG threads, one workgroup per KV head.
-
-struct Step {
-  rows: u32,
-  pos_start: u32,
-  _pad0: u32,
-  _pad1: u32,
-}
 
 override HEADS: u32;
 override KV_HEADS: u32;
-override PAGE_SIZE: u32;
-override MAX_PAGES: u32; // pages per head in the block table
 override POLICY: u32; // one of the RULE_* below
 override RULE_H2O: u32;
 override RULE_TOVA: u32;
@@ -47,7 +39,7 @@ override WG: u32 = 64;
 
 const INF_BITS = 0x7f800000u; // +inf: no entry has a >= it
 
-@group(0) @binding(0) var<uniform> step: Step;
+@group(0) @binding(0) var<uniform> step: Step;                      // this step's rows and pos_start
 @group(0) @binding(1) var<storage, read> probs: array<f32>;         // (rows, HEADS, MAX_PAGES * PAGE_SIZE)
 @group(0) @binding(2) var<storage, read> slotPos: array<i32>;       // (numSlots) absolute position, -1 if empty
 @group(0) @binding(3) var<storage, read> blockTable: array<u32>;    // (KV_HEADS, MAX_PAGES) physical page ids
@@ -58,10 +50,6 @@ const INF_BITS = 0x7f800000u; // +inf: no entry has a >= it
 
 var<workgroup> red: array<f32, WG>;
 var<workgroup> redTotal: f32;
-
-fn physical(g: u32, s: u32) -> u32 {
-  return blockTable[g * MAX_PAGES + s / PAGE_SIZE] * PAGE_SIZE + s % PAGE_SIZE;
-}
 
 // Attention of row t's query group on logical slot s (0 for entries newer than p); -1 if empty.
 fn attention(g: u32, t: u32, s: u32, p: i32) -> f32 {

@@ -1,7 +1,8 @@
 // LaProx's model-wide choice (src/policies/cpu-chooser.ts fromModel, once per eviction): the
 // cache drops want = min(params.evict, CAP) entries across every (layer, KV head). Over the
 // logical slots s < headSlots[l, h] of head (l, h), slot s lives at physical slot
-// blockTables[l, h, s / PAGE_SIZE] * PAGE_SIZE + s % PAGE_SIZE and holds an entry iff slotPos >= 0.
+// paged_slot(l * TABLE_STRIDE + h * MAX_PAGES, s) (paged-slot.wgsl) and holds an entry iff
+// slotPos >= 0.
 //   raw     = sqrt(sum_r history[phys, r]^2) * stamp[phys]  (window attention norm x value norm)
 //   pooled  = (raw of the entry and its POOL / 2 nearest entries on each side in (position,
 //             logical slot) order) / POOL                   (src/policies/pooling.ts)
@@ -19,6 +20,8 @@
 // victims: (CAP, 2) pairs (layer * KV_HEADS + head, logical slot) in eviction order; NOT_FULL
 // ends a shorter list; NO_CANDIDATE where nothing may go (the CPU engine treats that as an error).
 // `score` is scratch: each entry's raw value, -1 once chosen (gone for the later choices).
+// The host joins paged-slot.wgsl (PAGE_SIZE, MAX_PAGES, paged_slot) and workgroup-argmin.wgsl
+// (NONE, redScore, redPos, redSlot, better, reduce_argmin: the order above) to this file.
 // Dispatch: (1, 1, 1): one workgroup of WG threads for the whole model (the choices are sequential).
 
 struct Params {
@@ -30,9 +33,7 @@ struct Params {
 
 override LAYERS: u32;
 override KV_HEADS: u32;
-override PAGE_SIZE: u32;
-override MAX_PAGES: u32; // pages per head in the block table
-override TABLE_STRIDE: u32; // u32s between layers in blockTables
+override TABLE_STRIDE: u32; // u32s between layers in blockTable
 override SLOTS_STRIDE: u32; // u32s between layers in headSlots
 override SINKS: u32;
 override RECENT: u32;
@@ -44,12 +45,12 @@ override HEADS_N: u32 = LAYERS * KV_HEADS; // derived, never set by the host
 
 const NOT_FULL = 0xffffffffu;
 const NO_CANDIDATE = 0xfffffffeu;
-const NONE = 0xffffffffu;
+const TIE_BY_POSITION = true; // reduce_argmin's order: (value, position, logical slot)
 const CANDIDATE = 0x80000000u; // order: the flag beside the logical slot
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> slotPos: array<i32>;        // (numSlots) absolute position, -1 if empty
-@group(0) @binding(2) var<storage, read> blockTables: array<u32>;    // (LAYERS, TABLE_STRIDE): head h's pages at [h * MAX_PAGES ..]
+@group(0) @binding(2) var<storage, read> blockTable: array<u32>;     // (LAYERS, TABLE_STRIDE): head (l, h)'s pages at [l * TABLE_STRIDE + h * MAX_PAGES ..]
 @group(0) @binding(3) var<storage, read> headSlots: array<u32>;      // (LAYERS, SLOTS_STRIDE) logical slots in use per head
 @group(0) @binding(4) var<storage, read> history: array<f32>;        // (numSlots, WINDOW) last queries' attention
 @group(0) @binding(5) var<storage, read> stamp: array<f32>;          // (numSlots) laprox: value norm
@@ -65,14 +66,10 @@ var<workgroup> bestPos: array<i32, HEADS_N>;
 var<workgroup> bestSlot: array<u32, HEADS_N>;
 var<workgroup> redSum: array<f32, WG>;
 var<workgroup> redCount: array<u32, WG>;
-var<workgroup> redVal: array<f32, WG>;
-var<workgroup> redPos: array<i32, WG>;
-var<workgroup> redSlot: array<u32, WG>;
 
-fn physical(head: u32, s: u32) -> u32 {
-  let l = head / KV_HEADS;
-  let h = head % KV_HEADS;
-  return blockTables[l * TABLE_STRIDE + h * MAX_PAGES + s / PAGE_SIZE] * PAGE_SIZE + s % PAGE_SIZE;
+// The physical slot of logical slot s of head (layer * KV_HEADS + h).
+fn head_slot(head: u32, s: u32) -> u32 {
+  return paged_slot((head / KV_HEADS) * TABLE_STRIDE + (head % KV_HEADS) * MAX_PAGES, s);
 }
 
 fn slots_of(head: u32) -> u32 {
@@ -81,17 +78,9 @@ fn slots_of(head: u32) -> u32 {
 
 // The entry at logical slot s if it is still there (not chosen): its position, else -1.
 fn live(head: u32, s: u32) -> i32 {
-  let phys = physical(head, s);
+  let phys = head_slot(head, s);
   let pos = slotPos[phys];
   return select(-1, pos, pos >= 0 && score[phys] >= 0.0);
-}
-
-// (val, pos, slot) below (bestV, bestP, bestS) (bestS NONE: nothing yet).
-fn better(val: f32, pos: i32, slot: u32, bestV: f32, bestP: i32, bestS: u32) -> bool {
-  if (bestS == NONE) {
-    return true;
-  }
-  return val < bestV || (val == bestV && (pos < bestP || (pos == bestP && slot < bestS)));
 }
 
 // Re-pools one head: its pooled sum, entry count and best candidate.
@@ -121,7 +110,7 @@ fn refresh(head: u32, lid: u32) {
       rank += u32(p < pos || (p == pos && o < s));
     }
     let candidate = pos >= i32(params.protect_below) && below >= min(SINKS, count) && above >= RECENT;
-    order[physical(head, rank)] = s | select(0u, CANDIDATE, candidate);
+    order[head_slot(head, rank)] = s | select(0u, CANDIDATE, candidate);
   }
   redCount[lid] = mine;
   storageBarrier();
@@ -139,15 +128,15 @@ fn refresh(head: u32, lid: u32) {
   var bs = NONE;
   let half = i32(POOL / 2u);
   for (var r = lid; r < live_n; r += WG) {
-    let e = order[physical(head, r)];
+    let e = order[head_slot(head, r)];
     var acc = 0.0;
     for (var k = max(0, i32(r) - half); k <= min(i32(live_n) - 1, i32(r) + half); k++) {
-      acc += score[physical(head, order[physical(head, u32(k))] & ~CANDIDATE)];
+      acc += score[head_slot(head, order[head_slot(head, u32(k))] & ~CANDIDATE)];
     }
     let v = acc / f32(POOL);
     sum += v;
     let s = e & ~CANDIDATE;
-    let pos = slotPos[physical(head, s)];
+    let pos = slotPos[head_slot(head, s)];
     if ((e & CANDIDATE) != 0u && better(v, pos, s, bv, bp, bs)) {
       bv = v;
       bp = pos;
@@ -155,24 +144,16 @@ fn refresh(head: u32, lid: u32) {
     }
   }
   redSum[lid] = sum;
-  redVal[lid] = bv;
-  redPos[lid] = bp;
-  redSlot[lid] = bs;
-  workgroupBarrier();
+  let best = reduce_argmin(lid, Candidate(bv, bp, bs)); // its barrier publishes redSum too
   if (lid == 0u) {
     for (var i = 1u; i < WG; i++) {
       sum += redSum[i];
-      if (redSlot[i] != NONE && better(redVal[i], redPos[i], redSlot[i], bv, bp, bs)) {
-        bv = redVal[i];
-        bp = redPos[i];
-        bs = redSlot[i];
-      }
     }
     headSum[head] = sum;
     headCount[head] = live_n;
-    bestVal[head] = bv;
-    bestPos[head] = bp;
-    bestSlot[head] = bs;
+    bestVal[head] = best.score;
+    bestPos[head] = best.pos;
+    bestSlot[head] = best.slot;
   }
   workgroupBarrier();
 }
@@ -190,7 +171,7 @@ fn main(@builtin(local_invocation_index) lid: u32) {
   // Raw values of every entry, then every head's pooling.
   for (var head = 0u; head < HEADS_N; head++) {
     for (var s = lid; s < slots_of(head); s += WG) {
-      let phys = physical(head, s);
+      let phys = head_slot(head, s);
       if (slotPos[phys] < 0) {
         continue;
       }
@@ -245,7 +226,7 @@ fn main(@builtin(local_invocation_index) lid: u32) {
       } else {
         victims[2u * k] = choice;
         victims[2u * k + 1u] = bestSlot[choice];
-        score[physical(choice, bestSlot[choice])] = -1.0;
+        score[head_slot(choice, bestSlot[choice])] = -1.0;
       }
     }
     storageBarrier();

@@ -1,7 +1,7 @@
-// Picks the entries to evict from every full KV head of a layer (src/policies/select.ts
+// Picks the entries to evict from every full KV head of a layer (src/kernels/select.ts
 // markCandidates + lowestCandidate, on the GPU). Over the logical slots s < headSlots[g] of KV
-// head g, slot s lives at physical slot blockTable[g, s / PAGE_SIZE] * PAGE_SIZE + s % PAGE_SIZE
-// and holds an entry iff slotPos[phys] >= 0. Head g is full iff counts[g] >= limits[g]; then
+// head g, slot s lives at physical slot phys = physical(g, s) (paged-slot.wgsl) and holds an
+// entry iff slotPos[phys] >= 0. Head g is full iff counts[g] >= limits[g]; then
 //   candidates: entries with pos > sinkCut, pos < recentCut, pos >= params.protect_below, where
 //     sinkCut   = the SINKS-th lowest position of the head's entries (the largest if fewer; none if 0)
 //     recentCut = the RECENT-th highest position (no candidate at all if fewer; none if 0)
@@ -13,8 +13,9 @@
 //       evicts one position from every head, so a layer's heads hold the same positions in the
 //       same logical slots, and every head of the layer picks the same slot)
 //   CAP 1: victims[g] = logical slot of the lowest (score, logical slot) candidate; the layer
-//     rule orders by (score, position, logical slot). With NEAR_TIE > 0 every score within
-//     NEAR_TIE (relative) of the lowest candidate's counts as equal to it (select.ts lowestPosition).
+//     rule orders by (score, position, logical slot) (TIE_BY_POSITION: evictFromLayer's older
+//     position). With NEAR_TIE > 0 every score within NEAR_TIE (relative) of the lowest
+//     candidate's counts as equal to it (select.ts lowestPosition).
 //   CAP > 1 (bursts, r-kv): the head drops want = min(CAP, counts[g] + 1 - limits[g] + params.burst)
 //     entries: victims[g, j] = the candidate of rank j in that order for j < want; NOT_FULL ends
 //     a shorter list (one scoring, the k lowest: the CPU chooser's lowest()).
@@ -23,6 +24,8 @@
 // sort: each of SINKS (RECENT) passes finds the next lower (higher) distinct position and how many
 // entries hold it. Each pass and the final choice is one reduction of two barriers; a burst ranks
 // every candidate against every other (O(n^2) per head, only in the steps where a head is full).
+// The host joins paged-slot.wgsl (PAGE_SIZE, MAX_PAGES, physical) and workgroup-argmin.wgsl
+// (NONE, redScore, redPos, redSlot, better, reduce_argmin) to this file.
 // Dispatch: (KV_HEADS, 1, 1) workgroups of WG threads, one workgroup per KV head.
 
 struct Params {
@@ -33,8 +36,6 @@ struct Params {
 }
 
 override KV_HEADS: u32;
-override PAGE_SIZE: u32;
-override MAX_PAGES: u32; // pages per head in the block table
 override RULE: u32; // one of the RULE_* below
 override RULE_POSITION: u32;
 override RULE_SCORE: u32;
@@ -48,11 +49,11 @@ override LAMBDA: f32 = 0.6; // crystal decay per step
 override CAP: u32 = 1; // victims per head
 override NEAR_TIE: f32 = 0.0; // CAP 1: relative distance from the lowest score that still ties (tova)
 override WG: u32 = 64;
+override TIE_BY_POSITION: bool = RULE == RULE_LAYER; // derived, never set by the host
 
 const NOT_FULL = 0xffffffffu;
 const NO_CANDIDATE = 0xfffffffeu;
 const POS_MAX = 0x7fffffff; // above every position
-const NONE = 0xffffffffu;
 const LOWEST = bitcast<f32>(0xff7fffffu); // -3.4e38: crystal's key for a CRF of 0
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -65,15 +66,8 @@ const LOWEST = bitcast<f32>(0xff7fffffu); // -3.4e38: crystal's key for a CRF of
 @group(0) @binding(7) var<storage, read> counts: array<u32>;         // (KV_HEADS) entries the head holds
 @group(0) @binding(8) var<storage, read_write> victims: array<u32>;  // (KV_HEADS, CAP) logical slots, NOT_FULL / NO_CANDIDATE
 
-var<workgroup> redScore: array<f32, WG>;
-var<workgroup> redPos: array<i32, WG>;
-var<workgroup> redSlot: array<u32, WG>;
 var<workgroup> redOut: vec2i; // thread 0's reduction result, shared
 var<workgroup> redMin: f32;
-
-fn physical(g: u32, s: u32) -> u32 {
-  return blockTable[g * MAX_PAGES + s / PAGE_SIZE] * PAGE_SIZE + s % PAGE_SIZE;
-}
 
 // The next distinct position beyond `prev` (above it if up, below it if down) and how many entries
 // hold it; the position is `none` when there is no such entry.
@@ -116,25 +110,6 @@ fn next_position(g: u32, n: u32, lid: u32, prev: i32, up: bool, none: i32) -> ve
   return redOut;
 }
 
-// (score, pos, slot) lexicographically below the best so far (slot NONE: no best yet).
-fn better(sc: f32, pos: i32, slot: u32, bestScore: f32, bestPos: i32, bestSlot: u32) -> bool {
-  if (bestSlot == NONE) {
-    return slot != NONE;
-  }
-  if (slot == NONE) {
-    return false;
-  }
-  if (sc != bestScore) {
-    return sc < bestScore;
-  }
-  // Ties: the lowest logical slot (select.ts), except the layer rule's older position (evictFromLayer).
-  if (RULE == RULE_LAYER && pos != bestPos) {
-    return pos < bestPos;
-  }
-  return slot < bestSlot;
-}
-
-// The eviction score of logical slot s (entry at phys, position pos) of head g.
 // A 32-bit integer hash (lowbias32); the top 24 bits as a float in [0, 1), exact in f32 and f64.
 fn mix32(x: u32) -> u32 {
   var h = x;
@@ -150,6 +125,7 @@ fn random_score(t: u32, phys: u32) -> f32 {
   return f32(mix32(mix32(SEED ^ mix32(t)) ^ phys) >> 8u) / 16777216.0;
 }
 
+// The eviction score of logical slot s (entry at phys, position pos) of head g.
 fn eviction_score(g: u32, s: u32, phys: u32, pos: i32) -> f32 {
   if (RULE == RULE_SCORE) {
     return score[phys];
@@ -263,19 +239,9 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
       bestSlot = s;
     }
   }
-  redScore[lid] = bestScore;
-  redPos[lid] = bestPos;
-  redSlot[lid] = bestSlot;
-  workgroupBarrier();
+  let best = reduce_argmin(lid, Candidate(bestScore, bestPos, bestSlot));
   if (lid == 0u) {
-    for (var i = 1u; i < WG; i++) {
-      if (better(redScore[i], redPos[i], redSlot[i], bestScore, bestPos, bestSlot)) {
-        bestScore = redScore[i];
-        bestPos = redPos[i];
-        bestSlot = redSlot[i];
-      }
-    }
-    var victim = select(bestSlot, NO_CANDIDATE, bestSlot == NONE);
+    var victim = select(best.slot, NO_CANDIDATE, best.slot == NONE);
     if (!full) {
       victim = NOT_FULL;
     }

@@ -5,15 +5,9 @@
 // with W_O in the Hugging Face Linear layout (HIDDEN, HEADS * HEAD_DIM). It is a constant of the
 // entry, computed once when the entry is written (after score-update's admit cleared the stamp).
 // A slot past the end of stamp is skipped, as in kv-append.
+// The host joins step.wgsl (Step) to this file.
 // Dispatch: (KV_HEADS, rows, 1) workgroups of WG threads; thread lid computes the outputs
 // r = lid, lid + WG, ... < HIDDEN of each query head, and one reduction adds their squares.
-
-struct Step {
-  rows: u32,
-  pos_start: u32,
-  _pad0: u32,
-  _pad1: u32,
-}
 
 override HIDDEN: u32;
 override HEADS: u32;
@@ -21,7 +15,7 @@ override KV_HEADS: u32;
 override HEAD_DIM: u32;
 override WG: u32 = 64;
 
-@group(0) @binding(0) var<uniform> step: Step;
+@group(0) @binding(0) var<uniform> step: Step;                        // this step's rows and pos_start
 @group(0) @binding(1) var<storage, read> v: array<f32>;               // (rows, KV_HEADS, HEAD_DIM) values (no RoPE)
 @group(0) @binding(2) var<storage, read> o: array<f32>;               // (HIDDEN, HEADS * HEAD_DIM) output projection
 @group(0) @binding(3) var<storage, read> slotMap: array<u32>;         // (rows, KV_HEADS) physical slot

@@ -5,8 +5,8 @@
  */
 export { CreateCrystalEngine, CreateWebWorkerCrystalEngine, CrystalEngine, type CrystalChatOptions, type CrystalChunk, type CrystalUsage } from './webllm/crystal-engine.ts';
 export { createWorkerEngine } from './engine/client.ts';
-export { engineFromCore, type Engine, type Generation } from './engine/engine.ts';
-export { createEngineCore, type EngineCore, type LoadRequest } from './engine/engine-core.ts';
+export { engineFromCore, type Engine, type EngineCore, type EstimateRequest, type Generation, type LoadRequest } from './engine/engine.ts';
+export { createEngineCore } from './engine/engine-core.ts';
 export { POLICY_CATALOG, type PolicyInfo } from './engine/policy-catalog.ts';
 export * from './engine/types.ts';
 export * from './errors.ts';

@@ -5,6 +5,7 @@
  */
 import { GenerationAbortedError, PromptTooLongError } from '../errors.ts';
 import { createStreamDecoder } from '../tokenizer/tokenizer.ts';
+import { evictionSpec } from '../kv/budget.ts';
 import type { ForwardBackend, LogitsRequest } from '../model/forward-backend.ts';
 import { createRng } from './rng.ts';
 import type { CacheSnapshot, GenerateRequest, GenerationResult, Phase, PromptInput, Step, StopReason } from './types.ts';
@@ -45,9 +46,10 @@ export function promptIds(backend: ForwardBackend, input: string | PromptInput):
 
 /** The cache settings as one string: a sequence continues only under the same ones. */
 export function cacheKey(cache: GenerateRequest['cache']): string {
-  if (!cache || cache.policy === 'full' || cache.budget === undefined) return 'full';
+  const spec = evictionSpec(cache);
+  if (!spec || !cache) return 'full';
   const params = Object.entries(cache.params ?? {}).sort(([a], [b]) => (a < b ? -1 : 1));
-  return JSON.stringify([cache.policy, cache.budget, cache.mode ?? 'all', params]);
+  return JSON.stringify([cache.policy, spec.budget, spec.mode, params]);
 }
 
 function sharedPrefix(a: readonly number[], b: readonly number[]): number {

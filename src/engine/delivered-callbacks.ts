@@ -8,13 +8,13 @@
  * then never yielded). Calls of one proxy are answered in order, so waiting for the answer to the
  * last call is enough.
  */
-import type { EngineCore } from './engine-core.ts';
+import { callMethod, CORE_METHODS, type EngineCore } from './engine.ts';
 
 /** A callback whose calls are counted in: `delivered` resolves once the last call so far has been answered. */
-function tracked<A extends unknown[]>(callback: (...args: A) => unknown) {
+function tracked(callback: (...args: unknown[]) => unknown) {
   let last: Promise<unknown> = Promise.resolve();
   return {
-    call: (...args: A): void => {
+    call: (...args: unknown[]): void => {
       last = Promise.resolve(callback(...args)).catch(() => {}); // a throwing page handler is the page's concern
     },
     delivered: () => last,
@@ -29,17 +29,13 @@ async function settledAfter<T>(run: Promise<T>, delivered: () => Promise<unknown
   }
 }
 
+/** Every method of `core`; one given callbacks (load's progress, generate's steps) settles after their last call was answered. */
 export function withDeliveredCallbacks(core: EngineCore): EngineCore {
-  return {
-    ...core,
-    load(request, onProgress) {
-      if (!onProgress) return core.load(request);
-      const progress = tracked(onProgress);
-      return settledAfter(core.load(request, progress.call), progress.delivered);
-    },
-    generate(request, onSteps) {
-      const steps = tracked(onSteps);
-      return settledAfter(core.generate(request, steps.call), steps.delivered);
-    },
+  const wrap = (m: keyof EngineCore) => (...args: unknown[]) => {
+    const callbacks = args.map((a) => (typeof a === 'function' ? tracked(a as (...a: unknown[]) => unknown) : null));
+    const result = callMethod(core, m, args.map((a, i) => callbacks[i]?.call ?? a));
+    if (callbacks.every((c) => c === null)) return result;
+    return settledAfter(Promise.resolve(result), () => Promise.all(callbacks.map((c) => c?.delivered())));
   };
+  return Object.fromEntries(CORE_METHODS.map((m) => [m, wrap(m)])) as unknown as EngineCore;
 }

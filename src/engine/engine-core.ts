@@ -7,8 +7,7 @@ import { ModelNotLoadedError } from '../errors.ts';
 import { requestGpu, type Gpu } from '../gpu/device.ts';
 import { createReferenceBackend } from '../model/reference.ts';
 import { loadModel, probeModel } from '../model/load-model.ts';
-import type { CacheConfig } from '../model/forward-backend.ts';
-import { estimateMemory, type MemoryEstimate } from './memory-estimate.ts';
+import { estimateMemory } from './memory-estimate.ts';
 import { parameterCount } from '../model/weights.ts';
 import { urlModelSource, type ModelSource } from '../model/model-source.ts';
 import type { WebTokenizersModule } from '../tokenizer/tokenizer.ts';
@@ -16,36 +15,8 @@ import type { ForwardBackend } from '../model/forward-backend.ts';
 import { generate, type CachedSequence } from './decode-loop.ts';
 import { createGpuBackend } from './gpu-backend.ts';
 import { analyzeAnswer } from './answer-first.ts';
-import type { AnswerFirstAnalysis, GenerateRequest, GenerationResult, LoadProgressEvent, ModelInfo, PromptInput, Step } from './types.ts';
-
-export interface LoadRequest {
-  /** URL of a Hugging Face model folder. */
-  url: string;
-  name?: string;
-  backend?: 'gpu' | 'cpu-reference';
-  contextLength?: number;
-}
-
-export interface EstimateRequest {
-  url: string;
-  cache?: CacheConfig;
-  contextLength?: number;
-  promptLength?: number;
-}
-
-export interface EngineCore {
-  load(request: LoadRequest, onProgress?: (p: LoadProgressEvent) => void): Promise<ModelInfo>;
-  generate(request: GenerateRequest, onSteps: (steps: Step[]) => void): Promise<GenerationResult>;
-  /** What a model folder needs on the GPU for a cache config, from its config files alone (memory-estimate.ts). */
-  estimate(request: EstimateRequest): Promise<MemoryEstimate>;
-  /** Replays a finished generation with the full cache: which think entries the answer read (answer-first.ts). */
-  analyzeAnswer(prompt: string | PromptInput, generatedIds: number[]): Promise<AnswerFirstAnalysis>;
-  abort(): void;
-  /** Forgets the cached conversation: the next request starts a fresh sequence. */
-  resetChat(): void;
-  /** Frees the model's GPU buffers (after the running generation); load() again to generate. */
-  unload(): Promise<void>;
-}
+import type { EngineCore, LoadRequest } from './engine.ts';
+import type { LoadProgressEvent, ModelInfo } from './types.ts';
 
 export function createEngineCore(
   deps: {

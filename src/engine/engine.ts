@@ -1,44 +1,75 @@
 /**
- * The one interface the UI codes against (web-llm's MLCEngineInterface, minus its hand-written
- * RPC). It runs the same in a module worker (client.ts, production) or in the page's own
- * thread (tests).
+ * The engine's methods, declared once. EngineCore is the callback-style engine (engine-core.ts
+ * implements it; the worker exposes it with Comlink); Engine, the one interface the UI codes
+ * against (web-llm's MLCEngineInterface, minus its hand-written RPC), is derived from it: the same
+ * methods returning promises, with generate streaming its steps. It runs the same in a module
+ * worker (client.ts, production) or in the page's own thread (tests). The in-thread facade, the
+ * Comlink client and the delivered-callbacks wrapper are all made from CORE_METHODS.
  */
-import type { EngineCore, EstimateRequest, LoadRequest } from './engine-core.ts';
+import type { CacheConfig } from '../kv/budget.ts';
 import type { MemoryEstimate } from './memory-estimate.ts';
 import type { AnswerFirstAnalysis, GenerateRequest, GenerationResult, LoadProgressEvent, ModelInfo, PromptInput, Step } from './types.ts';
+
+export interface LoadRequest {
+  /** URL of a Hugging Face model folder. */
+  url: string;
+  name?: string;
+  backend?: 'gpu' | 'cpu-reference';
+  contextLength?: number;
+}
+
+export interface EstimateRequest {
+  url: string;
+  cache?: CacheConfig;
+  contextLength?: number;
+  promptLength?: number;
+}
+
+export interface EngineCore {
+  load(request: LoadRequest, onProgress?: (p: LoadProgressEvent) => void): Promise<ModelInfo>;
+  generate(request: GenerateRequest, onSteps: (steps: Step[]) => void): Promise<GenerationResult>;
+  /** What a model folder needs on the GPU (weights, KV at a budget and context, working buffers), from its config files alone, before loading it. */
+  estimate(request: EstimateRequest): Promise<MemoryEstimate>;
+  /** Replays a finished generation (its prompt and generated ids) with the full cache: which think entries the answer read (answer-first.ts). */
+  analyzeAnswer(prompt: string | PromptInput, generatedIds: number[]): Promise<AnswerFirstAnalysis>;
+  /** Stops the running generation or, when none has started yet, the next one asked for. */
+  abort(): void;
+  /** Forgets the cached conversation: the next request (a chat's next turn) starts a fresh sequence and prefills its whole history. */
+  resetChat(): void;
+  /** Frees the model's GPU buffers (after the running generation); load() again to generate. */
+  unload(): Promise<void>;
+}
+
+// `satisfies` makes a method added to EngineCore and missing here a compile error that names it.
+const LISTED = { load: true, generate: true, estimate: true, analyzeAnswer: true, abort: true, resetChat: true, unload: true } satisfies Record<keyof EngineCore, true>;
+/** Every method of EngineCore, by name: the one list the facades forward. */
+export const CORE_METHODS = Object.keys(LISTED) as (keyof EngineCore)[];
+
+/** The same methods, each returning a promise (what a Comlink proxy of T offers). */
+export type Promised<T> = { [K in keyof T]: T[K] extends (...args: infer A) => infer R ? (...args: A) => Promise<Awaited<R>> : never };
 
 export interface Generation extends AsyncIterable<Step> {
   /** Settles when generation ends (rejects with the engine's error). */
   result: Promise<GenerationResult>;
 }
 
-export interface Engine {
-  load(request: LoadRequest, onProgress?: (p: LoadProgressEvent) => void): Promise<ModelInfo>;
+export type Engine = Promised<Omit<EngineCore, 'generate'>> & {
+  /** Starts a generation: iterate it for the steps as they come, await `result` for the end. */
   generate(request: GenerateRequest): Generation;
-  /** The answer-first analysis of a finished generation (its prompt and generated ids). */
-  analyzeAnswer(prompt: string | PromptInput, generatedIds: number[]): Promise<AnswerFirstAnalysis>;
-  /** What a model folder needs on the GPU (weights, KV at a budget and context, working buffers), before loading it. */
-  estimate(request: EstimateRequest): Promise<MemoryEstimate>;
-  abort(): Promise<void>;
-  /** Forgets the cached conversation (a chat's next turn then prefills its whole history). */
-  resetChat(): Promise<void>;
-  /** Frees the model; load() again to generate. */
-  unload(): Promise<void>;
+};
+
+/** Calls `method` of `target` with `args` (a method chosen by name from CORE_METHODS). */
+export function callMethod(target: EngineCore | Promised<EngineCore>, method: keyof EngineCore, args: unknown[]): unknown {
+  return (target[method] as (...a: unknown[]) => unknown)(...args);
 }
 
 /** Turns the callback-style core (local or behind Comlink) into the streaming Engine. */
-export function engineFromCore(core: EngineCore | { [K in keyof EngineCore]: (...a: Parameters<EngineCore[K]>) => Promise<Awaited<ReturnType<EngineCore[K]>>> }): Engine {
+export function engineFromCore(core: EngineCore | Promised<EngineCore>): Engine {
+  const forwarded = Object.fromEntries(
+    CORE_METHODS.filter((m) => m !== 'generate').map((m) => [m, async (...args: unknown[]) => await callMethod(core, m, args)]),
+  ) as Promised<Omit<EngineCore, 'generate'>>;
   return {
-    load: (request, onProgress) => Promise.resolve(core.load(request, onProgress)),
-    analyzeAnswer: (prompt, ids) => Promise.resolve(core.analyzeAnswer(prompt, ids)),
-    estimate: (request) => Promise.resolve(core.estimate(request)),
-    abort: async () => {
-      await core.abort();
-    },
-    resetChat: async () => {
-      await core.resetChat();
-    },
-    unload: () => Promise.resolve(core.unload()),
+    ...forwarded,
     generate(request) {
       const queue: Step[] = [];
       let wake: (() => void) | undefined;

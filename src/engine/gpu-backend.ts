@@ -3,7 +3,9 @@
  * command buffer per forward call with one read-back into a reused staging buffer: the sampled
  * token, the victims the step chose for the next one, and the watched layers' attention
  * (logits only when a test asks for them). Eviction is the shared driver
- * (policies/eviction-driver.ts) over the GPU chooser (gpu-chooser.ts).
+ * (policies/eviction-driver.ts) over the GPU chooser (policies/gpu-chooser.ts): the backend calls
+ * the driver once before a step's submit and once after its read-back, and wires the chooser's
+ * dispatches into the forward plan and its victims into the read-back.
  */
 import { PolicyBackendError } from '../errors.ts';
 import { COPY, createBuffer, createBufferFrom, readBuffer } from '../gpu/buffers.ts';
@@ -20,15 +22,15 @@ import { computesIn16Bit } from '../model/weights.ts';
 import type { LoadedModel } from '../model/load-model.ts';
 import { ropeTablesFor } from '../model/rope-frequencies.ts';
 import { checkDeviceLimits } from './device-limits.ts';
-import { createGpuChooser, type GpuChooser } from './gpu-chooser.ts';
 import type { WatchedAttention } from './types.ts';
 import { watchedAttention } from '../kv/watched-attention.ts';
-import { checkBudget, type BudgetSpec } from '../kv/budget.ts';
 import { dropFrom } from '../kv/rewind.ts';
 import { createEvictionDriver, type EvictionDriver } from '../policies/eviction-driver.ts';
+import { createGpuChooser, type GpuChooser } from '../policies/gpu-chooser.ts';
 import type { EvictionPolicy, GpuRule } from '../policies/policy.ts';
 import { createPolicy } from '../policies/registry.ts';
-import { backendSizes, continuationGeometry, evictionSpec, sequenceGeometry, type BackendOptions, type CacheConfig, type ForwardBackend, type ForwardResult, type LogitsRequest, type SampleControl } from '../model/forward-backend.ts';
+import { backendSizes, continuationGeometry, sequenceGeometry, type BackendOptions, type ForwardBackend, type ForwardResult, type LogitsRequest, type SampleControl } from '../model/forward-backend.ts';
+import { checkBudget, evictionSpec, type CacheConfig } from '../kv/budget.ts';
 
 export interface GpuBackend extends ForwardBackend {
   kind: 'gpu';
@@ -58,7 +60,7 @@ export async function createGpuBackend(gpu: Gpu, model: LoadedModel, options: Ba
   const rope = { cos: createBufferFrom(device, 'ropeCos', tables.cos), sin: createBufferFrom(device, 'ropeSin', tables.sin) };
   let chooser: GpuChooser | null = null;
   let driver: EvictionDriver | null = null;
-  let sequence: { policy: EvictionPolicy; spec: BudgetSpec | null } | null = null; // the current sequence's cache settings
+  let sequence: { policy: EvictionPolicy; cache: CacheConfig | undefined } | null = null; // the current sequence's cache settings
   let plan: ForwardPlan | null = null;
   // The step's read-back: [token u32, pad to 16][victims][watched rows]; re-made only when its size changes.
   let readback: Readback | null = null;
@@ -94,38 +96,38 @@ export async function createGpuBackend(gpu: Gpu, model: LoadedModel, options: Ba
     } else {
       kv.reset();
     }
-    attach(policy, spec);
+    attach(policy, cache);
   }
 
   /** The chooser, driver, forward plan and read-back of a sequence over the current KV cache. */
-  function attach(policy: EvictionPolicy, spec: BudgetSpec | null): void {
+  function attach(policy: EvictionPolicy, settings: CacheConfig | undefined): void {
     chooser?.destroy();
     chooser = null;
-    const cache = kv!;
+    const spec = evictionSpec(settings);
     if (spec) {
       const values = { v: acts.v, o: policy.needsValueNorm ? outputProjectionsF32() : [], hidden: c.hiddenSize }; // laprox's value norm
-      chooser = createGpuChooser(gpu, cache, policy, gpuRuleOf(policy), spec, c.numHeads, acts.step, acts.probs, values);
+      chooser = createGpuChooser(gpu, kv!, policy, gpuRuleOf(policy), spec, c.numHeads, acts.step, acts.probs, values);
     }
-    driver = createEvictionDriver(policy, spec, cache, chooser);
-    sequence = { policy, spec };
+    driver = createEvictionDriver(policy, settings, kv!, chooser);
+    sequence = { policy, cache: settings };
     const ch = chooser;
-    plan = buildForward(gpu, c, weights, acts, cache, rope, ch ? (l) => ch.dispatches(l) : undefined, options.maxBindingBytes);
+    plan = buildForward(gpu, c, weights, acts, kv!, rope, ch ? (l) => ch.dispatches(l) : undefined, options.maxBindingBytes);
     sizeReadback();
   }
 
   function resume(keep: number, promptLength: number): boolean {
     if (!kv || !sequence) return false;
-    const next = continuationGeometry(kv.layout, geometry, sequence.spec, sequence.policy, keep, promptLength);
+    const next = continuationGeometry(kv.layout, geometry, evictionSpec(sequence.cache), sequence.policy, keep, promptLength);
     if (!next) return false;
     if (next.numPages > kv.geometry.numPages) {
       // A longer prompt than the budget's pool was sized for: the pool grows, its entries stay, and everything bound to it is rebuilt.
       ({ cache: kv, checked: ready } = kv.grownTo(next));
       dropFrom(kv, keep);
-      attach(sequence.policy, sequence.spec);
+      attach(sequence.policy, sequence.cache);
       return true;
     }
     dropFrom(kv, keep); // the freed slots are marked on the GPU with the next step's tables
-    driver = createEvictionDriver(sequence.policy, sequence.spec, kv, chooser); // a fresh prompt cut and decision log; the policy state stays
+    driver = createEvictionDriver(sequence.policy, sequence.cache, kv, chooser); // a fresh prompt cut and decision log; the policy state stays
     return true;
   }
 
@@ -147,9 +149,7 @@ export async function createGpuBackend(gpu: Gpu, model: LoadedModel, options: Ba
   async function forward(tokens: readonly number[], posStart: number, s: SampleControl, logits: LogitsRequest = 'none'): Promise<ForwardResult> {
     const T = tokens.length;
     const { kv, plan, driver, readback } = await prepared();
-    if (T === 1) await driver.makeRoom(posStart);
-    kv.append(posStart, T);
-    chooser?.prepare(driver.decodeRound(posStart + T)); // this step chooses the next one's victims
+    await driver.beforeStep(posStart, T); // room, the step's slots, and the next step's victims asked of this one
     const q = device.queue;
     q.writeBuffer(acts.tokens, 0, Uint32Array.from(tokens));
     writeStep(device, acts.step, T, posStart);
@@ -178,7 +178,7 @@ export async function createGpuBackend(gpu: Gpu, model: LoadedModel, options: Ba
     q.submit([encoder.finish()]);
     const back = await readback.read();
     const token = new Uint32Array(back, 0, 1)[0];
-    chooser?.received(new Uint32Array(back, TOKEN_BYTES, victimBytes / 4));
+    driver.afterStep(new Uint32Array(back, TOKEN_BYTES, victimBytes / 4));
     if (probe) {
       const slots = rowBytes / 4 / c.numHeads;
       const rows = new Float32Array(back, TOKEN_BYTES + victimBytes, probe.size / 4);
@@ -191,10 +191,8 @@ export async function createGpuBackend(gpu: Gpu, model: LoadedModel, options: Ba
   }
 
   async function profile(tokens: readonly number[], posStart: number): Promise<KernelTime[]> {
-    const { kv, plan, driver } = await prepared();
-    if (tokens.length === 1) await driver.makeRoom(posStart); // a decode step as forward() runs it
-    kv.append(posStart, tokens.length);
-    chooser?.prepare(driver.decodeRound(posStart + tokens.length));
+    const { plan, driver } = await prepared();
+    await driver.beforeStep(posStart, tokens.length); // a step as forward() runs it
     device.queue.writeBuffer(acts.tokens, 0, Uint32Array.from(tokens));
     writeStep(device, acts.step, tokens.length, posStart);
     device.queue.writeBuffer(acts.sampleParams, 0, new Float32Array([0, 1, 0, 0]));

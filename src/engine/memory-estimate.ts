@@ -9,7 +9,8 @@ import type { ModelConfig } from '../model/config.ts';
 import { activationSizes } from '../model/forward.ts';
 import { storageIs16Bit, weightBytesFor, type MatrixStorage } from '../model/weights.ts';
 import { createPolicy } from '../policies/registry.ts';
-import { backendSizes, evictionSpec, sequenceGeometry, type BackendOptions, type CacheConfig } from '../model/forward-backend.ts';
+import { backendSizes, sequenceGeometry, type BackendOptions } from '../model/forward-backend.ts';
+import { evictionSpec, type CacheConfig } from '../kv/budget.ts';
 
 export interface MemoryEstimate {
   weights: number;

@@ -2,10 +2,11 @@
  * What crosses between the UI and the engine: plain, structured-clone data only.
  * The UI codes against `Engine` (engine.ts) and never imports gpu/, kernels/ or kv/.
  */
+import type { CacheConfig } from '../kv/budget.ts';
 import type { WatchedAttention } from '../kv/watched-attention.ts';
 import type { ChatMessage } from '../tokenizer/chat-template.ts';
 
-export type { ChatMessage };
+export type { CacheConfig, ChatMessage };
 
 export interface SamplingParams {
   /** 0 = greedy (argmax). */
@@ -37,7 +38,7 @@ export interface GenerateRequest {
   maxNewTokens: number;
   sampling: SamplingParams;
   /** Eviction policy and budget; absent: the full cache. */
-  cache?: { policy: string; budget?: number; mode?: 'all' | 'think'; params?: Record<string, number> };
+  cache?: CacheConfig;
   /** Report what the cache holds with every step (Step.cache); watch one layer's attention. */
   telemetry?: { watchLayer?: number };
 }

@@ -1,6 +1,6 @@
 /**
  * The per-step uniform shared by every kernel whose work depends on the step, written once per
- * command buffer. WGSL side (declared in each shader that binds it):
+ * command buffer. WGSL side: shaders/step.wgsl, joined by the host of each shader that binds it:
  *   struct Step { rows: u32, pos_start: u32, _pad0: u32, _pad1: u32 }
  * rows: tokens processed this step (1 when decoding, up to the prefill tile when prefilling);
  * pos_start: absolute position of the first of those tokens.

@@ -11,6 +11,11 @@ export const VICTIM_RULES = { position: 0, score: 1, crystal: 2, layer: 3, rando
 /** policy-score: scores that depend on the head's other entries, written before the choice. */
 export const RESCORE_RULES = { 'snapkv-d': 0, 'r-kv': 1 } as const;
 
+/** select-victim / select-model: victims[g] when head g is not full (and what ends a shorter list). */
+export const NOT_FULL = 0xffffffff;
+/** select-victim / select-model: victims[g] when head g is full but every entry is protected. */
+export const NO_CANDIDATE = 0xfffffffe;
+
 export type ScoreRule = keyof typeof SCORE_RULES;
 export type VictimRule = keyof typeof VICTIM_RULES;
 export type RescoreRule = keyof typeof RESCORE_RULES;

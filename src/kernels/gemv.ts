@@ -5,11 +5,14 @@
  * per 8 rows.
  */
 import code from '../../shaders/gemv.wgsl?raw';
+import stepStruct from '../../shaders/step.wgsl?raw';
 import { createBuffer } from '../gpu/buffers.ts';
 import type { Gpu } from '../gpu/device.ts';
 import { ceilDiv, makeDispatch, type Binding, type Dispatch } from '../gpu/kernel.ts';
 import { Q4_GROUP } from './gemv.ref.ts';
 import { isCpuAdapter } from '../gpu/workgroup.ts';
+
+const source = [code, stepStruct].join('\n');
 
 const TILE = 8; // rows per workgroup, as in the shader
 const MAX_GROUPS_PER_DIM = 65535; // the WebGPU default limit
@@ -82,7 +85,7 @@ export function gemv(gpu: Gpu, a: GemvArgs): Dispatch {
   return makeDispatch(
     gpu,
     'gemv',
-    code,
+    source,
     {
       N: a.n,
       K: a.k,

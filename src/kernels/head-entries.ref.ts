@@ -1,9 +1,10 @@
 /**
  * The kernel references' view of one KV head in a paged table: its valid entries in logical
- * order, as the GPU kernels walk them (slot s at blockTable[g, s / pageSize] * pageSize +
- * s % pageSize; slotPos < 0 is empty).
+ * order, as the GPU kernels walk them (slot s at pagedSlot(blockTable, g * maxPages, pageSize, s);
+ * slotPos < 0 is empty).
  */
 import type { ModelTables } from './model-tables.ts';
+import { pagedSlot } from './paged-slot.ref.ts';
 import type { HeadSlots, PolicyState } from './policy-state.ts';
 
 /**
@@ -31,7 +32,7 @@ export interface HeadEntriesArgs {
 /** Head g of layer l in every layer's tables (the model-wide kernels' view). */
 export function layerHeadEntries(t: ModelTables<ArrayLike<number>>, l: number, g: number, skip?: (slot: number) => boolean): HeadEntries {
   return headEntries({
-    blockTable: t.blockTables,
+    blockTable: t.blockTable,
     tableBase: l * t.tableStride,
     used: t.headSlots[l * t.slotsStride + g],
     slotPos: t.slotPos,
@@ -49,7 +50,7 @@ export function headEntries(a: HeadEntriesArgs): HeadEntries {
   const positions: number[] = [];
   const logical: number[] = [];
   for (let s = 0; s < Math.min(a.used, a.maxPages * a.pageSize); s++) {
-    const slot = a.blockTable[base + Math.floor(s / a.pageSize)] * a.pageSize + (s % a.pageSize);
+    const slot = pagedSlot(a.blockTable, base, a.pageSize, s);
     if (a.slotPos[slot] < 0 || a.skip?.(slot)) continue;
     slots.push(slot);
     positions.push(a.slotPos[slot]);

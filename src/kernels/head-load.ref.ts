@@ -1,5 +1,5 @@
 /**
- * CPU reference of head-load.wgsl: gathers each head like src/policies/eviction-driver.ts and counts the
+ * CPU reference of head-load.wgsl: gathers each head like src/policies/cpu-chooser.ts and counts the
  * live entries the budget counts (stamp >= t - window): what the CPU chooser's loads() computes (policies/cpu-chooser.ts).
  */
 import type { ModelTables } from './model-tables.ts';

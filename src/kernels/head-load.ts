@@ -4,10 +4,13 @@
  * re-division steps.
  */
 import code from '../../shaders/head-load.wgsl?raw';
+import pagedSlot from '../../shaders/paged-slot.wgsl?raw';
 import type { Gpu } from '../gpu/device.ts';
 import { makeDispatch, type Binding, type Dispatch } from '../gpu/kernel.ts';
 import type { ModelTables } from './model-tables.ts';
 import { reductionWorkgroup } from '../gpu/workgroup.ts';
+
+const source = [code, pagedSlot].join('\n');
 
 export interface HeadLoadArgs extends ModelTables<Binding> {
   /** R: entries whose last hit is at least t - window are live. */
@@ -29,6 +32,6 @@ export function headLoad(gpu: Gpu, a: HeadLoadArgs): Dispatch {
     WINDOW: a.window,
     WG: a.wg ?? reductionWorkgroup(gpu, 64),
   };
-  const buffers = [a.params, a.slotPos, a.blockTables, a.headSlots, a.stamp, a.loads];
-  return makeDispatch(gpu, 'head-load', code, constants, buffers, () => [a.kvHeads, a.layers, 1]);
+  const buffers = [a.params, a.slotPos, a.blockTable, a.headSlots, a.stamp, a.loads];
+  return makeDispatch(gpu, 'head-load', source, constants, buffers, () => [a.kvHeads, a.layers, 1]);
 }

@@ -1,7 +1,10 @@
 /** Stores this step's K/V rows into the paged pool at host-resolved slots and marks their positions. */
 import code from '../../shaders/kv-append.wgsl?raw';
+import stepStruct from '../../shaders/step.wgsl?raw';
 import type { Gpu } from '../gpu/device.ts';
 import { ceilDiv, makeDispatch, type Binding, type Dispatch } from '../gpu/kernel.ts';
+
+const source = [code, stepStruct].join('\n');
 
 export interface KvAppendArgs {
   kvHeads: number;
@@ -24,7 +27,7 @@ export function kvAppend(gpu: Gpu, a: KvAppendArgs): Dispatch {
   return makeDispatch(
     gpu,
     'kv-append',
-    code,
+    source,
     { KV_HEADS: a.kvHeads, HEAD_DIM: a.headDim, KV_F16: a.kvF16 ? 1 : 0, WG: wg },
     [a.step, a.k, a.v, a.slotMap, a.kPool, a.vPool, a.slotPos],
     (rows) => [ceilDiv(a.kvHeads * a.headDim, wg), rows, 1],

@@ -4,9 +4,9 @@ export interface ModelTables<B> {
   kvHeads: number;
   pageSize: number;
   maxPages: number;
-  tableStride: number; // u32s between layers in blockTables
+  tableStride: number; // u32s between layers in blockTable
   slotsStride: number; // u32s between layers in headSlots
   slotPos: B; // (numSlots) i32 absolute position, -1 if empty
-  blockTables: B; // (layers, tableStride) u32
+  blockTable: B; // (layers, tableStride) u32: every layer's block tables, head g of layer l's at l * tableStride + g * maxPages
   headSlots: B; // (layers, slotsStride) u32
 }

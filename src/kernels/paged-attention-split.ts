@@ -8,6 +8,8 @@
 import code from '../../shaders/paged-attention-split.wgsl?raw';
 import kvF16 from '../../shaders/paged-attention-kv-f16.wgsl?raw';
 import kvF32 from '../../shaders/paged-attention-kv-f32.wgsl?raw';
+import pagedSlot from '../../shaders/paged-slot.wgsl?raw';
+import stepStruct from '../../shaders/step.wgsl?raw';
 import subgroupReductions from '../../shaders/paged-attention-split-subgroups.wgsl?raw';
 import workgroupReductions from '../../shaders/paged-attention-split-workgroup.wgsl?raw';
 import workgroupFold from '../../shaders/workgroup-fold.wgsl?raw';
@@ -82,7 +84,8 @@ export function pagedAttentionSplit(gpu: Gpu, a: PagedAttentionSplitArgs): Dispa
     WG: wg,
   };
   // The subgroup file opens with its `enable`, so the reductions come first (WGSL declarations are order-free).
-  const source = [...(subgroups ? [subgroupReductions] : [workgroupReductions, workgroupFold]), code, a.kvF16 ? kvF16 : kvF32].join('\n');
+  const reductions = subgroups ? [subgroupReductions] : [workgroupReductions, workgroupFold];
+  const source = [...reductions, code, a.kvF16 ? kvF16 : kvF32, stepStruct, pagedSlot].join('\n');
   const label = `paged-attention-split${a.kvF16 ? ' f16' : ''}${subgroups ? ' subgroups' : ''}`;
   const buffers = [a.step, a.q, a.kPool, a.vPool, a.slotPos, a.blockTable, a.headSlots, a.probs, a.partials];
   // Decode only: a step of several rows dispatches nothing here (paged-attention takes it).

@@ -4,6 +4,8 @@
  * (not once per query head) and avoids allocation inside its loops: pass `out` and `probs` to
  * reuse buffers.
  */
+import { pagedSlot } from './paged-slot.ref.ts';
+
 export interface PagedAttentionRefArgs {
   heads: number;
   kvHeads: number;
@@ -40,7 +42,7 @@ export function pagedAttentionRef(a: PagedAttentionRefArgs): { out: Float64Array
 
       // Scores: each valid K row is read once and dotted with every query head of the group.
       for (let s = 0; s < n; s++) {
-        const phys = blockTable[g * maxPages + Math.floor(s / pageSize)] * pageSize + (s % pageSize);
+        const phys = pagedSlot(blockTable, g * maxPages, pageSize, s);
         const pos = slotPos[phys];
         if (pos < 0 || pos > p) {
           for (let j = 0; j < group; j++) probs[row0 + j * maxSlots + s] = -Infinity; // exp gives 0
@@ -80,7 +82,7 @@ export function pagedAttentionRef(a: PagedAttentionRefArgs): { out: Float64Array
         for (let j = 0; j < group; j++) {
           const pr = probs[row0 + j * maxSlots + s];
           if (pr === 0) continue;
-          if (vBase < 0) vBase = (blockTable[g * maxPages + Math.floor(s / pageSize)] * pageSize + (s % pageSize)) * D;
+          if (vBase < 0) vBase = pagedSlot(blockTable, g * maxPages, pageSize, s) * D;
           const oBase = q0 + j * D;
           for (let i = 0; i < D; i++) out[oBase + i] += pr * vPool[vBase + i];
         }

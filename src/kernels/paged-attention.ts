@@ -7,6 +7,8 @@
  * paged-attention-reduce) and prefill tiles the single-workgroup kernel.
  */
 import code from '../../shaders/paged-attention.wgsl?raw';
+import stepStruct from '../../shaders/step.wgsl?raw';
+import pagedSlot from '../../shaders/paged-slot.wgsl?raw';
 import { assert } from '../assert.ts';
 import { createBuffer } from '../gpu/buffers.ts';
 import type { Gpu } from '../gpu/device.ts';
@@ -14,6 +16,8 @@ import { makeDispatch, type Binding, type Dispatch } from '../gpu/kernel.ts';
 import { pagedAttentionReduce } from './paged-attention-reduce.ts';
 import { pagedAttentionSplit, partialsBytes, splitCount } from './paged-attention-split.ts';
 import { reductionWorkgroup } from '../gpu/workgroup.ts';
+
+const source = [code, stepStruct, pagedSlot].join('\n');
 
 export interface PagedAttentionArgs {
   heads: number;
@@ -53,7 +57,7 @@ export function pagedAttention(gpu: Gpu, a: PagedAttentionArgs): Dispatch {
     WG: wg,
   };
   const buffers = [a.step, a.q, a.kPool, a.vPool, a.slotPos, a.blockTable, a.headSlots, a.out, a.probs];
-  return makeDispatch(gpu, 'paged-attention', code, constants, buffers, (rows) => [a.heads, rows, 1]);
+  return makeDispatch(gpu, 'paged-attention', source, constants, buffers, (rows) => [a.heads, rows, 1]);
 }
 
 /** Logical slots per split on the decode path unless a caller says otherwise. */
@@ -66,8 +70,8 @@ export const DEFAULT_SPLIT = 256;
  * kernel) for caches up to 1024 slots, where one workgroup per head is short anyway and the
  * second dispatch and the splits past a short sequence cost more than they bring (on SwiftShader
  * most of all), or when headDim is no multiple of 4 (the split kernels read K/V in quads).
- * The bound also keeps the bundled model (1024 slots) on the single-workgroup kernel: gpu-eviction's
- * crystal-lite decisions sit on a near-tie of the hit threshold that some summation orders flip
+ * The bound also keeps the bundled model (1024 slots) on the single-workgroup kernel: the GPU victim
+ * chooser's (policies/gpu-chooser.ts) crystal-lite decisions sit on a near-tie of the hit threshold that some summation orders flip
  * (the split path, and this kernel at wg 128); at wg 64 (GPUs) and 4 (CPU adapters) the GPU
  * engine decides as the f64 reference does.
  */

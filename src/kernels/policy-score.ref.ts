@@ -1,5 +1,5 @@
 /**
- * CPU reference of policy-score.wgsl: gathers each full head like src/policies/eviction-driver.ts and runs
+ * CPU reference of policy-score.wgsl: gathers each full head like src/policies/cpu-chooser.ts and runs
  * the policy's own score (passed in as scoreOf: snapkv-d's or r-kv's, with their window, pool and
  * r-kv's lambda and threshold), in f64.
  */

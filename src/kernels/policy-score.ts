@@ -4,11 +4,14 @@
  * key redundancy. Written into the score buffer, where select-victim's score rule reads them.
  */
 import code from '../../shaders/policy-score.wgsl?raw';
+import pagedSlot from '../../shaders/paged-slot.wgsl?raw';
 import { assert } from '../assert.ts';
 import type { Gpu } from '../gpu/device.ts';
 import { makeDispatch, type Binding, type Dispatch } from '../gpu/kernel.ts';
 import { RESCORE_RULES, ruleConstants, type RescoreRule } from './eviction-rules.ts';
 import { reductionWorkgroup } from '../gpu/workgroup.ts';
+
+const source = [code, pagedSlot].join('\n');
 
 export type PolicyScoreRule = RescoreRule;
 
@@ -56,5 +59,5 @@ export function policyScore(gpu: Gpu, a: PolicyScoreArgs): Dispatch {
     WG: a.wg ?? reductionWorkgroup(gpu, 64),
   };
   const buffers = [a.slotPos, a.blockTable, a.headSlots, a.history, a.kPool, a.limits, a.counts, a.score];
-  return makeDispatch(gpu, 'policy-score', code, constants, buffers, () => [a.kvHeads, 1, 1]);
+  return makeDispatch(gpu, 'policy-score', source, constants, buffers, () => [a.kvHeads, 1, 1]);
 }

@@ -1,7 +1,10 @@
 /** Rotary position embedding (rotate-half) in place, from host-built float32 cos/sin tables. */
 import code from '../../shaders/rope.wgsl?raw';
+import stepStruct from '../../shaders/step.wgsl?raw';
 import type { Gpu } from '../gpu/device.ts';
 import { ceilDiv, makeDispatch, type Binding, type Dispatch } from '../gpu/kernel.ts';
+
+const source = [code, stepStruct].join('\n');
 
 export interface RopeArgs {
   heads: number;
@@ -21,7 +24,7 @@ export function rope(gpu: Gpu, a: RopeArgs): Dispatch {
   return makeDispatch(
     gpu,
     'rope',
-    code,
+    source,
     { HEADS: a.heads, HEAD_DIM: a.headDim, WG: wg },
     [a.step, a.x, a.cos, a.sin],
     (rows) => [ceilDiv(pairs, wg), rows, 1],

@@ -1,9 +1,10 @@
 /**
  * CPU reference of score-update.wgsl: the policy code the CPU engine runs (admit, then observe per
- * row with the group-mean attention, as src/policies/eviction-driver.ts does), in f64, on the GPU's paged
+ * row with the group-mean attention, as src/policies/cpu-chooser.ts observe does), in f64, on the GPU's paged
  * layout. The caller passes the rule as a StateFold (an EvictionPolicy fits: h2o, tova,
  * crystal-lite; snapkv-d for the window rule, whose ring r-kv and laprox keep too).
  */
+import { pagedSlot } from './paged-slot.ref.ts';
 import { resetSlot, type HeadSlots, type PolicyState } from './policy-state.ts';
 
 /** How a policy folds attention into its state (the EvictionPolicy members score-update runs). */
@@ -44,7 +45,7 @@ export function scoreUpdateRef(a: ScoreUpdateRefArgs): { score: Float64Array; st
   };
   const maxSlots = maxPages * pageSize;
   const group = heads / kvHeads;
-  const physical = (g: number, s: number) => blockTable[g * maxPages + Math.floor(s / pageSize)] * pageSize + (s % pageSize);
+  const physical = (g: number, s: number) => pagedSlot(blockTable, g * maxPages, pageSize, s);
 
   // Admit the step's new entries (the CPU chooser's admit, by slot).
   for (let g = 0; g < kvHeads; g++) {

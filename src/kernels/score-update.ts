@@ -5,11 +5,15 @@
  * queries' attention: snapkv-d, r-kv, laprox) row by row.
  */
 import code from '../../shaders/score-update.wgsl?raw';
+import stepStruct from '../../shaders/step.wgsl?raw';
+import pagedSlot from '../../shaders/paged-slot.wgsl?raw';
 import { assert } from '../assert.ts';
 import type { Gpu } from '../gpu/device.ts';
 import { makeDispatch, type Binding, type Dispatch } from '../gpu/kernel.ts';
 import { ruleConstants, SCORE_RULES, type ScoreRule } from './eviction-rules.ts';
 import { reductionWorkgroup } from '../gpu/workgroup.ts';
+
+const source = [code, stepStruct, pagedSlot].join('\n');
 
 export type { ScoreRule };
 
@@ -60,5 +64,5 @@ export function scoreUpdate(gpu: Gpu, a: ScoreUpdateArgs): Dispatch {
     WG: a.wg ?? reductionWorkgroup(gpu, 64),
   };
   const buffers = [a.step, a.probs, a.slotPos, a.blockTable, a.headSlots, a.score, a.stamp, a.history];
-  return makeDispatch(gpu, 'score-update', code, constants, buffers, () => [a.kvHeads, 1, 1]);
+  return makeDispatch(gpu, 'score-update', source, constants, buffers, () => [a.kvHeads, 1, 1]);
 }

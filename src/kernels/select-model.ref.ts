@@ -7,7 +7,7 @@ import type { PolicyState } from './policy-state.ts';
 import { markCandidates } from './select.ts';
 import type { ModelTables } from './model-tables.ts';
 import { layerHeadEntries, type ScoreFn } from './head-entries.ref.ts';
-import { NO_CANDIDATE, NOT_FULL } from './select-victim.ts';
+import { NO_CANDIDATE, NOT_FULL } from './eviction-rules.ts';
 
 export interface SelectModelRefArgs extends ModelTables<ArrayLike<number>> {
   scoreOf: ScoreFn; // laprox's score (its window and pool)

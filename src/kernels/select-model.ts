@@ -4,12 +4,14 @@
  * chooser's fromModel, policies/cpu-chooser.ts). One workgroup; the victims come back as (head, logical slot) pairs.
  */
 import code from '../../shaders/select-model.wgsl?raw';
+import pagedSlot from '../../shaders/paged-slot.wgsl?raw';
+import workgroupArgmin from '../../shaders/workgroup-argmin.wgsl?raw';
 import type { Gpu } from '../gpu/device.ts';
 import { makeDispatch, type Binding, type Dispatch } from '../gpu/kernel.ts';
 import type { ModelTables } from './model-tables.ts';
 import { reductionWorkgroup } from '../gpu/workgroup.ts';
 
-export { NO_CANDIDATE, NOT_FULL } from './select-victim.ts';
+const source = [code, pagedSlot, workgroupArgmin].join('\n');
 
 export interface SelectModelArgs extends ModelTables<Binding> {
   sinks: number;
@@ -43,6 +45,6 @@ export function selectModel(gpu: Gpu, a: SelectModelArgs): Dispatch {
     CAP: a.cap,
     WG: a.wg ?? reductionWorkgroup(gpu, 64),
   };
-  const buffers = [a.params, a.slotPos, a.blockTables, a.headSlots, a.history, a.stamp, a.score, a.victims, a.order];
-  return makeDispatch(gpu, 'select-model', code, constants, buffers, () => [1, 1, 1]);
+  const buffers = [a.params, a.slotPos, a.blockTable, a.headSlots, a.history, a.stamp, a.score, a.victims, a.order];
+  return makeDispatch(gpu, 'select-model', source, constants, buffers, () => [1, 1, 1]);
 }

@@ -1,5 +1,5 @@
 /**
- * CPU reference of select-victim.wgsl: gathers each head like src/policies/eviction-driver.ts, then runs
+ * CPU reference of select-victim.wgsl: gathers each head like src/policies/cpu-chooser.ts, then runs
  * the policy's own score (passed in as scoreOf: streaming's for the position rule, h2o's for
  * score, tova's for layer, crystal-lite's for crystal) and select.ts's markCandidates +
  * lowestCandidate, in f64; bursts take the lowest few like the CPU chooser's lowest(), the layer
@@ -8,7 +8,7 @@
 import type { PolicyState } from './policy-state.ts';
 import { lowestCandidate, lowestPosition, markCandidates } from './select.ts';
 import { headEntries, type HeadEntries, type ScoreFn } from './head-entries.ref.ts';
-import { NO_CANDIDATE, NOT_FULL, type VictimRule } from './select-victim.ts';
+import { NO_CANDIDATE, NOT_FULL, type VictimRule } from './eviction-rules.ts';
 
 export interface SelectVictimRefArgs {
   rule: VictimRule; // 'layer' totals the heads' scores per position; every other rule is per head

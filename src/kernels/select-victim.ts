@@ -5,19 +5,18 @@
  * lowest mean score over the layer's heads, the same in every head (tova).
  */
 import code from '../../shaders/select-victim.wgsl?raw';
+import pagedSlot from '../../shaders/paged-slot.wgsl?raw';
+import workgroupArgmin from '../../shaders/workgroup-argmin.wgsl?raw';
 import { assert } from '../assert.ts';
 import type { Gpu } from '../gpu/device.ts';
 import { makeDispatch, type Binding, type Dispatch } from '../gpu/kernel.ts';
 import { ruleConstants, VICTIM_RULES, type VictimRule } from './eviction-rules.ts';
 import { reductionWorkgroup } from '../gpu/workgroup.ts';
 
+const source = [code, pagedSlot, workgroupArgmin].join('\n');
+
 /** position: streaming; score: the stored score (h2o, snapkv-d, r-kv); crystal: decayed CRF; layer: tova; random: a seeded hash. */
 export type { VictimRule };
-
-/** victims[g] when head g is not full. */
-export const NOT_FULL = 0xffffffff;
-/** victims[g] when head g is full but every entry is protected. */
-export const NO_CANDIDATE = 0xfffffffe;
 
 export interface SelectVictimArgs {
   rule: VictimRule;
@@ -65,5 +64,5 @@ export function selectVictim(gpu: Gpu, a: SelectVictimArgs): Dispatch {
     WG: a.wg ?? reductionWorkgroup(gpu, 64),
   };
   const buffers = [a.params, a.slotPos, a.blockTable, a.headSlots, a.score, a.stamp, a.limits, a.counts, a.victims];
-  return makeDispatch(gpu, 'select-victim', code, constants, buffers, () => [a.kvHeads, 1, 1]);
+  return makeDispatch(gpu, 'select-victim', source, constants, buffers, () => [a.kvHeads, 1, 1]);
 }

@@ -4,10 +4,13 @@
  * the stamp buffer once, when the entry is written.
  */
 import code from '../../shaders/value-norm.wgsl?raw';
+import stepStruct from '../../shaders/step.wgsl?raw';
 import { assert } from '../assert.ts';
 import type { Gpu } from '../gpu/device.ts';
 import { makeDispatch, type Binding, type Dispatch } from '../gpu/kernel.ts';
 import { reductionWorkgroup } from '../gpu/workgroup.ts';
+
+const source = [code, stepStruct].join('\n');
 
 export interface ValueNormArgs {
   hidden: number;
@@ -26,5 +29,5 @@ export interface ValueNormArgs {
 export function valueNorm(gpu: Gpu, a: ValueNormArgs): Dispatch {
   assert(a.heads % a.kvHeads === 0, `heads ${a.heads} is not a multiple of kvHeads ${a.kvHeads}`);
   const constants = { HIDDEN: a.hidden, HEADS: a.heads, KV_HEADS: a.kvHeads, HEAD_DIM: a.headDim, WG: a.wg ?? reductionWorkgroup(gpu, 64) };
-  return makeDispatch(gpu, 'value-norm', code, constants, [a.step, a.v, a.o, a.slotMap, a.stamp], (rows) => [a.kvHeads, rows, 1]);
+  return makeDispatch(gpu, 'value-norm', source, constants, [a.step, a.v, a.o, a.slotMap, a.stamp], (rows) => [a.kvHeads, rows, 1]);
 }

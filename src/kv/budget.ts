@@ -1,5 +1,6 @@
 /**
- * KV budgets (DESIGN.md section 3). B = the most entries one (layer, kvHead) may hold.
+ * KV budgets (DESIGN.md section 3), decided here once: the cache settings a request carries,
+ * whether they evict at all, and each head's limit. B = the most entries one (layer, kvHead) may hold.
  *   all:   the prompt counts; it is prefilled with full attention, then cut to B.
  *   think: the prompt is always kept whole; B counts generated tokens only.
  * A budget at or below what the policy always keeps is an error, never a silent clamp.
@@ -8,9 +9,30 @@ import { BudgetTooSmallError } from '../errors.ts';
 
 export type BudgetMode = 'all' | 'think';
 
+/** Which entries the cache keeps: a policy from the registry and a budget (none: the full cache). */
+export interface CacheConfig {
+  policy: string;
+  /** Entries per KV head. */
+  budget?: number;
+  mode?: BudgetMode;
+  params?: Record<string, number>;
+}
+
+/** The budget of a cache that evicts. */
 export interface BudgetSpec {
   mode: BudgetMode;
   budget: number;
+}
+
+/** The budget a cache config evicts to; null for the full cache (no config, no budget, or `full`). */
+export function evictionSpec(cache: CacheConfig | undefined): BudgetSpec | null {
+  if (!cache || cache.policy === 'full' || cache.budget === undefined) return null;
+  return { mode: cache.mode ?? 'all', budget: cache.budget };
+}
+
+/** The most entries a head with budget `budget` may hold: the kept prompt in `think` mode counts on top. */
+export function headLimit(mode: BudgetMode, budget: number, promptLength: number): number {
+  return mode === 'think' ? promptLength + budget : budget;
 }
 
 /** Entries of a head that count against the budget and that the policy always keeps. */
@@ -36,7 +58,7 @@ export function budgetPages(
   pageSize: number,
   movesBudgets: boolean,
 ): number {
-  const limit = spec.mode === 'all' ? spec.budget : promptLength + spec.budget; // each head's uniform limit
+  const limit = headLimit(spec.mode, spec.budget, promptLength); // each head's uniform limit
   const prefill = heads * Math.ceil(promptLength / pageSize);
   if (!movesBudgets) return heads * Math.ceil(Math.max(promptLength, limit) / pageSize);
   // sum_h ceil(l_h / P) <= sum_h (l_h + P - 1) / P, an integer: its floor.

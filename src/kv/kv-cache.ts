@@ -165,10 +165,11 @@ export class KvCache implements KvStore {
   }
 
   /** Reserves slots for `count` tokens at posStart.. and uploads the tables the kernels read. */
-  append(posStart: number, count: number): void {
+  append(posStart: number, count: number): Uint32Array {
     const slotMap = appendTokens(this.layout, posStart, count);
     this.gpu.device.queue.writeBuffer(this.slotMap, 0, slotMap);
     this.flush();
+    return slotMap;
   }
 
   evict(layer: number, kvHead: number, logical: number): void {
@@ -215,7 +216,7 @@ export class KvCache implements KvStore {
       tableStride: g.tableLayerStride,
       slotsStride: g.headSlotsLayerStride,
       slotPos: this.slotPos,
-      blockTables: this.blockTables,
+      blockTable: this.blockTables,
       headSlots: this.headSlots,
     };
   }

@@ -7,6 +7,7 @@
  * offset alignment, so one buffer serves every layer.
  */
 import { assert } from '../assert.ts';
+import { pagedSlot } from '../kernels/paged-slot.ref.ts';
 import { allocatePage, createPagePool, type PagePool } from './page-pool.ts';
 
 export const BINDING_ALIGN_U32 = 64;
@@ -96,11 +97,10 @@ export function createKvLayout(geometry: KvGeometry): KvLayout {
   };
 }
 
-/** Physical slot of logical slot `s` of head (layer, kvHead). */
+/** Physical slot of logical slot `s` of head (layer, kvHead): its page list is its block table. */
 export function physicalSlot(layout: KvLayout, layer: number, kvHead: number, s: number): number {
   const g = layout.geometry;
-  const pages = layout.pages[layer * g.numKvHeads + kvHead];
-  return pages[Math.floor(s / g.pageSize)] * g.pageSize + (s % g.pageSize);
+  return pagedSlot(layout.pages[layer * g.numKvHeads + kvHead], 0, g.pageSize, s);
 }
 
 /**

@@ -3,7 +3,7 @@
  * the GPU engine (WGSL kernels) and the CPU reference (f64 loops, the oracle). Both keep the
  * same paged-KV bookkeeping (kv/kv-layout.ts).
  */
-import { budgetPages, type BudgetMode, type BudgetSpec } from '../kv/budget.ts';
+import { budgetPages, type BudgetSpec, type CacheConfig } from '../kv/budget.ts';
 import { kvGeometry, type KvGeometry, type KvLayout } from '../kv/kv-layout.ts';
 import { continuationPages } from '../kv/rewind.ts';
 import type { WatchedAttention } from '../kv/watched-attention.ts';
@@ -95,20 +95,6 @@ export interface ForwardResult {
   token: number;
   /** (rows, vocab): the last row, or every row of the step, when asked for. */
   logits?: Float32Array | Float64Array;
-}
-
-/** Which entries the cache keeps: a policy from the registry and a budget (none: full cache). */
-export interface CacheConfig {
-  policy: string;
-  budget?: number;
-  mode?: BudgetMode;
-  params?: Record<string, number>;
-}
-
-/** The budget a cache config evicts to; null when nothing is evicted (no budget, or `full`). */
-export function evictionSpec(cache: CacheConfig | undefined): BudgetSpec | null {
-  if (!cache || cache.policy === 'full' || cache.budget === undefined) return null;
-  return { mode: cache.mode ?? 'all', budget: cache.budget };
 }
 
 export interface ForwardBackend {

@@ -3,18 +3,8 @@
  * CPU references (f64 arithmetic over f32 weights) and the same paged-KV bookkeeping. It is the
  * oracle the GPU engine is tested against, and the fast path of the accuracy evaluation.
  */
-import {
-  backendSizes,
-  continuationGeometry,
-  evictionSpec,
-  sequenceGeometry,
-  type BackendOptions,
-  type CacheConfig,
-  type ForwardBackend,
-  type ForwardResult,
-  type LogitsRequest,
-  type SampleControl,
-} from './forward-backend.ts';
+import { backendSizes, continuationGeometry, sequenceGeometry, type BackendOptions, type ForwardBackend, type ForwardResult, type LogitsRequest, type SampleControl } from './forward-backend.ts';
+import { evictionSpec, type CacheConfig } from '../kv/budget.ts';
 import { watchedAttention } from '../kv/watched-attention.ts';
 import type { WatchedAttention } from '../kv/watched-attention.ts';
 import { createCpuPolicyRunner, type CpuPolicyRunner } from '../policies/cpu-chooser.ts';
@@ -29,7 +19,6 @@ import { sampleRef } from '../kernels/sample.ref.ts';
 import { siluMulRef } from '../kernels/silu-mul.ref.ts';
 import { kvBytes } from '../kv/kv-layout.ts';
 import { dropFrom } from '../kv/rewind.ts';
-import type { BudgetSpec } from '../kv/budget.ts';
 import { linearRef, linearRow, linearValues } from './linear.ts';
 import { computesIn16Bit } from './weights.ts';
 import type { LoadedModel } from './load-model.ts';
@@ -64,8 +53,8 @@ export function createReferenceBackend(model: LoadedModel, options: BackendOptio
   let geometry = contextGeometry;
   let cache = new HostKvCache(geometry, 0, kv16);
   let runner = createCpuPolicyRunner(createPolicy('full'), cache, c.numHeads);
-  let driver = createEvictionDriver(runner.policy, null, cache, null);
-  let spec: BudgetSpec | null = null; // the current sequence's budget
+  let driver = createEvictionDriver(runner.policy, undefined, cache, null);
+  let settings: CacheConfig | undefined; // the current sequence's cache settings
   // Attention scratch, reused: (maxStepTokens, heads, slots per head) probabilities, (maxStepTokens, heads, headDim) output.
   const probs = new Float64Array(maxStepTokens * c.numHeads * geometry.maxPagesPerHead * geometry.pageSize);
   const attnOut = new Float64Array(maxStepTokens * c.numHeads * c.headDim);
@@ -231,19 +220,18 @@ export function createReferenceBackend(model: LoadedModel, options: BackendOptio
     reset(config?: CacheConfig, promptLength?: number) {
       memo?.restart();
       const policy = (config && provide?.(config)) || createPolicy(config?.policy ?? 'full', config?.params);
-      const nextSpec = evictionSpec(config);
-      const next = sequenceGeometry(contextGeometry, nextSpec, promptLength, policy);
+      const next = sequenceGeometry(contextGeometry, evictionSpec(config), promptLength, policy);
       const nextCache = cache.fits(next, policy.historyWindow) ? cache : new HostKvCache(next, policy.historyWindow, kv16);
       const nextRunner = createCpuPolicyRunner(policy, nextCache, c.numHeads);
-      driver = createEvictionDriver(policy, nextSpec, nextCache, nextRunner); // throws on a budget too small, before anything changes
+      driver = createEvictionDriver(policy, config, nextCache, nextRunner); // throws on a budget too small, before anything changes
       if (nextCache === cache) cache.reset();
       cache = nextCache;
       runner = nextRunner;
       geometry = next;
-      spec = nextSpec;
+      settings = config;
     },
     resume(keep: number, promptLength: number) {
-      const next = continuationGeometry(cache.layout, contextGeometry, spec, runner.policy, keep, promptLength);
+      const next = continuationGeometry(cache.layout, contextGeometry, evictionSpec(settings), runner.policy, keep, promptLength);
       if (!next) return false;
       memo?.restart();
       if (next !== cache.layout.geometry) {
@@ -253,7 +241,7 @@ export function createReferenceBackend(model: LoadedModel, options: BackendOptio
         geometry = next;
       }
       dropFrom(cache, keep);
-      driver = createEvictionDriver(runner.policy, spec, cache, runner); // a fresh prompt cut and decision log; the policy state stays
+      driver = createEvictionDriver(runner.policy, settings, cache, runner); // a fresh prompt cut and decision log; the policy state stays
       return true;
     },
     finishPrefill(promptLength: number) {

@@ -3,12 +3,18 @@
  * head's limit and budget, the `all`-mode prompt cut, making room before each token, crystal's
  * re-division schedule, applying the victims to the cache and the log of every decision. Which
  * entries go is asked of a VictimChooser, a port with two implementations: the CPU reference's
- * policy code (cpu-chooser.ts) and the GPU engine's kernels (engine/gpu-chooser.ts). Both answer
+ * policy code (cpu-chooser.ts) and the GPU engine's kernels (gpu-chooser.ts). Both answer
  * rounds: every head (layer, or the model) over its limit names its victims, the driver frees
  * them, and rounds go on until everything fits.
+ *
+ * The GPU chooser can also answer inside a step: before the GPU engine submits a step, the
+ * driver asks it for the next decode round (beforeStep), the step's own command buffer chooses
+ * those victims after the step's attention, and they come back in the step's one read-back
+ * (afterStep). The next makeRoom takes them without a dispatch when its first round is exactly
+ * the round asked; anything else (the prompt cut, a re-division, a later round) is asked afresh.
  */
 import { assert } from '../assert.ts';
-import { checkBudget, type BudgetSpec } from '../kv/budget.ts';
+import { checkBudget, evictionSpec, headLimit, type CacheConfig } from '../kv/budget.ts';
 import { physicalSlot } from '../kv/kv-layout.ts';
 import type { KvStore } from '../kv/kv-store.ts';
 import type { EvictionPolicy } from './policy.ts';
@@ -59,6 +65,13 @@ export interface VictimChooser {
   choose(round: VictimRound): Victim[] | Promise<Victim[]>;
   /** crystal: each head's load, its entries at positions >= protectBelow hit (or written) at step >= since. */
   loads(at: number, protectBelow: number, since: number): Float64Array | Promise<Float64Array>;
+  /** A chooser that answers a round inside the next step (the GPU's); absent on the CPU reference. */
+  inStep?: {
+    /** Before the step's submit: the step is to choose the victims of `round` (after its own tokens are appended). */
+    ask(round: VictimRound): void;
+    /** The victims in what the step read back (the chooser's part of the read-back). */
+    answer(readBack: Uint32Array): Victim[];
+  };
 }
 
 export interface EvictionDriver {
@@ -70,28 +83,31 @@ export interface EvictionDriver {
   decisions: Eviction[];
   /** Every re-division of the budgets (crystal): the step and each head's new budget. */
   rebalances: BudgetChange[];
-  /** Whether anything is ever evicted (a budget and a policy other than full). */
-  evicting: boolean;
-  /** The decode round for the token at `position` (what the GPU engine chooses inside each step). */
-  decodeRound(position: number): VictimRound;
   /** Called once the prompt is in the cache: `all` mode cuts every head to its budget. */
   afterPrefill(promptLength: number): Promise<void>;
   /** Before the token at `position` is written: re-divides budgets when due, then evicts from every full head. */
   makeRoom(position: number): Promise<void>;
+  /**
+   * The GPU engine's one call before a step's submit: room for a decode step's token (makeRoom),
+   * the step's `count` tokens appended at `position`, and the next decode round asked of the step.
+   */
+  beforeStep(position: number, count: number): Promise<void>;
+  /** The GPU engine's one call after the step: the chooser's part of what the step read back. */
+  afterStep(readBack: Uint32Array): void;
 }
 
 export const UNLIMITED = 0x7fffffff;
 
 export function createEvictionDriver(
   policy: EvictionPolicy,
-  spec: BudgetSpec | null, // null: the full cache
+  cache: CacheConfig | undefined, // undefined: the full cache
   store: KvStore,
   chooser: VictimChooser | null, // null when nothing is evicted
 ): EvictionDriver {
   const g = store.layout.geometry;
   const heads = g.numLayers * g.numKvHeads;
-  const evicting = spec !== null && policy.id !== 'full';
-  if (evicting) {
+  const spec = evictionSpec(cache);
+  if (spec) {
     checkBudget(spec, policy);
     assert(chooser !== null, 'an evicting driver needs a victim chooser');
   }
@@ -102,6 +118,18 @@ export function createEvictionDriver(
   let promptLength = 0;
   const protectBelow = () => (spec?.mode === 'think' ? promptLength : 0);
   const round = (at: number, extra: 0 | 1, first: boolean): VictimRound => ({ at, extra, first, protectBelow: protectBelow(), limits, budgets });
+  /** The round asked of the last step (its limits copied, as they were then) and what the step read back for it. */
+  let asked: { at: number; protectBelow: number; readBack: Uint32Array | null } | null = null;
+  const askedLimits = new Int32Array(heads);
+
+  /** The step's victims, when `r` is the round they were chosen for (nothing moved the limits since). */
+  function takeAsked(r: VictimRound): Victim[] | null {
+    const a = asked;
+    asked = null;
+    if (!a?.readBack || !r.first || r.extra !== 1) return null;
+    const same = a.at === r.at && a.protectBelow === r.protectBelow && askedLimits.every((n, i) => n === r.limits[i]);
+    return same ? chooser!.inStep!.answer(a.readBack) : null;
+  }
 
   function over(extra: number): boolean {
     const count = store.layout.count;
@@ -136,7 +164,8 @@ export function createEvictionDriver(
   /** Rounds of victims until every head fits its limit with `extra` more entries. */
   async function shrink(at: number, extra: 0 | 1): Promise<void> {
     for (let first = true; over(extra); first = false) {
-      const victims = await chooser!.choose(round(at, extra, first));
+      const r = round(at, extra, first);
+      const victims = takeAsked(r) ?? (await chooser!.choose(r));
       assert(victims.length > 0, `the cache must drop entries at step ${at} but every entry is protected`);
       apply(victims, at);
     }
@@ -148,11 +177,23 @@ export function createEvictionDriver(
    */
   async function rebalance(position: number): Promise<void> {
     const r = policy.rebalance!;
+    asked = null; // the step chose under the limits this re-division moves
     const loads = await chooser!.loads(position, protectBelow(), position - r.period);
     const floor = budgetFloor(r.floor, spec!.budget, policy.recent);
     budgets.set(reallocateBudgets(loads, budgets, g.numLayers, g.numKvHeads, floor));
-    for (let i = 0; i < heads; i++) limits[i] = budgets[i] + protectBelow();
+    for (let i = 0; i < heads; i++) limits[i] = headLimit(spec!.mode, budgets[i], promptLength);
     rebalances.push({ at: position, budgets: budgets.slice() });
+  }
+
+  async function makeRoom(position: number): Promise<void> {
+    if (!spec) return;
+    const step = position - promptLength;
+    const r = policy.rebalance;
+    const rebalancing = r !== undefined && step > 0 && step % r.period === 0 && budgetsFull(store.layout.count, limits);
+    if (rebalancing) await rebalance(position);
+    await shrink(position, 1);
+    asked = null; // used or stale: a step's answer serves only the makeRoom right after it
+    if (rebalancing) store.compact(limits); // heads whose budget shrank give their pages back
   }
 
   return {
@@ -161,23 +202,28 @@ export function createEvictionDriver(
     budgets,
     decisions,
     rebalances,
-    evicting,
-    decodeRound: (position) => round(position, 1, true),
     async afterPrefill(length) {
       promptLength = length;
-      if (!evicting) return;
-      limits.fill(spec!.mode === 'think' ? length + spec!.budget : spec!.budget);
+      asked = null; // the prefill's steps chose under no limits
+      if (!spec) return;
+      limits.fill(headLimit(spec.mode, spec.budget, length));
       await shrink(length, 0);
       if (policy.rebalance) store.compact(limits); // moving budgets: the prompt's pages past the budget
     },
-    async makeRoom(position) {
-      if (!evicting) return;
-      const step = position - promptLength;
-      const r = policy.rebalance;
-      const rebalancing = r !== undefined && step > 0 && step % r.period === 0 && budgetsFull(store.layout.count, limits);
-      if (rebalancing) await rebalance(position);
-      await shrink(position, 1);
-      if (rebalancing) store.compact(limits); // heads whose budget shrank give their pages back
+    makeRoom,
+    async beforeStep(position, count) {
+      if (count === 1) await makeRoom(position);
+      store.append(position, count);
+      const inStep = spec ? chooser?.inStep : undefined;
+      if (!inStep) return;
+      // The next decode round, under the limits as they are now (a re-division before it makes it stale).
+      const next = round(position + count, 1, true);
+      asked = { at: next.at, protectBelow: next.protectBelow, readBack: null };
+      askedLimits.set(limits);
+      inStep.ask(next);
+    },
+    afterStep(readBack) {
+      if (asked) asked.readBack = readBack;
     },
   };
 }

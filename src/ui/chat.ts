@@ -5,8 +5,7 @@
  * history with its answer only (OpenAI's `content`; the think text is not sent back), as the
  * Qwen3 template drops it anyway. Turns are rendered as text.
  */
-import type { Engine } from '../engine/engine.ts';
-import type { ChatMessage, GenerateRequest, GenerationResult } from '../engine/types.ts';
+import type { ChatMessage, Engine, GenerateRequest, GenerationResult } from '../engine/interface.ts';
 import type { FieldErrors } from './field-errors.ts';
 import type { LiveRun } from './live-run.ts';
 import { createTranscript, type Transcript } from './transcript.ts';

@@ -2,7 +2,7 @@
  * One finished run as a compare card: the settings, the answer (checked when the prompt is an
  * eval prompt), think length, peak KV bytes and speed, and the think text, collapsed. Text only.
  */
-import type { GenerationResult } from '../engine/types.ts';
+import type { GenerationResult } from '../engine/interface.ts';
 
 export interface RunSummary {
   label: string;

@@ -4,7 +4,7 @@
  * most (CrystalKV) and the 30% it attended least (SlipKV). Right, what the policy kept: each
  * token shaded by the share of (layer, KV head) caches still holding it at the end. Text only.
  */
-import type { AnswerFirstAnalysis } from '../engine/types.ts';
+import type { AnswerFirstAnalysis } from '../engine/interface.ts';
 
 export interface KeptRecord {
   /** Text of each generated position. */

@@ -3,7 +3,7 @@
  * judge, so the page refuses exactly what the engine would and says so in the engine's words; the
  * engine still checks the request it is sent, being a library as well.
  */
-import { ALLOWED, checkField } from '../engine/validate-request.ts';
+import { ALLOWED, checkField } from '../engine/interface.ts';
 
 export interface FieldRule {
   /** What the field may hold, worded as the engine's InvalidRequestError words it. */

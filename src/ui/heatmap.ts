@@ -6,7 +6,7 @@
  * to the canvas once per animation frame. Pointing at a cell names the token (as text), its
  * position, the attention and when it was evicted.
  */
-import type { Step, WatchedAttention } from '../engine/types.ts';
+import type { Step, WatchedAttention } from '../engine/interface.ts';
 
 export interface Heatmap {
   /** A new generation: at most `positions` positions and `steps` steps. */

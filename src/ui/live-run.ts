@@ -3,8 +3,7 @@
  * and the status line's token count. The single-prompt runner and each chat turn go through it,
  * so both draw the cache the same way.
  */
-import type { Engine } from '../engine/engine.ts';
-import type { GenerateRequest, GenerationResult, ModelInfo } from '../engine/types.ts';
+import type { Engine, GenerateRequest, GenerationResult, ModelInfo } from '../engine/interface.ts';
 import type { KeptRecord } from './crystal-map.ts';
 import type { Heatmap } from './heatmap.ts';
 import type { OccupancyView } from './occupancy.ts';

@@ -3,7 +3,7 @@
  * limit, and the KV bytes held against what the full cache would hold. Snapshots arrive with
  * every token; the DOM is touched at most once per animation frame, with the latest one.
  */
-import type { CacheSnapshot } from '../engine/types.ts';
+import type { CacheSnapshot } from '../engine/interface.ts';
 
 export interface OccupancyView {
   reset(layers: number, kvHeads: number): void;

@@ -1,5 +1,5 @@
 /** The streaming transcript. Model text is only ever added as text nodes, never as HTML. */
-import type { Step } from '../engine/types.ts';
+import type { Step } from '../engine/interface.ts';
 
 export interface Transcript {
   clear(): void;

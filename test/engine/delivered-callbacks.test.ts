@@ -4,7 +4,8 @@ import { dirModelSource } from '../../scripts/lib/dir-model-source.ts';
 import { nodeWebTokenizers } from '../../scripts/lib/node-web-tokenizers.ts';
 import { withDeliveredCallbacks } from '../../src/engine/delivered-callbacks.ts';
 import { engineOverEndpoint } from '../../src/engine/client.ts';
-import { createEngineCore, type EngineCore } from '../../src/engine/engine-core.ts';
+import { createEngineCore } from '../../src/engine/engine-core.ts';
+import type { EngineCore } from '../../src/engine/engine.ts';
 import { GREEDY, type ModelInfo, type Step } from '../../src/engine/types.ts';
 import { BUNDLED_MODEL_DIR, readGolden } from '../helpers/golden.ts';
 

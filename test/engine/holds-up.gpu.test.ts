@@ -10,8 +10,8 @@
 // SwiftShader prefills at about 5 ms a token, so the soak's prompts are tiny programs.
 import { describe, expect, test } from 'vitest';
 import { cdp } from 'vitest/browser';
-import { createEngineCore, type EngineCore } from '../../src/engine/engine-core.ts';
-import { engineFromCore } from '../../src/engine/engine.ts';
+import { createEngineCore } from '../../src/engine/engine-core.ts';
+import { engineFromCore, type EngineCore } from '../../src/engine/engine.ts';
 import { GREEDY, type ChatMessage, type GenerateRequest, type GenerationResult, type Step } from '../../src/engine/types.ts';
 import { GenerationAbortedError } from '../../src/errors.ts';
 import { requestGpu, type Gpu } from '../../src/gpu/device.ts';

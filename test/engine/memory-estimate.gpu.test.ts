@@ -7,7 +7,7 @@
  */
 import { describe, expect, test } from 'vitest';
 import { randomMlcFiles, randomMlcModel } from '../../scripts/lib/real-shapes.ts';
-import type { CacheConfig } from '../../src/model/forward-backend.ts';
+import type { CacheConfig } from '../../src/kv/budget.ts';
 import { promptIds } from '../../src/engine/decode-loop.ts';
 import { createGpuBackend } from '../../src/engine/gpu-backend.ts';
 import { estimateMemory } from '../../src/engine/memory-estimate.ts';

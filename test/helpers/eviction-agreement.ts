@@ -6,7 +6,8 @@
  * cache mode.
  */
 import { expect, test } from 'vitest';
-import type { CacheConfig, ForwardBackend } from '../../src/model/forward-backend.ts';
+import type { ForwardBackend } from '../../src/model/forward-backend.ts';
+import type { CacheConfig } from '../../src/kv/budget.ts';
 import { generate } from '../../src/engine/decode-loop.ts';
 import { createGpuBackend } from '../../src/engine/gpu-backend.ts';
 import { GREEDY } from '../../src/engine/types.ts';

@@ -3,9 +3,9 @@ import { createBufferFrom, readF32, UNIFORM } from '../../src/gpu/buffers.ts';
 import { runDispatches } from '../../src/gpu/kernel.ts';
 import { headLoad } from '../../src/kernels/head-load.ts';
 import { headLoadRef } from '../../src/kernels/head-load.ref.ts';
-import { BINDING_ALIGN_U32, roundUp } from '../../src/kv/kv-layout.ts';
 import { expectClose, seededRandom } from '../helpers/close.ts';
 import { testGpu } from '../helpers/gpu.ts';
+import { modelPagedGeometry, modelTables } from '../helpers/paged-fixture.ts';
 
 // Counts of whole steps: exact.
 const TOL = { atol: 0, rtol: 0 };
@@ -34,30 +34,21 @@ describe('head-load', () => {
       const rand = seededRandom(500 + ci);
       const layers = c.lengths.length;
       const kvHeads = c.lengths[0].length;
-      const maxPages = Math.ceil(Math.max(...c.lengths.flat()) / c.pageSize) + 1;
-      const tableStride = roundUp(kvHeads * maxPages, BINDING_ALIGN_U32);
-      const slotsStride = roundUp(kvHeads, BINDING_ALIGN_U32);
       // Every head's pages, plus spares, shuffled: pages not owned by the head must never be read.
-      const numPages = layers * kvHeads * maxPages + 3;
-      const order = Array.from({ length: numPages }, (_, i) => i).sort(() => rand() - 0.5);
-      const numSlots = numPages * c.pageSize;
+      const geo = modelPagedGeometry(rand, layers, kvHeads, c.lengths.flat(), c.pageSize);
+      const { maxPages, tableStride, slotsStride, numSlots } = geo;
+      const { blockTables, headSlots, phys } = modelTables(geo, c.lengths);
       const t = 400;
       // Unowned slots hold valid positions and live stamps: reading one changes a load.
       const slotPos = Int32Array.from({ length: numSlots }, () => Math.floor(rand() * t));
       const stamp = new Float32Array(numSlots).fill(t);
-      const blockTables = new Uint32Array(layers * tableStride);
-      const headSlots = new Uint32Array(layers * slotsStride);
-      let next = 0;
       for (let l = 0; l < layers; l++) {
         for (let g = 0; g < kvHeads; g++) {
-          const len = c.lengths[l][g];
-          headSlots[l * slotsStride + g] = len;
-          for (let p = 0; p < maxPages; p++) blockTables[l * tableStride + g * maxPages + p] = order[next++];
-          for (let s = 0; s < len; s++) {
-            const phys = blockTables[l * tableStride + g * maxPages + Math.floor(s / c.pageSize)] * c.pageSize + (s % c.pageSize);
-            slotPos[phys] = rand() < c.holeRate ? -1 : Math.floor(rand() * t);
+          for (let s = 0; s < c.lengths[l][g]; s++) {
+            const slot = phys(l, g, s);
+            slotPos[slot] = rand() < c.holeRate ? -1 : Math.floor(rand() * t);
             // Last hits around the window's edge (t - 32 is live, t - 33 is not), some long ago.
-            stamp[phys] = t - (rand() < 0.8 ? Math.floor(rand() * 40) : Math.floor(rand() * 300));
+            stamp[slot] = t - (rand() < 0.8 ? Math.floor(rand() * 40) : Math.floor(rand() * 300));
           }
         }
       }
@@ -72,7 +63,7 @@ describe('head-load', () => {
         slotsStride,
         params: createBufferFrom(dev, 'params', new Uint32Array([c.protectBelow, t, 0, 0]), UNIFORM),
         slotPos: createBufferFrom(dev, 'slotPos', slotPos),
-        blockTables: createBufferFrom(dev, 'blockTables', blockTables),
+        blockTable: createBufferFrom(dev, 'blockTables', blockTables),
         headSlots: createBufferFrom(dev, 'headSlots', headSlots),
         stamp: createBufferFrom(dev, 'stamp', stamp),
         loads,
@@ -82,7 +73,7 @@ describe('head-load', () => {
       const got = await readF32(dev, loads, layers * kvHeads);
       const want = headLoadRef({
         window: WINDOW, layers, kvHeads, pageSize: c.pageSize, maxPages, tableStride, slotsStride,
-        protectBelow: c.protectBelow, t, slotPos, blockTables, headSlots, stamp,
+        protectBelow: c.protectBelow, t, slotPos, blockTable: blockTables, headSlots, stamp,
       });
       expectClose('loads', got, want, TOL);
       // Heads differ (the data is not uniform); an empty head has load 0.

@@ -8,7 +8,7 @@ import { pagedAttentionRef } from '../../src/kernels/paged-attention.ref.ts';
 import { floatToHalf, halfToFloat } from '../../src/gpu/half.ts';
 import { expectClose, seededRandom } from '../helpers/close.ts';
 import { testGpu } from '../helpers/gpu.ts';
-import { shuffledPagedGeometry } from '../helpers/paged-fixture.ts';
+import { layerTables, shuffledPagedGeometry } from '../helpers/paged-fixture.ts';
 
 // Inputs ~N(0, 1) and SCALE = 1/sqrt(headDim), so scores are O(1-5): f32 dot products over <= 128
 // terms, f32 exp and sums over <= 200 slots land within ~1e-6 of the f64 reference; 1e-5 absolute
@@ -48,25 +48,12 @@ async function checkCase(gpu: Gpu, c: Case, seed: number, kvF16: boolean, attend
   const rand = seededRandom(100 + seed);
   const randInt = (n: number) => Math.floor(rand() * n);
   // Two layers' pages plus spares, shuffled (this layer is bound as the second slice where sliced).
-  const { maxPages, maxSlots, tableStride, slotsStride, numPages, numSlots, order } = shuffledPagedGeometry(rand, kvHeads, c.lengths, pageSize);
+  const tables = layerTables(shuffledPagedGeometry(rand, kvHeads, c.lengths, pageSize), c.lengths, c.sliced);
+  const { maxPages, maxSlots, numSlots, blockTable, headSlots, phys } = tables;
   const slotPos = new Int32Array(numSlots);
   for (let i = 0; i < numSlots; i++) slotPos[i] = randInt(posStart + 1);
-  const layer = c.sliced ? 1 : 0;
-  const blockTables = new Uint32Array((c.sliced ? 2 : 1) * tableStride);
-  const headSlotsAll = new Uint32Array((c.sliced ? 2 : 1) * slotsStride);
-  if (c.sliced) {
-    // layer 0 points at other pages with full lengths: reading it would change every result.
-    for (let i = 0; i < kvHeads * maxPages; i++) blockTables[i] = order[numPages - 1 - (i % Math.floor(numPages / 2))];
-    for (let g = 0; g < kvHeads; g++) headSlotsAll[g] = maxSlots;
-  }
-  const blockTable = blockTables.subarray(layer * tableStride);
-  const headSlots = headSlotsAll.subarray(layer * slotsStride);
-  const phys = (g: number, s: number) => blockTable[g * maxPages + Math.floor(s / pageSize)] * pageSize + (s % pageSize);
-  let next = 0;
   for (let g = 0; g < kvHeads; g++) {
     const len = c.lengths[g];
-    headSlots[g] = len;
-    for (let j = 0; j < maxPages; j++) blockTable[g * maxPages + j] = order[next++];
     // The tile's tokens go into random logical slots (appended, or reusing holes), the rest
     // are older tokens or holes; slots past len keep valid-looking positions.
     const tileSlots = new Set<number>();
@@ -98,8 +85,6 @@ async function checkCase(gpu: Gpu, c: Case, seed: number, kvF16: boolean, attend
   const dev = gpu.device;
   const step = createStepBuffer(dev);
   writeStep(dev, step, T, posStart);
-  const tablesBuf = createBufferFrom(dev, 'blockTables', blockTables);
-  const slotsBuf = createBufferFrom(dev, 'headSlots', headSlotsAll);
   const out = createBufferFrom(dev, 'out', new Float32Array(T * heads * D).fill(UNWRITTEN));
   const probs = createBufferFrom(dev, 'probs', new Float32Array(T * heads * maxSlots).fill(UNWRITTEN));
   const dispatches = attend({
@@ -115,8 +100,7 @@ async function checkCase(gpu: Gpu, c: Case, seed: number, kvF16: boolean, attend
     vPool: createBufferFrom(dev, 'vPool', kvF16 ? v16 : vPool),
     kvF16,
     slotPos: createBufferFrom(dev, 'slotPos', slotPos),
-    blockTable: c.sliced ? { buffer: tablesBuf, offset: tableStride * 4, size: kvHeads * maxPages * 4 } : tablesBuf,
-    headSlots: c.sliced ? { buffer: slotsBuf, offset: slotsStride * 4, size: kvHeads * 4 } : slotsBuf,
+    ...tables.bind(dev),
     out,
     probs,
     wg: c.wg,

@@ -8,7 +8,7 @@ import { createSnapkvD } from '../../src/policies/snapkv-d.ts';
 import { floatToHalf, roundHalf } from '../../src/gpu/half.ts';
 import { expectClose, seededRandom } from '../helpers/close.ts';
 import { testGpu } from '../helpers/gpu.ts';
-import { shuffledPagedGeometry } from '../helpers/paged-fixture.ts';
+import { layerTables, shuffledPagedGeometry } from '../helpers/paged-fixture.ts';
 
 // snapkv-d's scores are sums of <= window * pool attention values divided by pool, r-kv's a mean
 // of <= 8 values max-pooled minus a softmax of summed cosines: f32 against f64 lands within a few
@@ -54,24 +54,16 @@ for (const kvF16 of [false, true]) describe(`policy-score${kvF16 ? ', f16 keys' 
       const W = c.window;
       const rand = seededRandom(1300 + ci);
       const randInt = (n: number) => Math.floor(rand() * n);
-      const { maxPages, tableStride, slotsStride, numPages, numSlots, order } = shuffledPagedGeometry(rand, kvHeads, c.lengths, PAGE_SIZE);
+      const tables = layerTables(shuffledPagedGeometry(rand, kvHeads, c.lengths, PAGE_SIZE), c.lengths);
+      const { maxPages, numSlots, blockTable, headSlots, phys } = tables;
       const maxPos = 400;
       // Unowned slots hold valid-looking positions, keys and history: reading one changes a score.
       const slotPos = new Int32Array(numSlots).map(() => randInt(maxPos));
       const history = new Float32Array(numSlots * W).map(() => rand() * rand());
       const kPool = new Float32Array(numSlots * D).map(() => key(rand() * 2 - 1));
-      const blockTables = new Uint32Array(2 * tableStride);
-      const headSlotsAll = new Uint32Array(2 * slotsStride);
-      for (let i = 0; i < kvHeads * maxPages; i++) blockTables[i] = order[numPages - 1 - (i % Math.floor(numPages / 2))];
-      const blockTable = blockTables.subarray(tableStride);
-      const headSlots = headSlotsAll.subarray(slotsStride);
-      const phys = (g: number, s: number) => blockTable[g * maxPages + Math.floor(s / PAGE_SIZE)] * PAGE_SIZE + (s % PAGE_SIZE);
       const held = new Uint32Array(kvHeads);
-      let next = 0;
       for (let g = 0; g < kvHeads; g++) {
         const len = c.lengths[g];
-        headSlots[g] = len;
-        for (let j = 0; j < maxPages; j++) blockTable[g * maxPages + j] = order[next++];
         const positions = Array.from({ length: maxPos }, (_, i) => i).sort(() => rand() - 0.5);
         const entries: number[] = [];
         for (let s = 0; s < len; s++) {
@@ -105,8 +97,6 @@ for (const kvF16 of [false, true]) describe(`policy-score${kvF16 ? ', f16 keys' 
       const score = new Float32Array(numSlots).fill(7); // kept where a head is not full
 
       const dev = gpu.device;
-      const tablesBuf = createBufferFrom(dev, 'blockTables', blockTables);
-      const slotsBuf = createBufferFrom(dev, 'headSlots', headSlotsAll);
       const scoreBuf = createBufferFrom(dev, 'score', score);
       // r-kv's constants, explicit on both sides: the policy's defaults.
       const rkv = { lambda: RKV_DEFAULTS.lambda, threshold: RKV_DEFAULTS.threshold };
@@ -120,8 +110,7 @@ for (const kvF16 of [false, true]) describe(`policy-score${kvF16 ? ', f16 keys' 
         pageSize: PAGE_SIZE,
         maxPages,
         slotPos: createBufferFrom(dev, 'slotPos', slotPos),
-        blockTable: { buffer: tablesBuf, offset: tableStride * 4, size: kvHeads * maxPages * 4 },
-        headSlots: { buffer: slotsBuf, offset: slotsStride * 4, size: kvHeads * 4 },
+        ...tables.bind(dev),
         history: createBufferFrom(dev, 'history', history),
         kPool: createBufferFrom(dev, 'kPool', kvF16 ? Uint16Array.from(kPool, floatToHalf) : kPool),
         kvF16,

@@ -10,7 +10,7 @@ import { createSnapkvD } from '../../src/policies/snapkv-d.ts';
 import { createTova } from '../../src/policies/tova.ts';
 import { expectClose, seededRandom } from '../helpers/close.ts';
 import { testGpu } from '../helpers/gpu.ts';
-import { shuffledPagedGeometry } from '../helpers/paged-fixture.ts';
+import { layerTables, shuffledPagedGeometry } from '../helpers/paged-fixture.ts';
 
 // Scores are sums of <= 5 rows of group means (h2o), one group mean (tova) or LRFU values <= 1/(1-lambda)
 // (crystal, f32 pow): f32 against f64 lands within a few ulps, so 1e-5 relative (+1e-6 absolute for
@@ -87,22 +87,13 @@ describe('score-update', () => {
       const rand = seededRandom(500 + ci);
       const randInt = (n: number) => Math.floor(rand() * n);
       // Two layers' pages plus spares, shuffled (this layer is bound as the second slice where sliced).
-      const { maxPages, maxSlots, tableStride, slotsStride, numPages, numSlots, order } = shuffledPagedGeometry(rand, kvHeads, c.lengths, PAGE_SIZE);
+      const tables = layerTables(shuffledPagedGeometry(rand, kvHeads, c.lengths, PAGE_SIZE), c.lengths);
+      const { maxPages, maxSlots, numSlots, blockTable, headSlots, phys } = tables;
       const slotPos = new Int32Array(numSlots);
       for (let i = 0; i < numSlots; i++) slotPos[i] = randInt(posStart + T);
-      const blockTables = new Uint32Array(2 * tableStride);
-      const headSlotsAll = new Uint32Array(2 * slotsStride);
-      for (let i = 0; i < kvHeads * maxPages; i++) blockTables[i] = order[numPages - 1 - (i % Math.floor(numPages / 2))];
-      for (let g = 0; g < kvHeads; g++) headSlotsAll[g] = maxSlots;
-      const blockTable = blockTables.subarray(tableStride);
-      const headSlots = headSlotsAll.subarray(slotsStride);
-      const phys = (g: number, s: number) => blockTable[g * maxPages + Math.floor(s / PAGE_SIZE)] * PAGE_SIZE + (s % PAGE_SIZE);
-      let next = 0;
       const newSlots: number[] = [];
       for (let g = 0; g < kvHeads; g++) {
         const len = c.lengths[g];
-        headSlots[g] = len;
-        for (let j = 0; j < maxPages; j++) blockTable[g * maxPages + j] = order[next++];
         // The tile's tokens go into random logical slots; the rest are distinct older positions or holes.
         const tileSlots = new Map<number, number>();
         while (c.allHoles !== g && tileSlots.size < Math.min(T, len)) tileSlots.set(randInt(len), tileSlots.size);
@@ -165,8 +156,6 @@ describe('score-update', () => {
       const dev = gpu.device;
       const step = createStepBuffer(dev);
       writeStep(dev, step, T, posStart);
-      const tablesBuf = createBufferFrom(dev, 'blockTables', blockTables);
-      const slotsBuf = createBufferFrom(dev, 'headSlots', headSlotsAll);
       const scoreBuf = createBufferFrom(dev, 'score', score);
       const stampBuf = createBufferFrom(dev, 'stamp', stamp);
       const historyBuf = createBufferFrom(dev, 'history', history);
@@ -182,8 +171,7 @@ describe('score-update', () => {
         step,
         probs: createBufferFrom(dev, 'probs', probs),
         slotPos: createBufferFrom(dev, 'slotPos', slotPos),
-        blockTable: { buffer: tablesBuf, offset: tableStride * 4, size: kvHeads * maxPages * 4 },
-        headSlots: { buffer: slotsBuf, offset: slotsStride * 4, size: kvHeads * 4 },
+        ...tables.bind(dev),
         score: scoreBuf,
         stamp: stampBuf,
         history: historyBuf,

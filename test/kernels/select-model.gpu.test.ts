@@ -1,12 +1,13 @@
 import { describe, expect, test } from 'vitest';
 import { createBufferFrom, readU32, UNIFORM } from '../../src/gpu/buffers.ts';
 import { runDispatches } from '../../src/gpu/kernel.ts';
-import { NO_CANDIDATE, NOT_FULL, selectModel } from '../../src/kernels/select-model.ts';
+import { NO_CANDIDATE, NOT_FULL } from '../../src/kernels/eviction-rules.ts';
+import { selectModel } from '../../src/kernels/select-model.ts';
 import { selectModelRef } from '../../src/kernels/select-model.ref.ts';
 import { createLaprox } from '../../src/policies/laprox.ts';
-import { BINDING_ALIGN_U32, roundUp } from '../../src/kv/kv-layout.ts';
 import { seededRandom } from '../helpers/close.ts';
 import { testGpu } from '../helpers/gpu.ts';
+import { modelPagedGeometry, modelTables } from '../helpers/paged-fixture.ts';
 
 // The victims are choices, so they must match exactly. History and value norms are random f32, so
 // distinct pooled / mean ratios differ by far more than f32 rounding (~1e-6 relative); heads that
@@ -50,36 +51,27 @@ describe('select-model', () => {
       const gpu = await testGpu();
       const rand = seededRandom(1700 + ci);
       const randInt = (n: number) => Math.floor(rand() * n);
-      const heads = c.layers * c.kvHeads;
-      const lengths = Array.from({ length: heads }, () => c.lengths + randInt(9) - 4);
-      const maxPages = Math.ceil(Math.max(...lengths) / PAGE_SIZE) + 1;
-      const tableStride = roundUp(c.kvHeads * maxPages, BINDING_ALIGN_U32);
-      const slotsStride = roundUp(c.kvHeads, BINDING_ALIGN_U32);
-      const numPages = heads * maxPages + 3;
-      const order = Array.from({ length: numPages }, (_, i) => i).sort(() => rand() - 0.5);
-      const numSlots = numPages * PAGE_SIZE;
+      const lengths = Array.from({ length: c.layers * c.kvHeads }, () => c.lengths + randInt(9) - 4);
+      const geo = modelPagedGeometry(rand, c.layers, c.kvHeads, lengths, PAGE_SIZE);
+      const { maxPages, tableStride, slotsStride, numSlots } = geo;
+      // Head (l, 1) of the copies case is a copy of head (l, 0): the same length too.
+      const layerLengths = Array.from({ length: c.layers }, (_, l) => lengths.slice(l * c.kvHeads, (l + 1) * c.kvHeads));
+      if (c.copies) for (const layer of layerLengths) layer[1] = layer[0];
+      const { blockTables, headSlots, phys } = modelTables(geo, layerLengths);
       const W = c.window;
       // Unowned slots look valid and score lowest: reading one changes a choice.
       const slotPos = new Int32Array(numSlots).map(() => randInt(500));
       const history = new Float32Array(numSlots * W);
       const stamp = new Float32Array(numSlots).fill(1e-3);
-      const blockTables = new Uint32Array(c.layers * tableStride);
-      const headSlots = new Uint32Array(c.layers * slotsStride);
-      let next = 0;
       for (let l = 0; l < c.layers; l++) {
         for (let h = 0; h < c.kvHeads; h++) {
-          const hi = l * c.kvHeads + h;
           const copy = c.copies && h === 1;
-          if (copy) lengths[hi] = lengths[l * c.kvHeads];
-          const len = lengths[hi];
-          headSlots[l * slotsStride + h] = len;
-          for (let j = 0; j < maxPages; j++) blockTables[l * tableStride + h * maxPages + j] = order[next++];
-          const phys = (hh: number, s: number) => blockTables[l * tableStride + hh * maxPages + Math.floor(s / PAGE_SIZE)] * PAGE_SIZE + (s % PAGE_SIZE);
+          const len = layerLengths[l][h];
           const positions = Array.from({ length: 500 }, (_, i) => i).sort(() => rand() - 0.5);
           for (let s = 0; s < len; s++) {
-            const slot = phys(h, s);
+            const slot = phys(l, h, s);
             if (copy) {
-              const src = phys(0, s);
+              const src = phys(l, 0, s);
               slotPos[slot] = slotPos[src];
               stamp[slot] = stamp[src];
               history.copyWithin(slot * W, src * W, (src + 1) * W);
@@ -112,7 +104,7 @@ describe('select-model', () => {
         cap: c.cap,
         params: createBufferFrom(dev, 'params', new Uint32Array([c.protectBelow, 0, 0, c.evict]), UNIFORM),
         slotPos: createBufferFrom(dev, 'slotPos', slotPos),
-        blockTables: createBufferFrom(dev, 'blockTables', blockTables),
+        blockTable: createBufferFrom(dev, 'blockTables', blockTables),
         headSlots: createBufferFrom(dev, 'headSlots', headSlots),
         history: createBufferFrom(dev, 'history', history),
         stamp: createBufferFrom(dev, 'stamp', stamp),
@@ -123,7 +115,7 @@ describe('select-model', () => {
       });
       await runDispatches(gpu, [d], 1);
       const scoreOf = createLaprox({ window: W, pool: c.pool, recent: c.recent }).score;
-      const want = selectModelRef({ ...c, scoreOf, pageSize: PAGE_SIZE, maxPages, tableStride, slotsStride, slotPos, blockTables, headSlots, history, stamp });
+      const want = selectModelRef({ ...c, scoreOf, pageSize: PAGE_SIZE, maxPages, tableStride, slotsStride, slotPos, blockTable: blockTables, headSlots, history, stamp });
       const got = await readU32(dev, victims, want.length);
       expect(Array.from(got)).toEqual(Array.from(want));
       // The data exercises what it claims.

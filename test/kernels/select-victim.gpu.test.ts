@@ -1,7 +1,8 @@
 import { describe, expect, test } from 'vitest';
 import { createBufferFrom, readU32, UNIFORM } from '../../src/gpu/buffers.ts';
 import { runDispatches } from '../../src/gpu/kernel.ts';
-import { NO_CANDIDATE, NOT_FULL, selectVictim, type VictimRule } from '../../src/kernels/select-victim.ts';
+import { NO_CANDIDATE, NOT_FULL } from '../../src/kernels/eviction-rules.ts';
+import { selectVictim, type VictimRule } from '../../src/kernels/select-victim.ts';
 import { selectVictimRef } from '../../src/kernels/select-victim.ref.ts';
 import type { ScoreFn } from '../../src/kernels/head-entries.ref.ts';
 import { createCrystalLite } from '../../src/policies/crystal-lite.ts';
@@ -11,7 +12,7 @@ import { createStreaming } from '../../src/policies/streaming.ts';
 import { createTova } from '../../src/policies/tova.ts';
 import { seededRandom } from '../helpers/close.ts';
 import { testGpu } from '../helpers/gpu.ts';
-import { shuffledPagedGeometry } from '../helpers/paged-fixture.ts';
+import { layerTables, shuffledPagedGeometry } from '../helpers/paged-fixture.ts';
 
 // The victim is a choice, so it must match exactly. Scores are random f32 (no near-ties: distinct
 // values differ by far more than crystal's f32 decay error, ~1e-7 relative, or the layer mean's
@@ -94,26 +95,17 @@ describe('select-victim', () => {
       const rand = seededRandom(900 + ci);
       const randInt = (n: number) => Math.floor(rand() * n);
       // Two layers' pages plus spares, shuffled (this layer is bound as the second slice where sliced).
-      const { maxPages, tableStride, slotsStride, numPages, numSlots, order } = shuffledPagedGeometry(rand, kvHeads, c.lengths, PAGE_SIZE);
+      const tables = layerTables(shuffledPagedGeometry(rand, kvHeads, c.lengths, PAGE_SIZE), c.lengths);
+      const { maxPages, numSlots, blockTable, headSlots, phys } = tables;
       const maxPos = 300;
       const t = maxPos + 1;
       // Unowned slots hold valid-looking positions and the lowest scores: reading one changes the victim.
       const slotPos = new Int32Array(numSlots).map(() => randInt(maxPos));
       const score = new Float32Array(numSlots).fill(-1);
       const stamp = new Float32Array(numSlots).fill(t);
-      const blockTables = new Uint32Array(2 * tableStride);
-      const headSlotsAll = new Uint32Array(2 * slotsStride);
-      for (let i = 0; i < kvHeads * maxPages; i++) blockTables[i] = order[numPages - 1 - (i % Math.floor(numPages / 2))];
-      for (let g = 0; g < kvHeads; g++) headSlotsAll[g] = maxPages * PAGE_SIZE;
-      const blockTable = blockTables.subarray(tableStride);
-      const headSlots = headSlotsAll.subarray(slotsStride);
-      const phys = (g: number, s: number) => blockTable[g * maxPages + Math.floor(s / PAGE_SIZE)] * PAGE_SIZE + (s % PAGE_SIZE);
       const held = new Uint32Array(kvHeads);
-      let next = 0;
       for (let g = 0; g < kvHeads; g++) {
         const len = c.lengths[g];
-        headSlots[g] = len;
-        for (let j = 0; j < maxPages; j++) blockTable[g * maxPages + j] = order[next++];
         const positions = Array.from({ length: maxPos }, (_, i) => i).sort(() => rand() - 0.5);
         const entries: number[] = [];
         for (let s = 0; s < len; s++) {
@@ -170,8 +162,6 @@ describe('select-victim', () => {
 
       const dev = gpu.device;
       const params = createBufferFrom(dev, 'params', new Uint32Array([c.protectBelow, t, c.burst ?? 0, 0]), UNIFORM);
-      const tablesBuf = createBufferFrom(dev, 'blockTables', blockTables);
-      const slotsBuf = createBufferFrom(dev, 'headSlots', headSlotsAll);
       const victims = createBufferFrom(dev, 'victims', new Uint32Array(kvHeads * cap).fill(12345));
       const d = selectVictim(gpu, {
         rule: c.rule,
@@ -186,8 +176,7 @@ describe('select-victim', () => {
         nearTie: c.nearTie,
         params,
         slotPos: createBufferFrom(dev, 'slotPos', slotPos),
-        blockTable: { buffer: tablesBuf, offset: tableStride * 4, size: kvHeads * maxPages * 4 },
-        headSlots: { buffer: slotsBuf, offset: slotsStride * 4, size: kvHeads * 4 },
+        ...tables.bind(dev),
         score: createBufferFrom(dev, 'score', score),
         stamp: createBufferFrom(dev, 'stamp', stamp),
         limits: createBufferFrom(dev, 'limits', limits),

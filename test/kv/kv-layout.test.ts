@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { appendTokens, createKvLayout, kvGeometry, physicalSlot } from '../../src/kv/kv-layout.ts';
+import { pagedSlot } from '../../src/kernels/paged-slot.ref.ts';
 
 describe('paged KV bookkeeping (full cache)', () => {
   const g = kvGeometry({ numLayers: 2, numKvHeads: 3, headDim: 8, pageSize: 4, capacityPerHead: 10, maxStepTokens: 5 });
@@ -24,8 +25,7 @@ describe('paged KV bookkeeping (full cache)', () => {
           expect(seen.has(slot)).toBe(false);
           seen.add(slot);
           // the block table the kernel reads agrees with the host's page list
-          const page = layout.blockTables[l * g.tableLayerStride + h * g.maxPagesPerHead + Math.floor(s / 4)];
-          expect(page * 4 + (s % 4)).toBe(slot);
+          expect(pagedSlot(layout.blockTables, l * g.tableLayerStride + h * g.maxPagesPerHead, 4, s)).toBe(slot);
         }
       }
     }

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import type { CacheConfig } from '../../src/model/forward-backend.ts';
+import type { CacheConfig } from '../../src/kv/budget.ts';
 import { generate } from '../../src/engine/decode-loop.ts';
 import { GREEDY } from '../../src/engine/types.ts';
 import { PrefixMemo } from '../../src/model/prefix-memo.ts';

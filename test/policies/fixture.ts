@@ -29,6 +29,6 @@ export function victimPosition(policy: EvictionPolicy, state: PolicyState, head:
 export function hostEviction(policy: EvictionPolicy, geometry: KvGeometry, spec: BudgetSpec | null, numHeads: number) {
   const cache = new HostKvCache(geometry, policy.historyWindow, false);
   const runner = createCpuPolicyRunner(policy, cache, numHeads);
-  const driver = createEvictionDriver(policy, spec, cache, runner);
+  const driver = createEvictionDriver(policy, spec ? { policy: policy.id, ...spec } : undefined, cache, runner);
   return { cache, runner, driver };
 }

@@ -11,8 +11,8 @@
  */
 import { parseArgs } from 'node:util';
 import { createServer } from 'vite';
-import { benchQuery } from '../bench/options.ts';
-import { runBenchPage } from './lib/bench-page-runner.ts';
+import { benchQuery } from './options.ts';
+import { runBenchPage } from '../scripts/lib/bench-page-runner.ts';
 
 const { values } = parseArgs({
   options: {
@@ -34,8 +34,8 @@ if (values.quick) query.set('quick', '1');
 
 if (values.node) {
   // The kernels import their .wgsl with Vite's ?raw: register the same for Node before loading them.
-  await import('./lib/wgsl-raw-register.ts');
-  const { nodeBench } = await import('../bench/node-bench.ts');
+  await import('../scripts/lib/wgsl-raw-register.ts');
+  const { nodeBench } = await import('./node-bench.ts');
   let ok = false;
   try {
     ok = await nodeBench(benchQuery(query), values['vulkan-icd']);

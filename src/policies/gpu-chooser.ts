@@ -1,13 +1,13 @@
 /**
- * The GPU engine's victim chooser (policies/eviction-driver.ts VictimChooser), built from the
+ * The GPU engine's victim chooser (eviction-driver.ts VictimChooser), built from the
  * policy's GPU rule (policy.gpu): after each layer's attention, score-update folds the step's
  * attention rows into the cache's policy state, value-norm writes laprox's new entries' norms,
  * policy-score recomputes scores that depend on the head's other entries, and select-victim
  * names each full head's victims (select-model after the last layer, for a model-wide policy).
- * A decode step thus chooses the next step's victims inside its own command buffer; the step
- * reads them back with its token (received) and the driver's next round takes them without a
- * dispatch. Any other round (the prompt cut, crystal's re-division) dispatches the choice alone
- * and reads it back through a reused staging buffer. head-load counts crystal's loads.
+ * A decode step thus chooses the next step's victims inside its own command buffer (inStep: the
+ * driver asks before the step, and hands over the step's read-back after it). Any other round
+ * (the prompt cut, crystal's re-division) dispatches the choice alone and reads it back through
+ * a reused staging buffer. head-load counts crystal's loads.
  */
 import { assert } from '../assert.ts';
 import { createBuffer, UNIFORM } from '../gpu/buffers.ts';
@@ -18,23 +18,20 @@ import { headLoad } from '../kernels/head-load.ts';
 import { policyScore } from '../kernels/policy-score.ts';
 import { scoreUpdate } from '../kernels/score-update.ts';
 import { selectModel } from '../kernels/select-model.ts';
-import { NO_CANDIDATE, NOT_FULL, selectVictim } from '../kernels/select-victim.ts';
+import { NO_CANDIDATE, NOT_FULL } from '../kernels/eviction-rules.ts';
+import { selectVictim } from '../kernels/select-victim.ts';
 import { valueNorm } from '../kernels/value-norm.ts';
 import type { BudgetSpec } from '../kv/budget.ts';
 import type { KvCache } from '../kv/kv-cache.ts';
 import { BINDING_ALIGN_U32, roundUp } from '../kv/kv-layout.ts';
-import type { Victim, VictimChooser, VictimRound } from '../policies/eviction-driver.ts';
-import type { EvictionPolicy, GpuRule } from '../policies/policy.ts';
+import type { Victim, VictimChooser, VictimRound } from './eviction-driver.ts';
+import type { EvictionPolicy, GpuRule } from './policy.ts';
 
 export interface GpuChooser extends VictimChooser {
   /** Dispatches that follow layer `l`'s attention in every step. */
   dispatches(layer: number): Dispatch[];
   /** What a step copies into its read-back: the victims it chose, `bytes` of them. */
   victims: { buffer: GPUBuffer; bytes: number };
-  /** Before a step's dispatches: uploads counts, limits and parameters so the step answers `round`. */
-  prepare(round: VictimRound): void;
-  /** The victims the step read back (the round of the last prepare). */
-  received(victims: Uint32Array): void;
   destroy(): void;
 }
 
@@ -144,10 +141,6 @@ export function createGpuChooser(
   const countsHost = new Uint32Array(g.numLayers * stride);
   const limitsHost = new Uint32Array(g.numLayers * stride);
   const paramsHost = new Uint32Array(4);
-  /** The round the last prepare() uploaded and the victims the step chose for it. */
-  let prepared: { at: number; extra: number; protectBelow: number } | null = null;
-  const preparedLimits = new Int32Array(heads); // the limits of `prepared`, kept in one array across steps
-  let pending: Uint32Array | null = null;
 
   /** Counts, limits and {protect_below, t, burst, evict} for `round`. */
   function upload(r: VictimRound): void {
@@ -209,29 +202,12 @@ export function createGpuChooser(
     return back.read();
   }
 
-  const sameRound = (r: VictimRound) =>
-    prepared !== null && r.first && r.at === prepared.at && r.extra === prepared.extra && r.protectBelow === prepared.protectBelow && preparedLimits.every((n, i) => n === r.limits[i]);
-
   return {
     dispatches: (l) => [...updates[l], ...valueNorms[l], ...choice(l, true)],
     victims: { buffer: victims, bytes: victimBytes },
-    prepare(r) {
-      upload(r);
-      prepared = { at: r.at, extra: r.extra, protectBelow: r.protectBelow };
-      preparedLimits.set(r.limits);
-      pending = null;
-    },
-    received(v) {
-      pending = v;
-    },
+    // The step's dispatches choose for the round uploaded here (after the step's tokens were appended).
+    inStep: { ask: upload, answer: decode },
     async choose(r) {
-      if (pending && sameRound(r)) {
-        const v = pending;
-        pending = null;
-        return decode(v);
-      }
-      prepared = null;
-      pending = null;
       kv.flush(); // the entries freed by the last round, before the kernels look again
       upload(r);
       // A burst's later rounds continue one scoring (the CPU's k lowest); otherwise each round re-scores.
@@ -240,8 +216,6 @@ export function createGpuChooser(
     },
     async loads(at, protectBelow, since) {
       assert(load !== null && since === at - policy.rebalance!.period, 'head loads are counted over the policy re-division period');
-      prepared = null;
-      pending = null;
       kv.flush();
       paramsHost.set([protectBelow, at, 0, 0]);
       device.queue.writeBuffer(selectParams, 0, paramsHost);

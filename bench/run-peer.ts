@@ -1,6 +1,6 @@
 /**
- * tsx scripts/bench-peer.ts [--prompt N] [--tokens N] [--runs N] [--layers N] [--threads N] [--ngl N]
- *                           [--only wllama|crystal] [--model URL --gguf URL] [--budget N] [--verbose]
+ * tsx bench/run-peer.ts [--prompt N] [--tokens N] [--runs N] [--layers N] [--threads N] [--ngl N]
+ *                     [--only wllama|crystal] [--model URL --gguf URL] [--budget N] [--verbose]
  *
  * --budget N also runs Crystal with crystal at an `all` budget of N (under the prompt: every step evicts).
  *
@@ -13,7 +13,7 @@
  */
 import { parseArgs } from 'node:util';
 import { createServer } from 'vite';
-import { runBenchPage } from './lib/bench-page-runner.ts';
+import { runBenchPage } from '../scripts/lib/bench-page-runner.ts';
 
 const { values } = parseArgs({
   options: {
