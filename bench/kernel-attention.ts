@@ -260,7 +260,7 @@ async function benchScoreUpdate(gpu: Gpu, timer: Timer, f: Fixture, policy: Evic
   const score = Float32Array.from(f.slotPos, (pos) => (pos >= 0 && pos < f.posStart ? rand() * 2 : 99));
   const stamp = Float32Array.from(f.slotPos, (pos) => (pos >= 0 && pos < f.posStart ? pos + Math.floor(rand() * (f.posStart - pos)) : 77));
   const history = new Float32Array(f.numSlots * window).map(() => rand());
-  const probs = attentionRows(f, update.rule === 'crystal' ? update.p : 0.9, f.length + 11);
+  const probs = attentionRows(f, update.constants?.P ?? 0.9, f.length + 11);
   const want = scoreUpdateRef({
     fold: policy, heads, kvHeads, pageSize: PAGE_SIZE, maxPages: f.maxPages, rows: 1, posStart: f.posStart,
     probs, slotPos: f.slotPos, blockTable: f.blockTable, headSlots: f.headSlots, score, stamp, history,
@@ -280,13 +280,14 @@ async function benchScoreUpdate(gpu: Gpu, timer: Timer, f: Fixture, policy: Evic
     };
     const entries = kvHeads * f.length;
     const hits = update.rule === 'crystal' ? want.stamp.reduce((n, t, i) => n + (t === f.posStart && f.slotPos[i] >= 0 ? 1 : 0), 0) : 0;
-    const stateBytes = { h2o: 2 * entries * 4, tova: entries * 4, window: entries * 4, crystal: hits * 2 * 2 * 4 }[update.rule];
+    // Bytes of state the rule writes: h2o reads and writes score, tova and window write one value, crystal's hits two.
+    const stateBytes: number = ({ h2o: 2 * entries * 4, crystal: hits * 2 * 2 * 4 } as Record<string, number>)[update.rule] ?? entries * 4;
     const bytes = probs.byteLength + entries * 4 + f.blockTable.byteLength + stateBytes;
     const copies = [first];
     for (let c = 1; c < copiesFor(bytes, o.flushBytes); c++) {
       copies.push({ probs: arena.clone(first.probs), slotPos: arena.clone(first.slotPos), score: arena.clone(first.score), stamp: arena.clone(first.stamp), history: arena.clone(first.history) });
     }
-    const common = { ...update, policy: update.rule, window, heads, kvHeads, pageSize: PAGE_SIZE, maxPages: f.maxPages, step, blockTable, headSlots };
+    const common = { rule: update, window, heads, kvHeads, pageSize: PAGE_SIZE, maxPages: f.maxPages, step, blockTable, headSlots };
     return await sweep(
       timer,
       {

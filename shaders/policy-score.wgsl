@@ -18,9 +18,9 @@
 // Dispatch: (KV_HEADS, 1, 1) workgroups of WG threads, one workgroup per KV head.
 
 override KV_HEADS: u32;
-override RULE: u32; // RULE_SNAPKV_D or RULE_R_KV (numbered in src/kernels/eviction-rules.ts)
-override RULE_SNAPKV_D: u32;
-override RULE_R_KV: u32;
+override RULE: u32; // one of the RULE_* below: the host finds a rule's number here (kernels/eviction-rules.ts)
+const RULE_SNAPKV_D = 0u;
+const RULE_R_KV = 1u;
 override WINDOW: u32; // queries kept per slot in history
 override POOL: u32; // pooling kernel (odd)
 override HEAD_DIM: u32 = 1; // r-kv

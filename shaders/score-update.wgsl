@@ -7,8 +7,8 @@
 // (entries newer than the query were masked; their probs are not read).
 // First, entries written this step (pos_start <= slotPos < pos_start + rows) are admitted:
 // score = INIT (crystal's starting CRF; 0 for the others), stamp = slotPos (crystal) or 0, and
-// (window) history = 0. Then, for each row t in order, by POLICY (numbered in
-// src/kernels/eviction-rules.ts, named here by the RULE_* constants):
+// (window) history = 0. Then, for each row t in order, by RULE (numbered below
+// by the RULE_* constants):
 //   RULE_H2O accumulate:  score = DECAY * score + a (h2o: DECAY 1; the decayed heavy hitter below 1)
 //   RULE_TOVA replace:    score = a
 //   RULE_WINDOW (snapkv-d, r-kv, laprox): history[phys, p % WINDOW] = a, the ring of the last
@@ -25,11 +25,11 @@
 
 override HEADS: u32;
 override KV_HEADS: u32;
-override POLICY: u32; // one of the RULE_* below
-override RULE_H2O: u32;
-override RULE_TOVA: u32;
-override RULE_CRYSTAL: u32;
-override RULE_WINDOW: u32;
+override RULE: u32; // one of the RULE_* below: the host finds a rule's number here (kernels/eviction-rules.ts)
+const RULE_H2O = 1u;
+const RULE_TOVA = 2u;
+const RULE_CRYSTAL = 3u;
+const RULE_WINDOW = 4u;
 override LAMBDA: f32 = 0.6; // crystal decay per step
 override P: f32 = 0.9; // crystal hit mass
 override INIT: f32 = 0.0; // crystal: the CRF a new entry starts with
@@ -112,9 +112,9 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
     let phys = physical(g, s);
     let pos = slotPos[phys];
     if (pos >= first && pos < last) {
-      score[phys] = select(0.0, INIT, POLICY == RULE_CRYSTAL);
-      stamp[phys] = select(0.0, f32(pos), POLICY == RULE_CRYSTAL);
-      if (POLICY == RULE_WINDOW) {
+      score[phys] = select(0.0, INIT, RULE == RULE_CRYSTAL);
+      stamp[phys] = select(0.0, f32(pos), RULE == RULE_CRYSTAL);
+      if (RULE == RULE_WINDOW) {
         for (var r = 0u; r < WINDOW; r++) {
           history[phys * WINDOW + r] = 0.0;
         }
@@ -125,7 +125,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
   for (var t = 0u; t < step.rows; t++) {
     let p = i32(step.pos_start + t);
     var theta = 0.0;
-    if (POLICY == RULE_CRYSTAL) {
+    if (RULE == RULE_CRYSTAL) {
       let total = reduce_sum(lid, mass_above(g, t, n, p, lid, 0u));
       let want = P * total;
       var lo = 0u; // mass(a >= lo) >= want
@@ -147,13 +147,13 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
         continue;
       }
       let phys = physical(g, s);
-      if (POLICY == RULE_H2O) {
+      if (RULE == RULE_H2O) {
         score[phys] = DECAY * score[phys] + a;
-      } else if (POLICY == RULE_TOVA) {
+      } else if (RULE == RULE_TOVA) {
         score[phys] = a;
-      } else if (POLICY == RULE_WINDOW) {
+      } else if (RULE == RULE_WINDOW) {
         history[phys * WINDOW + u32(p) % WINDOW] = a;
-      } else if (POLICY == RULE_CRYSTAL && theta > 0.0 && a >= theta) {
+      } else if (RULE == RULE_CRYSTAL && theta > 0.0 && a >= theta) {
         score[phys] = pow(LAMBDA, f32(p) - stamp[phys]) * score[phys] + 1.0;
         stamp[phys] = f32(p);
       }

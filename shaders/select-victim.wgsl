@@ -5,7 +5,7 @@
 //   candidates: entries with pos > sinkCut, pos < recentCut, pos >= params.protect_below, where
 //     sinkCut   = the SINKS-th lowest position of the head's entries (the largest if fewer; none if 0)
 //     recentCut = the RECENT-th highest position (no candidate at all if fewer; none if 0)
-//   eviction score by RULE (numbered in src/kernels/eviction-rules.ts, named by RULE_*):
+//   eviction score by RULE (numbered by the RULE_* constants below):
 //     RULE_POSITION (streaming), RULE_SCORE the stored score (h2o, snapkv-d, r-kv),
 //     RULE_CRYSTAL decayed score * LAMBDA^(params.t - stamp), compared as its log2,
 //     RULE_RANDOM a hash of (SEED, params.t, phys) in [0, 1) (kernels/random-score.ts),
@@ -36,12 +36,12 @@ struct Params {
 }
 
 override KV_HEADS: u32;
-override RULE: u32; // one of the RULE_* below
-override RULE_POSITION: u32;
-override RULE_SCORE: u32;
-override RULE_CRYSTAL: u32;
-override RULE_LAYER: u32;
-override RULE_RANDOM: u32;
+override RULE: u32; // one of the RULE_* below: the host finds a rule's number here (kernels/eviction-rules.ts)
+const RULE_POSITION = 0u;
+const RULE_SCORE = 1u;
+const RULE_CRYSTAL = 2u;
+const RULE_LAYER = 3u;
+const RULE_RANDOM = 4u;
 override SEED: u32 = 0; // random: the policy's seed
 override SINKS: u32;
 override RECENT: u32;

@@ -8,22 +8,16 @@ import pagedSlot from '../../shaders/paged-slot.wgsl?raw';
 import { assert } from '../assert.ts';
 import type { Gpu } from '../gpu/device.ts';
 import { makeDispatch, type Binding, type Dispatch } from '../gpu/kernel.ts';
-import { RESCORE_RULES, ruleConstants, type RescoreRule } from './eviction-rules.ts';
+import { ruleOverrides, type KernelRule } from './eviction-rules.ts';
 import { reductionWorkgroup } from '../gpu/workgroup.ts';
 
 const source = [code, pagedSlot].join('\n');
 
-export type PolicyScoreRule = RescoreRule;
-
 export interface PolicyScoreArgs {
-  rule: PolicyScoreRule;
+  /** The branch (policy-score.wgsl RULE_*) and its constants (POOL, the pooling kernel; r-kv's LAMBDA, THRESHOLD): the policy's gpu.rescore. */
+  rule: KernelRule;
   /** Queries kept per slot in history (the policy's historyWindow). */
   window: number;
-  /** Pooling kernel over neighbouring positions. */
-  pool: number;
-  /** r-kv: weight of importance and the similarity threshold (required by r-kv). */
-  lambda?: number;
-  threshold?: number;
   headDim: number;
   kvHeads: number;
   pageSize: number;
@@ -42,20 +36,16 @@ export interface PolicyScoreArgs {
 }
 
 export function policyScore(gpu: Gpu, a: PolicyScoreArgs): Dispatch {
-  assert(a.window >= 1 && a.pool >= 1, `policy-score needs window >= 1 and pool >= 1 (got ${a.window}, ${a.pool})`);
-  assert(a.rule !== 'r-kv' || (a.lambda !== undefined && a.threshold !== undefined), 'the r-kv rule needs lambda and threshold');
+  const pool = a.rule.constants?.POOL ?? 0;
+  assert(a.window >= 1 && pool >= 1, `policy-score needs window >= 1 and POOL >= 1 (got ${a.window}, ${pool})`);
   const constants = {
     KV_HEADS: a.kvHeads,
     PAGE_SIZE: a.pageSize,
     MAX_PAGES: a.maxPages,
-    RULE: RESCORE_RULES[a.rule],
-    ...ruleConstants(RESCORE_RULES),
+    ...ruleOverrides('policy-score', code, a.rule),
     WINDOW: a.window,
-    POOL: a.pool,
     HEAD_DIM: a.headDim,
     KV_F16: a.kvF16 ? 1 : 0,
-    LAMBDA: a.lambda ?? 0,
-    THRESHOLD: a.threshold ?? 0,
     WG: a.wg ?? reductionWorkgroup(gpu, 64),
   };
   const buffers = [a.slotPos, a.blockTable, a.headSlots, a.history, a.kPool, a.limits, a.counts, a.score];

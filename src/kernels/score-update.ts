@@ -10,24 +10,15 @@ import pagedSlot from '../../shaders/paged-slot.wgsl?raw';
 import { assert } from '../assert.ts';
 import type { Gpu } from '../gpu/device.ts';
 import { makeDispatch, type Binding, type Dispatch } from '../gpu/kernel.ts';
-import { ruleConstants, SCORE_RULES, type ScoreRule } from './eviction-rules.ts';
+import { ruleOverrides, type KernelRule } from './eviction-rules.ts';
 import { reductionWorkgroup } from '../gpu/workgroup.ts';
 
 const source = [code, stepStruct, pagedSlot].join('\n');
 
-export type { ScoreRule };
-
 export interface ScoreUpdateArgs {
-  policy: ScoreRule;
-  /** crystal: decay per step. */
-  lambda?: number;
-  /** crystal: attention mass the hit set must hold. */
-  p?: number;
-  /** crystal: the CRF a new entry starts with (default 0). */
-  init?: number;
-  /** h2o: the factor the accumulated attention keeps per query (default 1). */
-  decay?: number;
-  /** window: queries kept per slot (the policy's historyWindow). */
+  /** The branch (score-update.wgsl RULE_*) and its constants: the policy's gpu.update. */
+  rule: KernelRule;
+  /** window: queries kept per slot (the policy's historyWindow; default 1). */
   window?: number;
   heads: number;
   kvHeads: number;
@@ -47,19 +38,13 @@ export interface ScoreUpdateArgs {
 
 export function scoreUpdate(gpu: Gpu, a: ScoreUpdateArgs): Dispatch {
   assert(a.heads % a.kvHeads === 0, `heads ${a.heads} is not a multiple of kvHeads ${a.kvHeads}`);
-  assert(a.policy !== 'window' || (a.window ?? 0) >= 1, 'the window rule needs window >= 1');
-  assert(a.policy !== 'crystal' || (a.lambda !== undefined && a.p !== undefined), 'the crystal rule needs lambda and p');
+  assert((a.window ?? 1) >= 1, 'score-update needs window >= 1');
   const constants = {
     HEADS: a.heads,
     KV_HEADS: a.kvHeads,
     PAGE_SIZE: a.pageSize,
     MAX_PAGES: a.maxPages,
-    POLICY: SCORE_RULES[a.policy],
-    ...ruleConstants(SCORE_RULES),
-    LAMBDA: a.lambda ?? 1,
-    P: a.p ?? 1,
-    INIT: a.init ?? 0,
-    DECAY: a.decay ?? 1,
+    ...ruleOverrides('score-update', code, a.rule),
     WINDOW: a.window ?? 1,
     WG: a.wg ?? reductionWorkgroup(gpu, 64),
   };

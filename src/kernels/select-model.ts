@@ -6,8 +6,10 @@
 import code from '../../shaders/select-model.wgsl?raw';
 import pagedSlot from '../../shaders/paged-slot.wgsl?raw';
 import workgroupArgmin from '../../shaders/workgroup-argmin.wgsl?raw';
+import { assert } from '../assert.ts';
 import type { Gpu } from '../gpu/device.ts';
 import { makeDispatch, type Binding, type Dispatch } from '../gpu/kernel.ts';
+import type { KernelRule } from './eviction-rules.ts';
 import type { ModelTables } from './model-tables.ts';
 import { reductionWorkgroup } from '../gpu/workgroup.ts';
 
@@ -17,7 +19,8 @@ export interface SelectModelArgs extends ModelTables<Binding> {
   sinks: number;
   recent: number;
   window: number; // queries kept per slot in history
-  pool: number; // pooling kernel
+  /** The model-wide rule, 'model' (the kernel has one), and its constants (POOL, the pooling kernel): the policy's gpu.victim. */
+  rule: KernelRule;
   /** Most victims one dispatch chooses. */
   cap: number;
   params: Binding; // uniform {protect_below, t, burst, evict} u32: evict = entries to drop
@@ -31,6 +34,7 @@ export interface SelectModelArgs extends ModelTables<Binding> {
 }
 
 export function selectModel(gpu: Gpu, a: SelectModelArgs): Dispatch {
+  assert(a.rule.rule === 'model' && (a.rule.constants?.POOL ?? 0) >= 1, `select-model runs the rule 'model' with POOL >= 1 (got ${JSON.stringify(a.rule)})`);
   const constants = {
     LAYERS: a.layers,
     KV_HEADS: a.kvHeads,
@@ -41,7 +45,7 @@ export function selectModel(gpu: Gpu, a: SelectModelArgs): Dispatch {
     SINKS: a.sinks,
     RECENT: a.recent,
     WINDOW: a.window,
-    POOL: a.pool,
+    ...a.rule.constants,
     CAP: a.cap,
     WG: a.wg ?? reductionWorkgroup(gpu, 64),
   };

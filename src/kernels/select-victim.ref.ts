@@ -3,15 +3,15 @@
  * the policy's own score (passed in as scoreOf: streaming's for the position rule, h2o's for
  * score, tova's for layer, crystal-lite's for crystal) and select.ts's markCandidates +
  * lowestCandidate, in f64; bursts take the lowest few like the CPU chooser's lowest(), the layer
- * rule totals positions like its evictFromLayer.
+ * rule totals positions like its fromLayer.
  */
 import type { PolicyState } from './policy-state.ts';
 import { lowestCandidate, lowestPosition, markCandidates } from './select.ts';
 import { headEntries, type HeadEntries, type ScoreFn } from './head-entries.ref.ts';
-import { NO_CANDIDATE, NOT_FULL, type VictimRule } from './eviction-rules.ts';
+import { NO_CANDIDATE, NOT_FULL, type KernelRule } from './eviction-rules.ts';
 
 export interface SelectVictimRefArgs {
-  rule: VictimRule; // 'layer' totals the heads' scores per position; every other rule is per head
+  rule: KernelRule; // the policy's gpu.victim: 'layer' totals the heads' scores per position; every other rule is per head
   scoreOf: ScoreFn; // the policy's score at step t (crystal's carries its lambda)
   sinks: number;
   recent: number;
@@ -52,9 +52,9 @@ export function selectVictimRef(a: SelectVictimRefArgs): Uint32Array {
   };
   const victims = new Uint32Array(a.kvHeads * cap).fill(NOT_FULL);
   const heads = Array.from({ length: a.kvHeads }, (_, g) => gather(g));
-  // The layer rule: each position's mean score over the heads (evictFromLayer), lowest first.
+  // The layer rule: each position's mean score over the heads (the CPU chooser's fromLayer), lowest first.
   let layerBest = -1;
-  if (a.rule === 'layer') {
+  if (a.rule.rule === 'layer') {
     const total = new Map<number, number>();
     for (const v of heads) {
       for (let i = 0; i < v.length; i++) {
@@ -66,7 +66,7 @@ export function selectVictimRef(a: SelectVictimRefArgs): Uint32Array {
   for (let g = 0; g < a.kvHeads; g++) {
     if (a.counts[g] < a.limits[g]) continue;
     const v = heads[g];
-    if (a.rule === 'layer') {
+    if (a.rule.rule === 'layer') {
       const i = v.positions.indexOf(layerBest);
       victims[g * cap] = layerBest < 0 || i < 0 ? NO_CANDIDATE : v.logical[i];
     } else if (cap === 1) {

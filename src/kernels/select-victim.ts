@@ -10,20 +10,14 @@ import workgroupArgmin from '../../shaders/workgroup-argmin.wgsl?raw';
 import { assert } from '../assert.ts';
 import type { Gpu } from '../gpu/device.ts';
 import { makeDispatch, type Binding, type Dispatch } from '../gpu/kernel.ts';
-import { ruleConstants, VICTIM_RULES, type VictimRule } from './eviction-rules.ts';
+import { ruleOverrides, type KernelRule } from './eviction-rules.ts';
 import { reductionWorkgroup } from '../gpu/workgroup.ts';
 
 const source = [code, pagedSlot, workgroupArgmin].join('\n');
 
-/** position: streaming; score: the stored score (h2o, snapkv-d, r-kv); crystal: decayed CRF; layer: tova; random: a seeded hash. */
-export type { VictimRule };
-
 export interface SelectVictimArgs {
-  rule: VictimRule;
-  /** crystal: decay per step. */
-  lambda?: number;
-  /** random: the seed of the hash (default 0). */
-  seed?: number;
+  /** The branch (select-victim.wgsl RULE_*) and its constants: the policy's gpu.victim. */
+  rule: KernelRule;
   sinks: number;
   recent: number;
   pageSize: number;
@@ -48,17 +42,13 @@ export interface SelectVictimArgs {
 
 export function selectVictim(gpu: Gpu, a: SelectVictimArgs): Dispatch {
   assert(!a.nearTie || (a.cap ?? 1) === 1, 'select-victim: near-ties only with one victim per head');
-  assert(a.rule !== 'crystal' || a.lambda !== undefined, 'the crystal rule needs lambda');
   const constants = {
     KV_HEADS: a.kvHeads,
     PAGE_SIZE: a.pageSize,
     MAX_PAGES: a.maxPages,
-    RULE: VICTIM_RULES[a.rule],
-    ...ruleConstants(VICTIM_RULES),
-    SEED: a.seed ?? 0,
+    ...ruleOverrides('select-victim', code, a.rule),
     SINKS: a.sinks,
     RECENT: a.recent,
-    LAMBDA: a.lambda ?? 1,
     CAP: a.cap ?? 1,
     NEAR_TIE: a.nearTie ?? 0,
     WG: a.wg ?? reductionWorkgroup(gpu, 64),

@@ -115,7 +115,7 @@ export function createCrystalLite(params: Partial<CrystalParams> = {}): Eviction
     nearTie: CRYSTAL_NEAR_TIE,
     gpu: c.gqaMax
       ? { cpuOnly: 'gqaMax 1 (the max over the query group) has no GPU rule; score-update takes the mean' }
-      : { update: { rule: 'crystal', lambda: c.lambda, p: c.p, init: c.init }, victim: { rule: 'crystal', lambda: c.lambda } },
+      : { update: { rule: 'crystal', constants: { LAMBDA: c.lambda, P: c.p, INIT: c.init } }, victim: { rule: 'crystal', constants: { LAMBDA: c.lambda } } },
     admit(state, slot, position) {
       state.score[slot] = c.init;
       state.stamp[slot] = position;

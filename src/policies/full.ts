@@ -10,7 +10,7 @@ export function createFull(): EvictionPolicy {
     sinks: 0,
     recent: 0,
     historyWindow: 0,
-    gpu: { victim: { rule: 'none' } },
+    gpu: {}, // nothing to choose
     score(_state, head, _position, out) {
       out.fill(0, 0, head.length);
     },

@@ -53,8 +53,8 @@ export function createGpuChooser(
   const stride = BINDING_ALIGN_U32; // u32s between layers in limits/counts
   const window = Math.max(1, policy.historyWindow);
   const victim = rules.victim;
-  assert(victim.rule !== 'none', 'a chooser is only made for a policy that evicts');
-  const modelWide = victim.rule === 'model';
+  assert(victim !== undefined, 'a chooser is only made for a policy that evicts');
+  const modelWide = policy.granularity === 'model';
   // Extra victims a full head drops beyond its excess while decoding (r-kv's burst), and victims per head and step.
   const burst = policy.burst ? Math.floor(policy.burst * spec.budget) : 0;
   const cap = 1 + burst;
@@ -84,14 +84,14 @@ export function createGpuChooser(
   });
   const layers = Array.from({ length: g.numLayers }, (_, l) => l);
   const updates = layers.map((l) =>
-    rules.update ? [scoreUpdate(gpu, { ...common(l), ...rules.update, policy: rules.update.rule, window, heads: numHeads, step, probs, history })] : [],
+    rules.update ? [scoreUpdate(gpu, { ...common(l), rule: rules.update, window, heads: numHeads, step, probs, history })] : [],
   );
   const rescores = layers.map((l) =>
     rules.rescore
       ? [
           policyScore(gpu, {
             ...common(l),
-            ...rules.rescore,
+            rule: rules.rescore,
             window,
             headDim: g.headDim,
             history,
@@ -109,27 +109,25 @@ export function createGpuChooser(
       ? [valueNorm(gpu, { hidden: values.hidden, heads: numHeads, kvHeads: g.numKvHeads, headDim: g.headDim, step, v: values.v, o: values.o[l], slotMap: kv.slotMapBinding(l), stamp })]
       : [],
   );
-  const model =
-    victim.rule === 'model'
-      ? selectModel(gpu, { ...kv.modelTables(), sinks: policy.sinks, recent: policy.recent, window, pool: victim.pool, cap: heads, params: selectParams, history, stamp, score, victims, order })
-      : null;
-  const selects =
-    victim.rule === 'model'
-      ? []
-      : layers.map((l) =>
-          selectVictim(gpu, {
-            ...common(l),
-            ...victim,
-            sinks: policy.sinks,
-            recent: policy.recent,
-            params: selectParams,
-            limits: slice(limits, l),
-            counts: slice(counts, l),
-            cap,
-            nearTie: policy.nearTie,
-            victims: slice(victims, l, victimStride, g.numKvHeads * cap),
-          }),
-        );
+  const model = modelWide
+    ? selectModel(gpu, { ...kv.modelTables(), rule: victim, sinks: policy.sinks, recent: policy.recent, window, cap: heads, params: selectParams, history, stamp, score, victims, order })
+    : null;
+  const selects = modelWide
+    ? []
+    : layers.map((l) =>
+        selectVictim(gpu, {
+          ...common(l),
+          rule: victim,
+          sinks: policy.sinks,
+          recent: policy.recent,
+          params: selectParams,
+          limits: slice(limits, l),
+          counts: slice(counts, l),
+          cap,
+          nearTie: policy.nearTie,
+          victims: slice(victims, l, victimStride, g.numKvHeads * cap),
+        }),
+      );
   const load = policy.rebalance
     ? headLoad(gpu, { ...kv.modelTables(), window: policy.rebalance.period, params: selectParams, stamp, loads: loadsBuffer })
     : null;

@@ -29,7 +29,7 @@ export function createH2o(params: { recent?: number; decay?: number } = {}, id =
     sinks: 0,
     recent: c.recent,
     historyWindow: 0,
-    gpu: { update: { rule: 'h2o', decay: c.decay }, victim: { rule: 'score' } },
+    gpu: { update: { rule: 'h2o', constants: { DECAY: c.decay } }, victim: { rule: 'score' } },
     observe(state, head, attention) {
       // decay 1 is exact (1 * x + a = x + a), so h2o is unchanged by the decayed form.
       for (let i = 0; i < head.length; i++) state.score[head.slots[i]] = c.decay * state.score[head.slots[i]] + attention[i];

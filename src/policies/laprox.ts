@@ -32,7 +32,7 @@ export function createLaprox(params: { window?: number; pool?: number; recent?: 
     recent,
     historyWindow: window,
     needsValueNorm: true,
-    gpu: { update: { rule: 'window' }, victim: { rule: 'model', pool } },
+    gpu: { update: { rule: 'window' }, victim: { rule: 'model', constants: { POOL: pool } } },
     admit(state, slot, _position, valueNorm) {
       state.score[slot] = 0;
       state.stamp[slot] = valueNorm;

@@ -7,6 +7,7 @@
  * rule and its GPU rule; the registry lists the definitions.
  */
 import type { ParamSchema, Resolved } from './params.ts';
+import type { KernelRule } from '../kernels/eviction-rules.ts';
 import type { HeadSlots, PolicyState } from '../kernels/policy-state.ts';
 
 export type Granularity = 'head' | 'layer' | 'model';
@@ -15,22 +16,17 @@ export type { HeadSlots, PolicyState } from '../kernels/policy-state.ts';
 export { createPolicyState, resetSlot } from '../kernels/policy-state.ts';
 
 /**
- * How the GPU engine runs a policy, by the kernels' rules (kernels/eviction-rules.ts) and the
- * policy's resolved constants: score-update folds each query's attention (`update`), policy-score
- * recomputes scores that depend on the head's other entries before each choice (`rescore`), and
- * select-victim (per head or per layer) or select-model (across the model) picks the victims.
+ * How the GPU engine runs a policy: for each eviction kernel, the branch it takes (a rule its
+ * shader numbers, RULE_<NAME>) and the override constants that branch reads, by their WGSL names
+ * (kernels/eviction-rules.ts). score-update.wgsl folds each query's attention (`update`),
+ * policy-score.wgsl recomputes scores that depend on the head's other entries before each choice
+ * (`rescore`), and select-victim.wgsl (per head, or per layer: 'layer') or, for a model-wide
+ * policy, select-model.wgsl ('model') picks the victims. No victim rule: nothing is evicted (full).
  */
 export interface GpuRule {
-  update?: { rule: 'h2o'; decay: number } | { rule: 'tova' } | { rule: 'crystal'; lambda: number; p: number; init: number } | { rule: 'window' };
-  rescore?: { rule: 'snapkv-d'; pool: number } | { rule: 'r-kv'; pool: number; lambda: number; threshold: number };
-  victim:
-    | { rule: 'none' } // full: nothing is evicted
-    | { rule: 'position' }
-    | { rule: 'score' }
-    | { rule: 'crystal'; lambda: number }
-    | { rule: 'layer' }
-    | { rule: 'random'; seed: number }
-    | { rule: 'model'; pool: number };
+  update?: KernelRule;
+  rescore?: KernelRule;
+  victim?: KernelRule;
 }
 
 /** A GPU rule, or why this policy (with these parameters) runs on the CPU reference only. */

@@ -46,7 +46,7 @@ export function createRkv(params: Partial<RkvParams> = {}): EvictionPolicy {
     historyWindow: c.window,
     burst: c.burst,
     needsKeys: true,
-    gpu: { update: { rule: 'window' }, rescore: { rule: 'r-kv', pool: c.pool, lambda: c.lambda, threshold: c.threshold }, victim: { rule: 'score' } },
+    gpu: { update: { rule: 'window' }, rescore: { rule: 'r-kv', constants: { POOL: c.pool, LAMBDA: c.lambda, THRESHOLD: c.threshold } }, victim: { rule: 'score' } },
     observe(state, head, attention, position) {
       const ring = position % c.window;
       for (let i = 0; i < head.length; i++) state.history[head.slots[i] * c.window + ring] = attention[i];

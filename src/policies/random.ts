@@ -25,7 +25,7 @@ export function createRandom(params: { seed?: number; recent?: number } = {}): E
     sinks: 0,
     recent: c.recent,
     historyWindow: 0,
-    gpu: { victim: { rule: 'random', seed: c.seed } },
+    gpu: { victim: { rule: 'random', constants: { SEED: c.seed } } },
     score(_state, head, position, out) {
       for (let i = 0; i < head.length; i++) out[i] = randomScore(c.seed, position, head.slots[i]);
     },

@@ -1,7 +1,8 @@
 /**
  * The only list of eviction policies. A policy file exports its definition (parameters, CPU
- * rule, GPU rule; policy.ts); adding a policy is that file, its test and one line here (README
- * "Adding a policy"). The matrix test, the eval, the page and the GPU engine read this list.
+ * rule, GPU rule; policy.ts); adding a policy is that file, its test and one line here
+ * (docs/internals.md "Adding a policy"). The matrix test, the kernel tests, the eval, the page
+ * and the GPU engine read this list.
  */
 import { CRYSTAL } from './crystal.ts';
 import { CRYSTAL_LITE } from './crystal-lite.ts';

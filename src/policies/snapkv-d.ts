@@ -31,7 +31,7 @@ export function createSnapkvD(params: { window?: number; pool?: number; recent?:
     sinks: 0,
     recent,
     historyWindow: window,
-    gpu: { update: { rule: 'window' }, rescore: { rule: 'snapkv-d', pool }, victim: { rule: 'score' } },
+    gpu: { update: { rule: 'window' }, rescore: { rule: 'snapkv-d', constants: { POOL: pool } }, victim: { rule: 'score' } },
     observe(state, head, attention, position) {
       const ring = position % window;
       for (let i = 0; i < head.length; i++) state.history[head.slots[i] * window + ring] = attention[i];

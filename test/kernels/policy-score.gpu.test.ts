@@ -1,13 +1,14 @@
 import { describe, expect, test } from 'vitest';
 import { createBufferFrom, readF32 } from '../../src/gpu/buffers.ts';
 import { runDispatches } from '../../src/gpu/kernel.ts';
-import { policyScore, type PolicyScoreRule } from '../../src/kernels/policy-score.ts';
+import { policyScore } from '../../src/kernels/policy-score.ts';
 import { policyScoreRef } from '../../src/kernels/policy-score.ref.ts';
 import { createRkv, RKV_DEFAULTS } from '../../src/policies/r-kv.ts';
 import { createSnapkvD } from '../../src/policies/snapkv-d.ts';
 import { floatToHalf, roundHalf } from '../../src/gpu/half.ts';
 import { expectClose, seededRandom } from '../helpers/close.ts';
 import { testGpu } from '../helpers/gpu.ts';
+import { gpuRuleOf } from '../helpers/gpu-rule.ts';
 import { layerTables, shuffledPagedGeometry } from '../helpers/paged-fixture.ts';
 
 // snapkv-d's scores are sums of <= window * pool attention values divided by pool, r-kv's a mean
@@ -21,7 +22,7 @@ const PAGE_SIZE = 16;
 
 interface Case {
   name: string;
-  rule: PolicyScoreRule;
+  rule: 'snapkv-d' | 'r-kv'; // policy-score's rule, run by that policy
   window: number;
   pool: number;
   headDim: number;
@@ -98,13 +99,13 @@ for (const kvF16 of [false, true]) describe(`policy-score${kvF16 ? ', f16 keys' 
 
       const dev = gpu.device;
       const scoreBuf = createBufferFrom(dev, 'score', score);
-      // r-kv's constants, explicit on both sides: the policy's defaults.
-      const rkv = { lambda: RKV_DEFAULTS.lambda, threshold: RKV_DEFAULTS.threshold };
+      // The policy's GPU rule (gpu.rescore: the branch and its constants) and its score, the branch's CPU mirror; r-kv at its defaults.
+      const policy = c.rule === 'snapkv-d' ? createSnapkvD({ window: W, pool: c.pool }) : createRkv({ window: W, pool: c.pool });
+      const rule = gpuRuleOf(policy).rescore!;
+      expect(rule.rule).toBe(c.rule);
       const d = policyScore(gpu, {
-        rule: c.rule,
+        rule,
         window: W,
-        pool: c.pool,
-        ...(c.rule === 'r-kv' && rkv),
         headDim: D,
         kvHeads,
         pageSize: PAGE_SIZE,
@@ -121,8 +122,7 @@ for (const kvF16 of [false, true]) describe(`policy-score${kvF16 ? ', f16 keys' 
       });
       await runDispatches(gpu, [d], 1);
       const got = await readF32(dev, scoreBuf, numSlots);
-      const scoreOf =
-        c.rule === 'snapkv-d' ? createSnapkvD({ window: W, pool: c.pool }).score : createRkv({ window: W, pool: c.pool, ...rkv }).score;
+      const scoreOf = policy.score;
       const want = policyScoreRef({
         scoreOf,
         headDim: D,

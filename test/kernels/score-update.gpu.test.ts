@@ -2,14 +2,16 @@ import { describe, expect, test } from 'vitest';
 import { createBufferFrom, readF32 } from '../../src/gpu/buffers.ts';
 import { runDispatches } from '../../src/gpu/kernel.ts';
 import { createStepBuffer, writeStep } from '../../src/gpu/step-params.ts';
-import { scoreUpdate, type ScoreRule } from '../../src/kernels/score-update.ts';
-import { scoreUpdateRef, type StateFold } from '../../src/kernels/score-update.ref.ts';
+import { scoreUpdate } from '../../src/kernels/score-update.ts';
+import { scoreUpdateRef } from '../../src/kernels/score-update.ref.ts';
 import { createCrystalLite, CRYSTAL_DEFAULTS } from '../../src/policies/crystal-lite.ts';
 import { createH2o } from '../../src/policies/h2o.ts';
 import { createSnapkvD } from '../../src/policies/snapkv-d.ts';
+import type { EvictionPolicy } from '../../src/policies/policy.ts';
 import { createTova } from '../../src/policies/tova.ts';
 import { expectClose, seededRandom } from '../helpers/close.ts';
 import { testGpu } from '../helpers/gpu.ts';
+import { gpuRuleOf } from '../helpers/gpu-rule.ts';
 import { layerTables, shuffledPagedGeometry } from '../helpers/paged-fixture.ts';
 
 // Scores are sums of <= 5 rows of group means (h2o), one group mean (tova) or LRFU values <= 1/(1-lambda)
@@ -22,7 +24,7 @@ const PAGE_SIZE = 16;
 
 interface Case {
   name: string;
-  policy: ScoreRule;
+  policy: 'h2o' | 'tova' | 'crystal' | 'window'; // score-update's rule, run by the policy foldFor gives
   heads: number;
   kvHeads: number;
   lengths: number[]; // logical slots per KV head (headSlots)
@@ -51,15 +53,18 @@ for (const policy of ['h2o', 'tova', 'crystal', 'window'] as const) {
 cases.push({ name: 'window, ring 4 wraps in a tile of 5', policy: 'window', heads: 4, kvHeads: 2, lengths: [50, 9], rows: 5,
   posStart: 61, holeRate: 0.1, window: 4 });
 for (const c of cases) if (c.policy === 'window') c.window ??= 32;
-// The crystal rule takes lambda and p explicitly: the policy's defaults where a case sets none.
+// crystal-lite's lambda and p: its defaults where a case sets none.
 for (const c of cases) {
   if (c.policy !== 'crystal') continue;
   c.lambda ??= CRYSTAL_DEFAULTS.lambda;
   c.p ??= CRYSTAL_DEFAULTS.p;
 }
 
-/** The CPU policy whose admit and observe each rule runs (the window rule's ring is snapkv-d's). */
-function foldFor(c: Case): StateFold {
+/**
+ * The policy whose GPU rule (gpu.update: the branch and its constants) the kernel runs, and whose
+ * admit and observe are that branch's CPU mirror (the window rule's ring is snapkv-d's).
+ */
+function foldFor(c: Case): EvictionPolicy {
   if (c.policy === 'h2o') return createH2o();
   if (c.policy === 'tova') return createTova();
   if (c.policy === 'window') return createSnapkvD({ window: c.window });
@@ -159,10 +164,11 @@ describe('score-update', () => {
       const scoreBuf = createBufferFrom(dev, 'score', score);
       const stampBuf = createBufferFrom(dev, 'stamp', stamp);
       const historyBuf = createBufferFrom(dev, 'history', history);
+      const fold = foldFor(c);
+      const rule = gpuRuleOf(fold).update!;
+      expect(rule.rule).toBe(c.policy);
       const d = scoreUpdate(gpu, {
-        policy: c.policy,
-        lambda: c.lambda,
-        p: c.p,
+        rule,
         window: c.window,
         heads,
         kvHeads,
@@ -182,7 +188,7 @@ describe('score-update', () => {
       const gotStamp = await readF32(dev, stampBuf, numSlots);
       const gotHistory = await readF32(dev, historyBuf, numSlots * W);
       const want = scoreUpdateRef({
-        fold: foldFor(c),
+        fold,
         heads,
         kvHeads,
         pageSize: PAGE_SIZE,

@@ -7,6 +7,7 @@ import { selectModelRef } from '../../src/kernels/select-model.ref.ts';
 import { createLaprox } from '../../src/policies/laprox.ts';
 import { seededRandom } from '../helpers/close.ts';
 import { testGpu } from '../helpers/gpu.ts';
+import { gpuRuleOf } from '../helpers/gpu-rule.ts';
 import { modelPagedGeometry, modelTables } from '../helpers/paged-fixture.ts';
 
 // The victims are choices, so they must match exactly. History and value norms are random f32, so
@@ -88,6 +89,8 @@ describe('select-model', () => {
         }
       }
 
+      // LaProx's GPU rule (gpu.victim: 'model' and its POOL) and its score, the rule's CPU mirror.
+      const laprox = createLaprox({ window: W, pool: c.pool, recent: c.recent });
       const dev = gpu.device;
       const victims = createBufferFrom(dev, 'victims', new Uint32Array(2 * c.cap).fill(12345));
       const d = selectModel(gpu, {
@@ -100,7 +103,7 @@ describe('select-model', () => {
         sinks: c.sinks,
         recent: c.recent,
         window: W,
-        pool: c.pool,
+        rule: gpuRuleOf(laprox).victim!,
         cap: c.cap,
         params: createBufferFrom(dev, 'params', new Uint32Array([c.protectBelow, 0, 0, c.evict]), UNIFORM),
         slotPos: createBufferFrom(dev, 'slotPos', slotPos),
@@ -114,7 +117,7 @@ describe('select-model', () => {
         wg: c.wg,
       });
       await runDispatches(gpu, [d], 1);
-      const scoreOf = createLaprox({ window: W, pool: c.pool, recent: c.recent }).score;
+      const scoreOf = laprox.score;
       const want = selectModelRef({ ...c, scoreOf, pageSize: PAGE_SIZE, maxPages, tableStride, slotsStride, slotPos, blockTable: blockTables, headSlots, history, stamp });
       const got = await readU32(dev, victims, want.length);
       expect(Array.from(got)).toEqual(Array.from(want));

@@ -1,15 +1,12 @@
 import { describe, expect, test } from 'vitest';
 import { createBufferFrom, readU32, UNIFORM } from '../../src/gpu/buffers.ts';
 import { runDispatches } from '../../src/gpu/kernel.ts';
-import { NO_CANDIDATE, NOT_FULL } from '../../src/kernels/eviction-rules.ts';
-import { selectVictim, type VictimRule } from '../../src/kernels/select-victim.ts';
+import code from '../../shaders/select-victim.wgsl?raw';
+import { NO_CANDIDATE, NOT_FULL, ruleConstantName, shaderRules } from '../../src/kernels/eviction-rules.ts';
+import { selectVictim } from '../../src/kernels/select-victim.ts';
 import { selectVictimRef } from '../../src/kernels/select-victim.ref.ts';
-import type { ScoreFn } from '../../src/kernels/head-entries.ref.ts';
-import { createCrystalLite } from '../../src/policies/crystal-lite.ts';
-import { createH2o } from '../../src/policies/h2o.ts';
-import { createRandom } from '../../src/policies/random.ts';
-import { createStreaming } from '../../src/policies/streaming.ts';
-import { createTova } from '../../src/policies/tova.ts';
+import type { EvictionPolicy } from '../../src/policies/policy.ts';
+import { createPolicy, gpuPolicyIds } from '../../src/policies/registry.ts';
 import { seededRandom } from '../helpers/close.ts';
 import { testGpu } from '../helpers/gpu.ts';
 import { layerTables, shuffledPagedGeometry } from '../helpers/paged-fixture.ts';
@@ -18,22 +15,24 @@ import { layerTables, shuffledPagedGeometry } from '../helpers/paged-fixture.ts'
 // values differ by far more than crystal's f32 decay error, ~1e-7 relative, or the layer mean's
 // rounding) plus exact ties copied from one entry to others, which both sides break by position.
 const PAGE_SIZE = 16;
-const LAMBDA = 0.6;
-const SEED = 12345;
 
-/** The CPU policy whose score each rule computes. */
-function scoreFor(rule: VictimRule): ScoreFn {
-  if (rule === 'position') return createStreaming().score;
-  if (rule === 'score') return createH2o().score;
-  if (rule === 'layer') return createTova().score;
-  if (rule === 'crystal') return createCrystalLite({ lambda: LAMBDA }).score;
-  if (rule === 'random') return createRandom({ seed: SEED }).score;
-  throw new Error(`no reference score for rule ${rule}`);
+/**
+ * Each select-victim rule with the first registered GPU policy that runs it (default parameters):
+ * the kernel takes the policy's gpu.victim (branch and constants), the reference its score, the
+ * branch's CPU mirror. A policy with a new rule is tested here without a line of this file.
+ */
+const POLICY_OF_RULE = new Map<string, EvictionPolicy>();
+for (const id of gpuPolicyIds()) {
+  const policy = createPolicy(id);
+  const victim = 'cpuOnly' in policy.gpu ? undefined : policy.gpu.victim;
+  if (victim && policy.granularity !== 'model' && !POLICY_OF_RULE.has(victim.rule)) POLICY_OF_RULE.set(victim.rule, policy);
 }
+const policyFor = (rule: string) => POLICY_OF_RULE.get(rule)!;
+const victimRuleOf = (rule: string) => (policyFor(rule).gpu as { victim: { rule: string } }).victim;
 
 interface Case {
   name: string;
-  rule: VictimRule;
+  rule: string; // a select-victim rule (RULE_<NAME>)
   sinks: number;
   recent: number;
   protectBelow: number;
@@ -48,7 +47,8 @@ interface Case {
 }
 
 const cases: Case[] = [];
-for (const rule of ['position', 'score', 'crystal'] as const) {
+// Every per-head rule (those with cases of their own below aside): position, score, crystal, ...
+for (const rule of [...POLICY_OF_RULE.keys()].filter((r) => r !== 'layer' && r !== 'random')) {
   cases.push(
     { name: `${rule}, no protection`, rule, sinks: 0, recent: 0, protectBelow: 0, lengths: [40, 17, 100, 3, 64], holeRate: 0.1, ties: false },
     { name: `${rule}, sinks 4 recent 16`, rule, sinks: 4, recent: 16, protectBelow: 0, lengths: [40, 17, 100, 3, 64], holeRate: 0.2, ties: true },
@@ -88,6 +88,12 @@ cases.push(
 );
 
 describe('select-victim', () => {
+  test('every rule the shader numbers is run by a registered policy, and has cases here', () => {
+    const numbered = Object.keys(shaderRules(code)).sort();
+    expect([...POLICY_OF_RULE.keys()].map(ruleConstantName).sort()).toEqual(numbered);
+    for (const rule of POLICY_OF_RULE.keys()) expect(cases.some((c) => c.rule === rule), rule).toBe(true);
+  });
+
   cases.forEach((c, ci) => {
     test(c.name, async () => {
       const gpu = await testGpu();
@@ -164,9 +170,7 @@ describe('select-victim', () => {
       const params = createBufferFrom(dev, 'params', new Uint32Array([c.protectBelow, t, c.burst ?? 0, 0]), UNIFORM);
       const victims = createBufferFrom(dev, 'victims', new Uint32Array(kvHeads * cap).fill(12345));
       const d = selectVictim(gpu, {
-        rule: c.rule,
-        lambda: LAMBDA,
-        seed: SEED,
+        rule: victimRuleOf(c.rule),
         sinks: c.sinks,
         recent: c.recent,
         pageSize: PAGE_SIZE,
@@ -187,8 +191,8 @@ describe('select-victim', () => {
       await runDispatches(gpu, [d], 1);
       const got = await readU32(dev, victims, kvHeads * cap);
       const want = selectVictimRef({
-        rule: c.rule,
-        scoreOf: scoreFor(c.rule),
+        rule: victimRuleOf(c.rule),
+        scoreOf: policyFor(c.rule).score,
         sinks: c.sinks,
         recent: c.recent,
         pageSize: PAGE_SIZE,
@@ -239,7 +243,7 @@ describe('select-victim', () => {
       const victims = createBufferFrom(dev, 'victims', new Uint32Array(1));
       const d = selectVictim(gpu, {
         ...common,
-        rule: 'position',
+        rule: victimRuleOf('position'),
         sinks,
         recent,
         params: createBufferFrom(dev, 'params', new Uint32Array([0, 10, 0, 0]), UNIFORM),
@@ -255,7 +259,7 @@ describe('select-victim', () => {
       await runDispatches(gpu, [d], 1);
       const got = (await readU32(dev, victims, 1))[0];
       const ref = selectVictimRef({
-        ...common, rule: 'position', scoreOf: scoreFor('position'), sinks, recent, protectBelow: 0, t: 10, slotPos, blockTable,
+        ...common, rule: victimRuleOf('position'), scoreOf: policyFor('position').score, sinks, recent, protectBelow: 0, t: 10, slotPos, blockTable,
         headSlots: [10], limits: [9], counts: [9],
       })[0];
       expect([got, ref]).toEqual([want, want]);
