@@ -6,10 +6,11 @@
  *   policies -> kv -> kernels / tokenizer -> gpu -> the shared files (errors.ts, assert.ts);
  * - the page (src/ui) imports the engine only through its interface (engine/interface.ts), the
  *   catalogue, the web-llm adapter and the named errors;
+ * - a kernel's CPU reference (X.ref.ts) never imports a GPU host (a kernels/Y.ts with a shaders/Y.wgsl);
  * - WebGPU's globals are named in one platform module.
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { expect, test } from 'vitest';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -103,6 +104,14 @@ test('the page imports only the engine interface, the catalogue, the web-llm ada
   }
   expect(ui.length).toBeGreaterThan(10);
   expect(outside).toEqual([]);
+});
+
+test('no CPU reference imports a GPU host file', () => {
+  const refs = sources.filter((f) => f.endsWith('.ref.ts'));
+  const hosts = (target: string) => layerOf(target) === 'kernels' && existsSync(join(ROOT, 'shaders', basename(target).replace(/\.ts$/, '.wgsl')));
+  const wrong = refs.flatMap((f) => importsOf(f).filter(hosts).map((t) => `${relative(SRC, f)} -> ${relative(SRC, t)}`));
+  expect(refs.length).toBeGreaterThan(10);
+  expect(wrong).toEqual([]);
 });
 
 test("WebGPU's globals appear only in gpu/platform.ts", () => {

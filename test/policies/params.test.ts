@@ -28,13 +28,13 @@ test('out-of-range, non-integer and even pooling values are refused', () => {
 
 test('resolved parameters reach the rule: CPU fields and the GPU description alike', () => {
   const c = createPolicy('crystal-lite', { lambda: 0.5, p: 0.8, init: 2 });
-  expect(c.gpu).toEqual({ update: { rule: 'crystal', lambda: 0.5, p: 0.8, init: 2 }, victim: { rule: 'crystal', lambda: 0.5 } });
+  expect(c.gpu).toEqual({ update: { rule: 'crystal', constants: { LAMBDA: 0.5, P: 0.8, INIT: 2 } }, victim: { rule: 'crystal', constants: { LAMBDA: 0.5 } } });
   expect(createPolicy('crystal-lite', { gqaMax: 1 }).gpu).toHaveProperty('cpuOnly');
-  expect(createPolicy('r-kv', { pool: 5 }).gpu).toMatchObject({ rescore: { rule: 'r-kv', pool: 5, lambda: 0.1, threshold: 0.5 } });
-  expect(createPolicy('laprox', { pool: 3 }).gpu).toMatchObject({ victim: { rule: 'model', pool: 3 } });
-  expect(createPolicy('h2o').gpu).toMatchObject({ update: { rule: 'h2o', decay: 1 } });
-  expect(createPolicy('h2o-decay', { decay: 0.9 }).gpu).toMatchObject({ update: { rule: 'h2o', decay: 0.9 } });
-  expect(createPolicy('random', { seed: 7 }).gpu).toEqual({ victim: { rule: 'random', seed: 7 } });
+  expect(createPolicy('r-kv', { pool: 5 }).gpu).toMatchObject({ rescore: { rule: 'r-kv', constants: { POOL: 5, LAMBDA: 0.1, THRESHOLD: 0.5 } } });
+  expect(createPolicy('laprox', { pool: 3 }).gpu).toMatchObject({ victim: { rule: 'model', constants: { POOL: 3 } } });
+  expect(createPolicy('h2o').gpu).toMatchObject({ update: { rule: 'h2o', constants: { DECAY: 1 } } });
+  expect(createPolicy('h2o-decay', { decay: 0.9 }).gpu).toMatchObject({ update: { rule: 'h2o', constants: { DECAY: 0.9 } } });
+  expect(createPolicy('random', { seed: 7 }).gpu).toEqual({ victim: { rule: 'random', constants: { SEED: 7 } } });
 });
 
 test('the oracle is a research instrument: registered, not offered, and it needs hindsight', () => {
