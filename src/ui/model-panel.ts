@@ -6,7 +6,7 @@
  */
 import { loadCatalog, type CatalogEntry } from '../catalog/records.ts';
 import { deleteCachedModel, listCachedModels } from '../catalog/storage.ts';
-import type { Engine, ModelInfo } from '../engine/interface.ts';
+import { evictionSpec, type Engine, type ModelInfo } from '../engine/interface.ts';
 import { renderCachedList } from './cached-list.ts';
 import { createDownloadView } from './download-view.ts';
 import type { ErrorView } from './error-view.ts';
@@ -95,7 +95,8 @@ export function createModelPanel(ui: ModelElements, deps: ModelDeps): ModelPanel
     const asked = ++needsAsked;
     if (!url) return void (ui.needs.textContent = '');
     const s = settings();
-    const cache = s.policy === 'full' ? undefined : { policy: s.policy, budget: s.budget, mode: s.mode };
+    const config = { policy: s.policy, budget: s.budget, mode: s.mode };
+    const cache = evictionSpec(config) ? config : undefined; // none for the full cache
     // Tokens are at most the prompt's UTF-8 bytes plus the chat template's markers: a bound that
     // needs no tokenizer here, exact enough to show what a budget saves.
     const promptLength = new TextEncoder().encode(deps.settings.prompt()).length + 32;

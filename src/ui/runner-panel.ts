@@ -4,7 +4,7 @@
  * drawn into the live views (transcript, occupancy, heatmap), the stats, the crystal map and the
  * compare cards.
  */
-import type { Engine, GenerateRequest, GenerationResult, ModelInfo } from '../engine/interface.ts';
+import { evictionSpec, type CacheConfig, type Engine, type GenerateRequest, type GenerationResult, type ModelInfo } from '../engine/interface.ts';
 import { createChat, type ChatElements } from './chat.ts';
 import { createCompareCard, type RunSummary } from './compare.ts';
 import { showCrystalMap } from './crystal-map.ts';
@@ -68,13 +68,19 @@ function settingsRequest(s: Settings, budget: number, policy: string): Omit<Gene
   return {
     maxNewTokens: s.maxTokens,
     sampling: { temperature: s.temperature, topP: s.topP, seed: s.seed },
-    cache: policy === 'full' ? undefined : { policy, budget, mode: s.mode },
+    cache: cacheOf(s, policy, budget),
     telemetry: { watchLayer: s.watchLayer },
   };
 }
 
+/** The cache config of these settings; none for the full cache (the engine's evictionSpec decides). */
+function cacheOf(s: Settings, policy: string, budget: number): CacheConfig | undefined {
+  const cache = { policy, budget, mode: s.mode };
+  return evictionSpec(cache) ? cache : undefined;
+}
+
 function describeRun(s: Settings, policy: string, budget: number): string {
-  return policy === 'full' ? 'full cache' : `${policy}, budget ${budget} (${s.mode})`;
+  return cacheOf(s, policy, budget) ? `${policy}, budget ${budget} (${s.mode})` : 'full cache';
 }
 
 function showStats(stats: HTMLElement, r: GenerationResult, peakBytes: number) {

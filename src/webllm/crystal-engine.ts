@@ -27,6 +27,7 @@ import { createEngineCore } from '../engine/engine-core.ts';
 import { engineFromCore, type Engine, type Generation } from '../engine/engine.ts';
 import { validateRequest } from '../engine/validate-request.ts';
 import type { GenerateRequest, GenerationResult, ModelInfo, StopReason } from '../engine/types.ts';
+import { evictionSpec } from '../kv/budget.ts';
 import { InvalidRequestError, ModelNotLoadedError, UnsupportedFieldError, UnsupportedOperationError } from '../errors.ts';
 import { toGenerateRequest } from './chat-request.ts';
 import { findModelRecord, recordFolderUrl } from './model-records.ts';
@@ -223,7 +224,8 @@ export class CrystalEngine implements MLCEngineInterface {
     if (!r) return 'prefill: 0.0000 tokens/sec, decoding: 0.0000 tokens/sec';
     const mib = (b: number) => (b / 2 ** 20).toFixed(3);
     const c = this.options.kv_cache;
-    const cache = c && c.policy !== 'full' && c.budget !== undefined ? `${c.policy}, ${c.mode ?? 'all'} budget ${c.budget}` : 'full cache';
+    const spec = evictionSpec(c);
+    const cache = c && spec ? `${c.policy}, ${spec.mode} budget ${spec.budget}` : 'full cache';
     return (
       `prefill: ${r.prefillTokensPerSecond.toFixed(4)} tokens/sec, decoding: ${r.tokensPerSecond.toFixed(4)} tokens/sec, ` +
       `KV held: ${mib(r.kv.heldBytes)} of ${mib(r.kv.fullBytes)} MiB (${cache}), evictions: ${r.kv.evictions}`
