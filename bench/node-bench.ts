@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { dawnGpu } from '../scripts/lib/dawn-gpu.ts';
+import { dawnGpu, type DawnOptions } from '../scripts/lib/dawn-gpu.ts';
 import { dirModelSource } from '../scripts/lib/dir-model-source.ts';
 import { nodeWebTokenizers } from '../scripts/lib/node-web-tokenizers.ts';
 import { requestGpu } from '../src/gpu/device.ts';
@@ -20,8 +20,8 @@ export function modelDir(urlPath: string): string {
 }
 
 /** Runs the benchmark and prints it; false when it reported an ERROR (a failed correctness check). */
-export async function nodeBench(o: BenchOptions, icd?: string): Promise<boolean> {
-  const { gpu: api, via } = await dawnGpu({ icd });
+export async function nodeBench(o: BenchOptions, driver: DawnOptions = {}): Promise<boolean> {
+  const { gpu: api, via } = await dawnGpu(driver);
   const gpu = await requestGpu(api);
   let ok = true;
   const log = (line: string) => {
