@@ -19,7 +19,7 @@ function log(line: string) {
 async function main() {
   const gpu = await requestGpu();
   log(`user agent     ${navigator.userAgent}`);
-  if (o.kernels) return (await import('./kernel-bench.ts')).kernelBench(gpu, log, { runs: o.runs, quick: o.quick }); // prints the adapter first
+  if (o.kernels) return (await import('./kernel-bench.ts')).kernelBench(gpu, log, { runs: o.runs, quick: o.quick, sections: o.sections }); // prints the adapter first
   log(`adapter        ${gpu.adapterInfo}`);
   const model = await loadModel(urlModelSource(o.model));
   const evalFile = await fetch(o.model + 'eval.jsonl');

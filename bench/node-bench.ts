@@ -19,8 +19,8 @@ export function modelDir(urlPath: string): string {
   return existsSync(inRepo) ? inRepo : join('public', inRepo);
 }
 
-/** Runs the benchmark and prints it; false when it reported an ERROR (a failed correctness check). */
-export async function nodeBench(o: BenchOptions, driver: DawnOptions = {}): Promise<boolean> {
+/** Runs the benchmark and prints it (with `adapterOnly`, only the driver and adapter); false when it reported an ERROR (a failed correctness check). */
+export async function nodeBench(o: BenchOptions, driver: DawnOptions = {}, adapterOnly = false): Promise<boolean> {
   const { gpu: api, via } = await dawnGpu(driver);
   const gpu = await requestGpu(api);
   let ok = true;
@@ -30,9 +30,13 @@ export async function nodeBench(o: BenchOptions, driver: DawnOptions = {}): Prom
   };
   log(`runtime        Node ${process.version}, Dawn (webgpu npm package), ${via}`);
   try {
+    if (adapterOnly) {
+      log(`adapter        ${gpu.adapterInfo}`);
+      return ok;
+    }
     if (o.kernels) {
       const { kernelBench } = await import('./kernel-bench.ts');
-      await kernelBench(gpu, log, { runs: o.runs, quick: o.quick }); // prints the adapter first
+      await kernelBench(gpu, log, { runs: o.runs, quick: o.quick, sections: o.sections }); // prints the adapter first
       return ok;
     }
     log(`adapter        ${gpu.adapterInfo}`);

@@ -1,8 +1,10 @@
 /**
  * The benchmark's options, one list for both ways of running it: npm run bench's command line
  * travels to the browser page as a query string, and Node on Dawn reads the same names.
- *   --runs N --tokens N --model PATH --contexts 1024,4096 --budget N --kernels --quick
+ *   --runs N --tokens N --model PATH --contexts 1024,4096 --budget N --kernels --quick --sections a,b
  */
+import type { KernelSection } from './kernel-bench.ts';
+
 export interface BenchOptions {
   runs: number;
   tokens: number;
@@ -12,6 +14,8 @@ export interface BenchOptions {
   budget?: number;
   kernels: boolean;
   quick: boolean;
+  /** Kernel sections to run (bandwidth, gemv, attention, score-update); default all. */
+  sections?: KernelSection[];
 }
 
 export const DEFAULT_MODEL = '/models/tiny-reasoner-qwen3/';
@@ -28,5 +32,6 @@ export function benchQuery(params: { get(name: string): string | null }): BenchO
     budget: num('budget'),
     kernels: params.get('kernels') === '1',
     quick: params.get('quick') === '1',
+    sections: params.get('sections')?.split(',') as KernelSection[] | undefined,
   };
 }

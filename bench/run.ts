@@ -1,6 +1,7 @@
 /**
  * npm run bench -- [--runs N] [--tokens N] [--model URLPATH] [--contexts 1024,4096,16384 --budget N]
- *                  [--kernels [--quick]] [--node [--vulkan-icd swiftshader|PATH] [--require-gpu]]
+ *                  [--kernels [--quick] [--sections bandwidth,gemv,attention,score-update]]
+ *                  [--node [--vulkan-icd swiftshader|PATH] [--require-gpu] [--adapter]]
  *
  * By default serves the repository with Vite, opens bench/index.html in Chromium (Debian's, WebGPU
  * on SwiftShader where there is no GPU; set CHROMIUM_PATH for another browser) and prints what the
@@ -9,8 +10,8 @@
  * adapter's own bandwidth instead of the model (bench/kernel-bench.ts); --contexts and --budget are
  * for real-shape models (bench/real-model.ts). The Node path finds the GPU's Vulkan driver itself
  * and prints which (scripts/lib/dawn-gpu.ts); --require-gpu makes it fail, naming what it tried,
- * rather than fall back to SwiftShader. Only the browser path loads Vite and Playwright. Exits 1
- * when a benchmark reports an ERROR.
+ * rather than fall back to SwiftShader; --adapter prints the driver and adapter and stops. Only
+ * the browser path loads Vite and Playwright. Exits 1 when a benchmark reports an ERROR.
  */
 import { parseArgs } from 'node:util';
 import { benchQuery } from './options.ts';
@@ -21,16 +22,18 @@ const { values } = parseArgs({
     tokens: { type: 'string' },
     model: { type: 'string' },
     contexts: { type: 'string' },
+    sections: { type: 'string' },
     budget: { type: 'string' },
     kernels: { type: 'boolean', default: false },
     quick: { type: 'boolean', default: false },
     node: { type: 'boolean', default: false },
     'vulkan-icd': { type: 'string' },
     'require-gpu': { type: 'boolean', default: false },
+    adapter: { type: 'boolean', default: false },
   },
 });
 const query = new URLSearchParams();
-for (const name of ['runs', 'tokens', 'model', 'contexts', 'budget'] as const) if (values[name] !== undefined) query.set(name, values[name]!);
+for (const name of ['runs', 'tokens', 'model', 'contexts', 'budget', 'sections'] as const) if (values[name] !== undefined) query.set(name, values[name]!);
 if (values.kernels) query.set('kernels', '1');
 if (values.quick) query.set('quick', '1');
 
@@ -40,7 +43,7 @@ if (values.node) {
   const { nodeBench } = await import('./node-bench.ts');
   let ok = false;
   try {
-    ok = await nodeBench(benchQuery(query), { icd: values['vulkan-icd'], requireGpu: values['require-gpu'] });
+    ok = await nodeBench(benchQuery(query), { icd: values['vulkan-icd'], requireGpu: values['require-gpu'] }, values.adapter);
   } catch (e) {
     console.log(`ERROR ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`);
   }
