@@ -4,7 +4,7 @@
  */
 import { validateRequest } from './validate-request.ts';
 import { ModelNotLoadedError } from '../errors.ts';
-import { requestGpu, type Gpu } from '../gpu/device.ts';
+import { requestGpu, type Gpu, type GpuOptions } from '../gpu/device.ts';
 import { createReferenceBackend } from '../model/reference.ts';
 import { loadModel, probeModel } from '../model/load-model.ts';
 import { estimateMemory } from './memory-estimate.ts';
@@ -25,6 +25,8 @@ export function createEngineCore(
     peek?: (url: string) => ModelSource;
     tokenizerLib?: WebTokenizersModule;
     gpu?: () => Promise<Gpu>;
+    /** The kernels' code paths when the core asks for its own device: the adapter's (default), or a discrete GPU's on any adapter. */
+    codePaths?: GpuOptions['codePaths'];
   } = {},
 ): EngineCore {
   let backend: ForwardBackend | undefined;
@@ -79,7 +81,7 @@ export function createEngineCore(
     if (request.backend === 'cpu-reference') {
       backend = createReferenceBackend(model, { contextLength: request.contextLength });
     } else {
-      gpu ??= await (deps.gpu ?? requestGpu)();
+      gpu ??= await (deps.gpu ? deps.gpu() : requestGpu(undefined, { codePaths: deps.codePaths }));
       onProgress?.({ stage: 'gpu', loaded: 0, total: 1 });
       backend = await createGpuBackend(gpu, model, { contextLength: request.contextLength });
       onProgress?.({ stage: 'gpu', loaded: 1, total: 1 });
