@@ -16,6 +16,7 @@ import { createReferenceBackend } from '../src/model/reference.ts';
 import { gpuPolicyIds } from '../src/policies/registry.ts';
 import { policyCost } from './policy-cost.ts';
 import { realModelBench, REAL_BUDGET, REAL_CONTEXTS } from './real-model.ts';
+import { decodeStepCost, forecastNote, STEP_COST_HEADER, stepCostColumns, type ForecastDevice } from './step-cost.ts';
 import { fmt, median } from './stats.ts';
 
 export interface ModelBenchOptions {
@@ -24,6 +25,8 @@ export interface ModelBenchOptions {
   /** Real-shape models: prompt lengths (the contexts decode starts at) and crystal's budget. */
   contexts?: number[];
   budget?: number;
+  /** The device the step-cost forecast is for (step-cost.ts). */
+  forecast: ForecastDevice;
 }
 
 const GREEDY_U = { temperature: 0, topP: 1, u: 0 };
@@ -54,7 +57,7 @@ export async function modelBench(gpu: Gpu, model: LoadedModel, evalPrompt: strin
     // A real-shape model: no task to take a prompt from, and a CPU reference far too slow to time.
     const contexts = o.contexts ?? REAL_CONTEXTS;
     const backend = await createGpuBackend(gpu, model, { maxStepTokens: 64, contextLength: Math.max(...contexts) + o.tokens + 64 });
-    await realModelBench(backend, o.tokens, o.runs, log, { contexts, budget: o.budget ?? REAL_BUDGET });
+    await realModelBench(backend, o.tokens, o.runs, log, { contexts, budget: o.budget ?? REAL_BUDGET, forecast: o.forecast });
     backend.dispose();
     return;
   }
@@ -101,6 +104,19 @@ export async function modelBench(gpu: Gpu, model: LoadedModel, evalPrompt: strin
     log(`${label.padEnd(18)} ${fmt(median(values), 4)} ${fmt((100 * median(values)) / total, 1)}%`);
   }
   log(`${'sum'.padEnd(18)} ${fmt(total, 4)}`);
+
+  // Counted, not timed: what one decode step at the end of the prompt submits and reads, per cache.
+  const heads = c.numLayers * c.numKvHeads;
+  log('');
+  log(forecastNote(o.forecast));
+  log(`cache              ${STEP_COST_HEADER}`);
+  for (const [name, cache, held] of [
+    ['full', undefined, prompt.length],
+    ['crystal all 96', { policy: 'crystal', budget: 96, mode: 'all' as const }, Math.min(prompt.length, 96)],
+  ] as const) {
+    gpuBackend.reset(cache, prompt.length);
+    log(`${name.padEnd(18)} ${stepCostColumns(decodeStepCost(gpuBackend, held * heads, o.forecast))}`);
+  }
   await policyCost(gpuBackend, prompt, gpuPolicyIds(), log);
   gpuBackend.dispose();
 }

@@ -10,6 +10,7 @@
 import type { CacheConfig } from '../src/kv/budget.ts';
 import type { GpuBackend } from '../src/engine/gpu-backend.ts';
 import { fmt, median } from './stats.ts';
+import { ASSUMED_DEVICE, decodeStepCost, forecastNote, STEP_COST_HEADER, stepCostColumns, type StepCost } from './step-cost.ts';
 
 const GREEDY_U = { temperature: 0, topP: 1, u: 0 };
 export const REAL_CONTEXTS = [1024, 4096, 16384];
@@ -29,6 +30,7 @@ interface Row {
   prefillMs: number;
   kvBytes: number;
   held: number; // KV entries held after the last step, all layers and heads
+  cost: StepCost; // what one decode step submits and reads, counted (step-cost.ts)
 }
 
 async function measure(backend: GpuBackend, prompt: number[], tokens: number, runs: number, cache: CacheConfig | undefined) {
@@ -63,7 +65,7 @@ export async function realModelBench(
   tokens: number,
   runs: number,
   log: (line: string) => void,
-  { contexts = REAL_CONTEXTS, budget = REAL_BUDGET } = {},
+  { contexts = REAL_CONTEXTS, budget = REAL_BUDGET, forecast = ASSUMED_DEVICE } = {},
 ): Promise<void> {
   const m = backend.model;
   const c = m.config;
@@ -78,7 +80,10 @@ export async function realModelBench(
   const rows: Row[] = [];
   for (const context of contexts) {
     const prompt = promptOf(backend, context);
-    for (const [name, cache] of caches) rows.push({ context, name, ...(await measure(backend, prompt, tokens, runs, cache)) });
+    for (const [name, cache] of caches) {
+      const m = await measure(backend, prompt, tokens, runs, cache);
+      rows.push({ context, name, ...m, cost: decodeStepCost(backend, m.held, forecast) }); // the plan of the sequence just measured
+    }
   }
   const full = (context: number) => rows.find((r) => r.context === context && r.name === 'full')!;
   // "Equal cache length": full where its cache held about as many entries per head as crystal's budget.
@@ -90,6 +95,10 @@ export async function realModelBench(
       `${String(r.context).padStart(7)}  ${r.name.padEnd(18)} ${fmt(r.ms, 3)} ${fmt(1000 / r.ms, 1)}  ${fmt((r.context * 1000) / r.prefillMs, 1)}      ${fmt(r.kvBytes / 2 ** 20, 1)}  ${fmt(r.held / heads, 0)}     ${fmt(r.ms / full(r.context).ms, 2)}x        ${fmt(r.ms / full(nearBudget).ms, 2)}x`,
     );
   }
+  log('');
+  log(forecastNote(forecast));
+  log(`context  cache              ${STEP_COST_HEADER}  measured ms/token`);
+  for (const r of rows) log(`${String(r.context).padStart(7)}  ${r.name.padEnd(18)} ${stepCostColumns(r.cost)}  ${fmt(r.ms, 3)}`);
   const crystal = rows.filter((r) => r.name !== 'full');
   const growth = crystal[crystal.length - 1].ms / crystal[0].ms;
   const worst = Math.max(...crystal.map((r) => r.ms / full(nearBudget).ms));

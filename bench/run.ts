@@ -1,6 +1,7 @@
 /**
  * npm run bench -- [--runs N] [--tokens N] [--model URLPATH] [--contexts 1024,4096,16384 --budget N]
  *                  [--kernels [--quick] [--sections bandwidth,gemv,attention,score-update]]
+ *                  [--forecast-bandwidth GB/s --forecast-dispatch-us US --forecast-device NAME]
  *                  [--node [--vulkan-icd swiftshader|PATH] [--require-gpu] [--adapter]]
  *
  * By default serves the repository with Vite, opens bench/index.html in Chromium (Debian's, WebGPU
@@ -23,6 +24,9 @@ const { values } = parseArgs({
     model: { type: 'string' },
     contexts: { type: 'string' },
     sections: { type: 'string' },
+    'forecast-bandwidth': { type: 'string' },
+    'forecast-dispatch-us': { type: 'string' },
+    'forecast-device': { type: 'string' },
     budget: { type: 'string' },
     kernels: { type: 'boolean', default: false },
     quick: { type: 'boolean', default: false },
@@ -33,7 +37,7 @@ const { values } = parseArgs({
   },
 });
 const query = new URLSearchParams();
-for (const name of ['runs', 'tokens', 'model', 'contexts', 'budget', 'sections'] as const) if (values[name] !== undefined) query.set(name, values[name]!);
+for (const name of ['runs', 'tokens', 'model', 'contexts', 'budget', 'sections', 'forecast-bandwidth', 'forecast-dispatch-us', 'forecast-device'] as const) if (values[name] !== undefined) query.set(name, values[name]!);
 if (values.kernels) query.set('kernels', '1');
 if (values.quick) query.set('quick', '1');
 

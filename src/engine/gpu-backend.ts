@@ -32,8 +32,20 @@ import { createPolicy } from '../policies/registry.ts';
 import { backendSizes, continuationGeometry, sequenceGeometry, type BackendOptions, type ForwardBackend, type ForwardResult, type LogitsRequest, type SampleControl } from '../model/forward-backend.ts';
 import { checkBudget, evictionSpec, type CacheConfig } from '../kv/budget.ts';
 
+/** What one forward step of the current sequence's plan submits (bench/step-cost.ts). */
+export interface StepShape {
+  /** Dispatches with work at this many rows (the policy's included). */
+  dispatches: number;
+  /** Compute passes: one, and one more after each watched layer's copy. */
+  passes: number;
+  /** Bytes of one stored K or V value (f16 pools: 2). */
+  kvElementBytes: number;
+}
+
 export interface GpuBackend extends ForwardBackend {
   kind: 'gpu';
+  /** The shape of a step of `rows` rows (1: a decode step) under the current sequence's plan. */
+  stepShape(rows?: number): StepShape;
   /** Runs one step with a timestamp around every kernel (benchmarks): appends like forward(). */
   profile(tokens: readonly number[], posStart: number): Promise<KernelTime[]>;
   weightBytes: number;
@@ -202,6 +214,11 @@ export async function createGpuBackend(gpu: Gpu, model: LoadedModel, options: Ba
   return {
     kind: 'gpu',
     profile,
+    stepShape(rows = 1) {
+      if (!kv || !plan) reset();
+      const steps = [...plan!.body, ...plan!.head];
+      return { dispatches: steps.filter((d) => d.grid(rows).every((n) => n > 0)).length, passes: 1 + (probe ? watchLayers.length : 0), kvElementBytes: kv!.f16 ? 2 : 4 };
+    },
     get kvBytes() {
       return kv?.kvBytes ?? 0;
     },

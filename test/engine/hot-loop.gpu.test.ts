@@ -11,6 +11,7 @@ import { testGpu } from '../helpers/gpu.ts';
 // submits one command buffer with one read-back (the token, the next step's victims and the
 // watched attention together). The only exception is crystal's budget re-division, every 32
 // steps, which counts the heads' loads and evicts to the new limits with rounds of its own.
+// The dispatches and compute passes a step encodes are those the bench counts (stepShape).
 const BASE = '/models/tiny-reasoner-qwen3/';
 const STEPS = 50;
 
@@ -22,7 +23,7 @@ describe('the decode hot loop allocates nothing and reads back once per step', a
   const backend = await createGpuBackend(gpu, model);
 
   // Counters around the device's factory methods, the queue's submit and every buffer's mapAsync.
-  const counts = { buffers: 0, bindGroups: 0, submits: 0, maps: 0 };
+  const counts = { buffers: 0, bindGroups: 0, submits: 0, maps: 0, dispatches: 0, passes: 0 };
   const wrap = <T extends object, K extends keyof T>(target: T, name: K, counter: keyof typeof counts) => {
     const original = target[name] as unknown as (...args: unknown[]) => unknown;
     (target as Record<K, unknown>)[name] = function (this: unknown, ...args: unknown[]) {
@@ -34,10 +35,12 @@ describe('the decode hot loop allocates nothing and reads back once per step', a
   wrap(device, 'createBindGroup', 'bindGroups');
   wrap(device.queue, 'submit', 'submits');
   wrap(GPUBuffer.prototype, 'mapAsync', 'maps');
+  wrap(GPUComputePassEncoder.prototype, 'dispatchWorkgroups', 'dispatches');
+  wrap(GPUCommandEncoder.prototype, 'beginComputePass', 'passes');
 
   for (const policy of ['full', ...gpuPolicyIds()]) {
     test(`${policy}, all budget 64, watching layer 1: ${STEPS} decode steps`, async () => {
-      const perStep: { index: number; buffers: number; bindGroups: number; submits: number; maps: number }[] = [];
+      const perStep: { index: number; buffers: number; bindGroups: number; submits: number; maps: number; dispatches: number; passes: number }[] = [];
       let evictions = 0;
       // Prompts in turn until STEPS decode steps (after each sequence's first) were counted.
       for (const prompt of prompts) {
@@ -52,7 +55,7 @@ describe('the decode hot loop allocates nothing and reads back once per step', a
               // Step i >= 1 comes from the decode forward at position promptTokens + i - 1; step 1 is the first.
               if (s.index >= 2) {
                 const d = (k: keyof typeof counts) => counts[k] - last[k];
-                perStep.push({ index: s.index, buffers: d('buffers'), bindGroups: d('bindGroups'), submits: d('submits'), maps: d('maps') });
+                perStep.push({ index: s.index, buffers: d('buffers'), bindGroups: d('bindGroups'), submits: d('submits'), maps: d('maps'), dispatches: d('dispatches'), passes: d('passes') });
               }
               last = { ...counts };
             },
@@ -64,6 +67,8 @@ describe('the decode hot loop allocates nothing and reads back once per step', a
         for (const step of perStep.slice(seen)) if (divisions.has(step.index)) step.submits = step.maps = -1;
       }
       expect(perStep.length).toBeGreaterThanOrEqual(STEPS);
+      const shape = backend.stepShape(1); // the plan of the last sequence, whose cache settings every sequence here shares
+      expect(shape.passes).toBe(2); // the watched layer's copy splits the pass
       if (policy !== 'full') expect(evictions).toBeGreaterThan(STEPS); // it evicted every step
       if (policy === 'crystal') expect(perStep.some((s) => s.maps === -1)).toBe(true); // budgets moved
       for (const step of perStep) {
@@ -72,6 +77,8 @@ describe('the decode hot loop allocates nothing and reads back once per step', a
         if (step.maps === -1) continue; // a re-division step
         expect(step.submits, `step ${step.index}: command buffers`).toBe(1);
         expect(step.maps, `step ${step.index}: read-backs`).toBe(1);
+        expect(step.dispatches, `step ${step.index}: dispatches`).toBe(shape.dispatches);
+        expect(step.passes, `step ${step.index}: compute passes`).toBe(shape.passes);
       }
     });
   }
