@@ -13,7 +13,7 @@
 //       evicts one position from every head, so a layer's heads hold the same positions in the
 //       same logical slots, and every head of the layer picks the same slot)
 //   CAP 1: victims[g] = logical slot of the lowest (score, logical slot) candidate; the layer
-//     rule orders by (score, position, logical slot) (TIE_BY_POSITION: evictFromLayer's older
+//     rule orders by (score, position, logical slot) (TIE_BY_POSITION: the CPU chooser's fromLayer takes the older
 //     position). With NEAR_TIE > 0 every score within NEAR_TIE (relative) of the lowest
 //     candidate's counts as equal to it (select.ts lowestPosition).
 //   CAP > 1 (bursts, r-kv): the head drops want = min(CAP, counts[g] + 1 - limits[g] + params.burst)

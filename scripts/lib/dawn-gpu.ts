@@ -84,8 +84,8 @@ export function driverManifests(dirs: readonly string[] = ICD_DIRS): string[] {
 }
 
 /** A Dawn instance whose Vulkan loader reads `manifest` (VK_DRIVER_FILES and its older name), and its adapter. */
-async function tryDriver(manifest: string | undefined): Promise<{ gpu: GPU; adapter: GPUAdapter | null }> {
-  if (manifest !== undefined) process.env.VK_DRIVER_FILES = process.env.VK_ICD_FILENAMES = manifest;
+async function tryDriver(manifest: string): Promise<{ gpu: GPU; adapter: GPUAdapter | null }> {
+  process.env.VK_DRIVER_FILES = process.env.VK_ICD_FILENAMES = manifest;
   // The Vulkan loader reads the variables at each instance, so a new Dawn instance sees them.
   const gpu = create([]) as GPU;
   instances.push(gpu);

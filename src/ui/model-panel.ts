@@ -6,12 +6,12 @@
  */
 import { loadCatalog, type CatalogEntry } from '../catalog/records.ts';
 import { deleteCachedModel, listCachedModels } from '../catalog/storage.ts';
-import { evictionSpec, type Engine, type ModelInfo } from '../engine/interface.ts';
+import type { Engine, ModelInfo } from '../engine/interface.ts';
 import { renderCachedList } from './cached-list.ts';
 import { createDownloadView } from './download-view.ts';
 import type { ErrorView } from './error-view.ts';
 import { describeModel, downloadSize, listModels, renderModelSelect, type ListedModel } from './model-list.ts';
-import { readSettings, type Settings } from './settings.ts';
+import { cacheOf, readSettings, type Settings } from './settings.ts';
 import { enablePersist, showStorage } from './storage.ts';
 
 export const BUNDLED = { id: 'tiny-reasoner-qwen3', label: 'tiny-reasoner-qwen3 (bundled, 1M params)', path: 'models/tiny-reasoner-qwen3/' };
@@ -95,8 +95,7 @@ export function createModelPanel(ui: ModelElements, deps: ModelDeps): ModelPanel
     const asked = ++needsAsked;
     if (!url) return void (ui.needs.textContent = '');
     const s = settings();
-    const config = { policy: s.policy, budget: s.budget, mode: s.mode };
-    const cache = evictionSpec(config) ? config : undefined; // none for the full cache
+    const cache = cacheOf(s);
     // Tokens are at most the prompt's UTF-8 bytes plus the chat template's markers: a bound that
     // needs no tokenizer here, exact enough to show what a budget saves.
     const promptLength = new TextEncoder().encode(deps.settings.prompt()).length + 32;

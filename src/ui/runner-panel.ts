@@ -4,7 +4,7 @@
  * drawn into the live views (transcript, occupancy, heatmap), the stats, the crystal map and the
  * compare cards.
  */
-import { evictionSpec, type CacheConfig, type Engine, type GenerateRequest, type GenerationResult, type ModelInfo } from '../engine/interface.ts';
+import type { Engine, GenerateRequest, GenerationResult, ModelInfo } from '../engine/interface.ts';
 import { createChat, type ChatElements } from './chat.ts';
 import { createCompareCard, type RunSummary } from './compare.ts';
 import { showCrystalMap } from './crystal-map.ts';
@@ -13,7 +13,7 @@ import type { FieldErrors } from './field-errors.ts';
 import { createHeatmap } from './heatmap.ts';
 import { streamRun } from './live-run.ts';
 import { createOccupancyView } from './occupancy.ts';
-import type { Settings } from './settings.ts';
+import { cacheOf, type Settings } from './settings.ts';
 import { createTranscript } from './transcript.ts';
 
 export interface RunnerElements {
@@ -71,12 +71,6 @@ function settingsRequest(s: Settings, budget: number, policy: string): Omit<Gene
     cache: cacheOf(s, policy, budget),
     telemetry: { watchLayer: s.watchLayer },
   };
-}
-
-/** The cache config of these settings; none for the full cache (the engine's evictionSpec decides). */
-function cacheOf(s: Settings, policy: string, budget: number): CacheConfig | undefined {
-  const cache = { policy, budget, mode: s.mode };
-  return evictionSpec(cache) ? cache : undefined;
 }
 
 function describeRun(s: Settings, policy: string, budget: number): string {

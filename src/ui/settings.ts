@@ -4,6 +4,7 @@
  * Written back to both on every change. The prompt itself stays out of the URL unless shared.
  * (A bad value typed into a field is not read here: the field says what is allowed, field-errors.ts.)
  */
+import { evictionSpec, type CacheConfig } from '../engine/interface.ts';
 import { parseField, type RuledField } from './field-rules.ts';
 
 export type BudgetMode = 'all' | 'think';
@@ -122,4 +123,10 @@ export function writeSettings(s: Settings, storage: Storage | null): void {
     // storage full or blocked: the URL still carries the choice
   }
   history.replaceState(null, '', settingsUrl(new URL(location.href), s, new URL(location.href).searchParams.get('prompt') ?? undefined));
+}
+
+/** The cache config these settings ask for with `policy` at `budget`; none for the full cache (the engine's evictionSpec decides). */
+export function cacheOf(s: Settings, policy = s.policy, budget = s.budget): CacheConfig | undefined {
+  const cache = { policy, budget, mode: s.mode };
+  return evictionSpec(cache) ? cache : undefined;
 }

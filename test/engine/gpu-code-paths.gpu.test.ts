@@ -9,14 +9,12 @@
  * itself under the switch: VITE_CRYSTAL_CODE_PATHS=discrete-gpu npx vitest run test/engine.
  */
 import { describe, expect, test } from 'vitest';
-import { generate } from '../../src/engine/decode-loop.ts';
 import { createGpuBackend } from '../../src/engine/gpu-backend.ts';
-import { GREEDY } from '../../src/engine/types.ts';
 import { loadModel } from '../../src/model/load-model.ts';
 import { urlModelSource } from '../../src/model/model-source.ts';
 import { createReferenceBackend } from '../../src/model/reference.ts';
-import type { ForwardBackend } from '../../src/model/forward-backend.ts';
 import { gpuPolicyIds } from '../../src/policies/registry.ts';
+import { runRecorded } from '../helpers/eviction-agreement.ts';
 import { checkGoldenCase } from '../helpers/golden-check.ts';
 import type { GoldenCase } from '../helpers/golden.ts';
 import { discreteGpu } from '../helpers/gpu.ts';
@@ -40,17 +38,14 @@ describe("a discrete GPU's code paths on this adapter", async () => {
     console.log(`[${gpu.adapterInfo}, discrete-gpu paths] ${c.prompt_ids.length}-token case: max |logit diff| vs golden ${maxDiff.toExponential(2)}`);
   });
 
-  const prompt = (await (await fetch(BASE + 'eval.jsonl')).text()).split('\n')[0];
+  const prompt: string = JSON.parse((await (await fetch(BASE + 'eval.jsonl')).text()).split('\n')[0]).prompt;
   // The same sizes on both engines: the prefill tile shapes the page layout, which random's hash of the physical slot reads.
   const reference = createReferenceBackend(model, { maxStepTokens: 32 });
-  const run = async (b: ForwardBackend, policy: string) => {
-    const r = await generate(b, { prompt: JSON.parse(prompt).prompt, maxNewTokens: 8, sampling: GREEDY, cache: { policy, budget: 96, mode: 'all' } });
-    return { ids: r.generatedIds, decisions: b.evictions().map((d) => `${d.at}:${d.layer}:${d.kvHead}:${d.position}`).sort() };
-  };
   for (const policy of gpuPolicyIds()) {
     test(`${policy}, all 96: the same evictions and tokens as the CPU reference`, async () => {
-      const want = await run(reference, policy);
-      const got = await run(backend, policy);
+      const cache = { policy, budget: 96, mode: 'all' as const };
+      const want = await runRecorded(reference, prompt, cache, 8);
+      const got = await runRecorded(backend, prompt, cache, 8);
       expect(want.decisions.length).toBeGreaterThan(50); // the prompt cut and the decode steps evicted
       expect(got.decisions).toEqual(want.decisions);
       expect(got.ids).toEqual(want.ids);

@@ -22,9 +22,10 @@ const BASE = '/models/tiny-reasoner-qwen3/';
 
 const key = (d: Eviction) => `${d.at}:${d.layer}:${d.kvHead}:${d.position}`;
 
-export async function runRecorded(backend: ForwardBackend, prompt: string, cache: CacheConfig) {
-  // 128 tokens: `think` 64 evicts for 64 steps and crystal re-divides its budgets at least once.
-  const r = await generate(backend, { prompt, maxNewTokens: 128, sampling: GREEDY, cache });
+/** Greedy generation under `cache`: its ids, eviction decisions (sorted), crystal's budget re-divisions and the pool's bytes. */
+export async function runRecorded(backend: ForwardBackend, prompt: string, cache: CacheConfig, maxNewTokens = 128) {
+  // 128 tokens by default: `think` 64 evicts for 64 steps and crystal re-divides its budgets at least once.
+  const r = await generate(backend, { prompt, maxNewTokens, sampling: GREEDY, cache });
   // crystal's budget re-divisions: the step and every head's new budget
   const budgets = backend.rebalances().map((b) => `${b.at}:${b.budgets.join(',')}`);
   return { ids: r.generatedIds, decisions: backend.evictions().map(key).sort(), budgets, kvBytes: backend.kvBytes };
