@@ -29,7 +29,7 @@ export function decodeWeightBytes(w: ModelWeights): number {
   const norms = (...n: (Float32Array | undefined)[]) => n.reduce((s, x) => s + (x?.byteLength ?? 0), 0);
   let bytes = linearBytes(w.lmHead) + norms(w.finalNorm) + linearBytes(w.embed) / w.embed.rows;
   for (const L of w.layers) {
-    bytes += [L.q, L.k, L.v, L.o, L.gateUp, L.down].reduce((s, x) => s + linearBytes(x), 0);
+    bytes += [L.qkv, L.o, L.gateUp, L.down].reduce((s, x) => s + linearBytes(x), 0);
     bytes += norms(L.inputNorm, L.postNorm, L.qNorm, L.kNorm);
   }
   return bytes;

@@ -16,7 +16,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseConfig, type ModelConfig } from '../src/model/config.ts';
-import { concatRows, linearValues, type Linear } from '../src/model/linear.ts';
+import { linearValues, type Linear } from '../src/model/linear.ts';
 import { MLC_QUANTIZATIONS, type MlcQuantization } from '../src/model/mlc-config.ts';
 import { expectedMlcTensors } from '../src/model/mlc-weights.ts';
 import { loadWeights, type ModelWeights } from '../src/model/weights.ts';
@@ -37,8 +37,8 @@ function source(w: ModelWeights, base: string): Linear | Float32Array {
   if (!m) throw new Error(`no source for ${base}`);
   const L = w.layers[Number(m[1])];
   const rest: Record<string, Linear | Float32Array | undefined> = {
-    'self_attn.c_attn': concatRows([L.q, L.k, L.v]),
-    'self_attn.qkv_proj': concatRows([L.q, L.k, L.v]),
+    'self_attn.c_attn': L.qkv,
+    'self_attn.qkv_proj': L.qkv,
     'self_attn.o_proj': L.o,
     'mlp.gate_up_proj': L.gateUp,
     'mlp.down_proj': L.down,

@@ -15,6 +15,9 @@
 // LANES = 1 (one thread per output, no workgroup memory, no barrier) is for CPU adapters such as
 // SwiftShader, where cooperating lanes and barriers cost far more than they save.
 // ONLY_LAST_ROW (lm_head): reads only row step.rows - 1 of x and writes row 0 of out.
+// GATED (the MLP's gate_up, SwiGLU fused in): the weight is (2N, K) with gate and up rows
+//   interleaved (row 2n gate n, row 2n + 1 up n: interleaveHalves in src/model/linear.ts), and
+//   out[t, n] = silu(x[t] . w[2n]) * (x[t] . w[2n + 1]); bias and ACCUMULATE are not used with it.
 // A weight larger than one binding may hold is computed in row ranges, one dispatch each: weight,
 // scales and bias are then bound from the range's first row, and ROW0 / N_OUT place its N
 // outputs at columns ROW0.. of out rows N_OUT wide.
@@ -34,6 +37,7 @@ override N_OUT: u32 = N; // out's row width (N unless the weight is split into r
 override HAS_BIAS: bool = false;
 override ACCUMULATE: bool = false;
 override ONLY_LAST_ROW: bool = false;
+override GATED: bool = false;
 override WG: u32 = 128; // a multiple of LANES
 override LANES: u32 = 32; // threads per output: 1, or a power of two >= TILE
 override OUTS: u32 = WG / LANES; // derived, never set by the host
@@ -124,6 +128,68 @@ fn x4(i: u32) -> vec4f {
   return vec4f(x[i], x[i + 1u], x[i + 2u], x[i + 3u]);
 }
 
+// This lane's share of K for weight row `row` and the tile's rows of x: acc[r] for x row first + r.
+fn partial_dots(row: u32, first: u32, count: u32, lane: u32) -> array<f32, TILE> {
+  var acc: array<f32, TILE>;
+  if (count == 1u) {
+    let xr = first * K;
+    var a = vec4f(0.0);
+    for (var c = lane; c < CHUNKS; c += LANES) {
+      let w = chunk(row, c);
+      a += w.lo * x4(xr + c * 8u) + w.hi * x4(xr + c * 8u + 4u);
+    }
+    acc[0] = (a.x + a.y) + (a.z + a.w);
+  } else {
+    for (var c = lane; c < CHUNKS; c += LANES) {
+      let w = chunk(row, c);
+      for (var r = 0u; r < TILE; r++) {
+        // Rows past the tile repeat its last row (in bounds, discarded) so the loop stays unrolled.
+        let xi = (first + min(r, count - 1u)) * K + c * 8u;
+        acc[r] += dot(w.lo, x4(xi)) + dot(w.hi, x4(xi + 4u));
+      }
+    }
+  }
+  for (var k = CHUNKS * 8u + lane; k < K; k += LANES) {
+    let w = single(row, k);
+    for (var r = 0u; r < count; r++) {
+      acc[r] += w * x[(first + r) * K + k];
+    }
+  }
+  return acc;
+}
+
+// Sums acc over the LANES lanes of each output; lane r of an output gets row r's sum.
+fn lane_sum(acc: array<f32, TILE>, lid: u32, lane: u32, count: u32) -> f32 {
+  for (var r = 0u; r < TILE; r++) {
+    partial[r * WG + lid] = acc[r];
+  }
+  workgroupBarrier();
+  for (var stride = LANES / 2u; stride > 0u; stride /= 2u) {
+    if (lane < stride) {
+      for (var r = 0u; r < count; r++) {
+        partial[r * WG + lid] += partial[r * WG + lid + stride];
+      }
+    }
+    workgroupBarrier();
+  }
+  return partial[min(lane, TILE - 1u) * WG + lid - lane];
+}
+
+// g * sigmoid(g) with exp of a non-positive argument only, so no exp overflows to inf for any g.
+fn silu(g: f32) -> f32 {
+  let e = exp(-abs(g)); // in (0, 1]
+  let sigmoid = select(e / (1.0 + e), 1.0 / (1.0 + e), g >= 0.0);
+  return g * sigmoid;
+}
+
+// The output from its row's dot product (and, when GATED, the up row's).
+fn finish(gate: f32, up: f32) -> f32 {
+  if (GATED) {
+    return silu(gate) * up;
+  }
+  return gate;
+}
+
 @compute @workgroup_size(WG)
 fn main(
   @builtin(workgroup_id) wg: vec3u,
@@ -146,58 +212,33 @@ fn main(
   let n = (wg.y * groups.x + wg.x) * OUTS + lid / LANES;
   let live = n < N; // the last workgroup may have spare outputs; they still join the barriers
 
-  // This lane's share of K: acc[r] for row first + r.
+  // GATED: output n is gate row 2n and up row 2n + 1 of the interleaved weight.
   var acc: array<f32, TILE>;
+  var up: array<f32, TILE>;
   if (live) {
-    if (count == 1u) {
-      let xr = first * K;
-      var a = vec4f(0.0);
-      for (var c = lane; c < CHUNKS; c += LANES) {
-        let w = chunk(n, c);
-        a += w.lo * x4(xr + c * 8u) + w.hi * x4(xr + c * 8u + 4u);
-      }
-      acc[0] = (a.x + a.y) + (a.z + a.w);
-    } else {
-      for (var c = lane; c < CHUNKS; c += LANES) {
-        let w = chunk(n, c);
-        for (var r = 0u; r < TILE; r++) {
-          // Rows past the tile repeat its last row (in bounds, discarded) so the loop stays unrolled.
-          let xi = (first + min(r, count - 1u)) * K + c * 8u;
-          acc[r] += dot(w.lo, x4(xi)) + dot(w.hi, x4(xi + 4u));
-        }
-      }
-    }
-    for (var k = CHUNKS * 8u + lane; k < K; k += LANES) {
-      let w = single(n, k);
-      for (var r = 0u; r < count; r++) {
-        acc[r] += w * x[(first + r) * K + k];
-      }
+    acc = partial_dots(select(n, 2u * n, GATED), first, count, lane);
+    if (GATED) {
+      up = partial_dots(2u * n + 1u, first, count, lane);
     }
   }
 
   if (LANES == 1u) {
     if (live) {
       for (var r = 0u; r < count; r++) {
-        store(n, first + r, acc[r]);
+        store(n, first + r, finish(acc[r], up[r]));
       }
     }
     return;
   }
-  for (var r = 0u; r < TILE; r++) {
-    partial[r * WG + lid] = acc[r];
-  }
-  workgroupBarrier();
-  for (var stride = LANES / 2u; stride > 0u; stride /= 2u) {
-    if (lane < stride) {
-      for (var r = 0u; r < count; r++) {
-        partial[r * WG + lid] += partial[r * WG + lid + stride];
-      }
-    }
-    workgroupBarrier();
+  let gate_sum = lane_sum(acc, lid, lane, count);
+  var up_sum = 0.0;
+  if (GATED) {
+    workgroupBarrier(); // every lane has read its gate sum before the up sums overwrite partial
+    up_sum = lane_sum(up, lid, lane, count);
   }
   // Lane r of each output stores row r of the tile.
   if (live && lane < count) {
-    store(n, first + lane, partial[lane * WG + lid - lane]);
+    store(n, first + lane, finish(gate_sum, up_sum));
   }
 }
 

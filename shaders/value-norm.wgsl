@@ -14,9 +14,11 @@ override HEADS: u32;
 override KV_HEADS: u32;
 override HEAD_DIM: u32;
 override WG: u32 = 64;
+override V_ROW: u32 = KV_HEADS * HEAD_DIM; // floats per row of v (the fused qkv row in the forward)
+override V_COL: u32 = 0u; // column of KV head 0's values in a row (after the q and k heads in qkv)
 
 @group(0) @binding(0) var<uniform> step: Step;                        // this step's rows and pos_start
-@group(0) @binding(1) var<storage, read> v: array<f32>;               // (rows, KV_HEADS, HEAD_DIM) values (no RoPE)
+@group(0) @binding(1) var<storage, read> v: array<f32>;               // (rows, V_ROW): KV head g's values (no RoPE) at V_COL + g * HEAD_DIM
 @group(0) @binding(2) var<storage, read> o: array<f32>;               // (HIDDEN, HEADS * HEAD_DIM) output projection
 @group(0) @binding(3) var<storage, read> slotMap: array<u32>;         // (rows, KV_HEADS) physical slot
 @group(0) @binding(4) var<storage, read_write> stamp: array<f32>;     // (numSlots) laprox: the value norm
@@ -32,7 +34,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
     return; // the whole workgroup: a grid sized for more rows than this step has
   }
   for (var d = lid; d < HEAD_DIM; d += WG) {
-    vs[d] = v[(t * KV_HEADS + g) * HEAD_DIM + d];
+    vs[d] = v[t * V_ROW + V_COL + g * HEAD_DIM + d];
   }
   workgroupBarrier();
   let group = HEADS / KV_HEADS;

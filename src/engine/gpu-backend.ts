@@ -117,7 +117,7 @@ export async function createGpuBackend(gpu: Gpu, model: LoadedModel, options: Ba
     chooser = null;
     const spec = evictionSpec(settings);
     if (spec) {
-      const values = { v: acts.v, o: policy.needsValueNorm ? outputProjectionsF32() : [], hidden: c.hiddenSize }; // laprox's value norm
+      const values = { qkv: acts.qkv, o: policy.needsValueNorm ? outputProjectionsF32() : [], hidden: c.hiddenSize }; // laprox's value norm
       chooser = createGpuChooser(gpu, kv!, policy, gpuRuleOf(policy), spec, c.numHeads, acts.step, acts.probs, values);
     }
     driver = createEvictionDriver(policy, settings, kv!, chooser);

@@ -37,7 +37,7 @@ export function formatConstants(w: GemvWeight, k: number): { FORMAT: number; WOR
 }
 
 export interface GemvArgs {
-  n: number; // outputs
+  n: number; // outputs (the weight has 2n rows when gated)
   k: number; // inputs
   x: Binding; // (rows, k); with onlyLastRow only row rows - 1 is read
   weight: GemvWeight;
@@ -48,6 +48,11 @@ export interface GemvArgs {
   accumulate?: boolean;
   /** Only the last row of x, written to row 0 of out (lm_head while decoding). */
   onlyLastRow?: boolean;
+  /**
+   * SwiGLU fused in: the weight holds 2n rows, gate and up interleaved (row 2i gate i, row 2i + 1
+   * up i), and out = silu(x · gateᵀ) * (x · upᵀ). Takes no bias and does not accumulate.
+   */
+  gated?: boolean;
   /** Threads per workgroup, a multiple of lanes (benchmarks sweep it); default 128. */
   wg?: number;
   /**
@@ -82,6 +87,7 @@ export function gemv(gpu: Gpu, a: GemvArgs): Dispatch {
   const gx = Math.min(workgroups, MAX_GROUPS_PER_DIM);
   const gy = ceilDiv(workgroups, gx);
   const onlyLastRow = a.onlyLastRow ?? false;
+  if (a.gated && (a.bias || a.accumulate)) throw new Error('gemv: the gated form takes no bias and does not accumulate');
   return makeDispatch(
     gpu,
     'gemv',
@@ -95,6 +101,7 @@ export function gemv(gpu: Gpu, a: GemvArgs): Dispatch {
       HAS_BIAS: a.bias ? 1 : 0,
       ACCUMULATE: a.accumulate ? 1 : 0,
       ONLY_LAST_ROW: onlyLastRow ? 1 : 0,
+      GATED: a.gated ? 1 : 0,
       WG: wg,
       LANES: lanes,
     },

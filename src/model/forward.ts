@@ -3,19 +3,19 @@
  * unrolled into kernels). Per step the engine writes the step uniform and KV tables, then
  * encodes this list into one compute pass.
  *
- *   embed → L × [rmsnorm → q,k,v gemv (+bias) → (q/k rmsnorm) → rope → kv-append
+ *   embed → L × [rmsnorm → qkv gemv (+bias) → rope-append (q/k rmsnorm, rope, kv-append)
  *                → paged-attention (+ per-slot probabilities; decode: split + reduce) → o-proj (+= residual)
- *                → rmsnorm → gate_up gemv → silu·mul → down (+= residual)] → rmsnorm → lm_head → sample
+ *                → rmsnorm → gate_up gemv with silu·mul → down (+= residual)] → rmsnorm → lm_head → sample
+ * That is 9 dispatches per layer for a decode step (8 for prefill), plus the policy's: on a GPU a
+ * step is bound by its dispatch count (docs/speed.md), so everything that can share one does.
  */
 import { createBuffer, UNIFORM } from '../gpu/buffers.ts';
 import type { Gpu } from '../gpu/device.ts';
 import type { Dispatch } from '../gpu/kernel.ts';
-import { kvAppend } from '../kernels/kv-append.ts';
 import { attentionPartialsBytes, defaultSplit, pagedAttentionDispatches, type AttentionOptions } from '../kernels/paged-attention.ts';
 import { rmsnorm } from '../kernels/rmsnorm.ts';
-import { rope } from '../kernels/rope.ts';
+import { ropeAppend } from '../kernels/rope-append.ts';
 import { sample } from '../kernels/sample.ts';
-import { siluMul } from '../kernels/silu-mul.ts';
 import type { KvCache } from '../kv/kv-cache.ts';
 import type { ModelConfig } from './config.ts';
 import type { GpuWeights } from './gpu-weights.ts';
@@ -25,16 +25,12 @@ export interface Activations {
   tokens: GPUBuffer; // (T) u32
   hidden: GPUBuffer; // (T, H) residual stream
   normed: GPUBuffer; // (T, H)
-  q: GPUBuffer; // (T, heads, headDim)
-  k: GPUBuffer; // (T, kvHeads, headDim)
-  v: GPUBuffer; // (T, kvHeads, headDim)
-  qNormed: GPUBuffer; // (T, heads, headDim) after q-norm (qwen3)
-  kNormed: GPUBuffer; // (T, kvHeads, headDim) after k-norm (qwen3)
+  qkv: GPUBuffer; // (T, heads + 2 * kvHeads, headDim) the fused projection: q, k, v heads
+  q: GPUBuffer; // (T, heads, headDim) after q-norm (qwen3) and RoPE
   attn: GPUBuffer; // (T, heads, headDim)
   probs: GPUBuffer; // (T, heads, maxPagesPerHead * pageSize) attention probability per logical slot
   attnPartials: GPUBuffer; // (heads, splits, 4 + headDim) split-K decode attention's (m, l, 0, 0), o per split (all layers in turn)
-  gateUp: GPUBuffer; // (T, 2I)
-  act: GPUBuffer; // (T, I)
+  act: GPUBuffer; // (T, I) silu(gate) * up
   logitsLast: GPUBuffer; // (1, V)
   logitsAll: GPUBuffer; // (T, V)
   step: GPUBuffer; // uniform Step
@@ -54,15 +50,11 @@ export function activationSizes(c: ModelConfig, T: number, maxSlotsPerHead: numb
     tokens: f32(T),
     hidden: f32(T * c.hiddenSize),
     normed: f32(T * c.hiddenSize),
+    qkv: f32(T * (qDim + 2 * kvDim)),
     q: f32(T * qDim),
-    k: f32(T * kvDim),
-    v: f32(T * kvDim),
-    qNormed: f32(c.qkNorm ? T * qDim : 1),
-    kNormed: f32(c.qkNorm ? T * kvDim : 1),
     attn: f32(T * qDim),
     probs: f32(T * c.numHeads * maxSlotsPerHead),
     attnPartials: attentionPartialsBytes(c.numHeads, c.headDim, maxSlotsPerHead, split),
-    gateUp: f32(T * 2 * c.intermediateSize),
     act: f32(T * c.intermediateSize),
     logitsLast: f32(c.vocabSize),
     logitsAll: f32(T * c.vocabSize),
@@ -115,7 +107,6 @@ export function buildForward(
 ): ForwardPlan {
   const g = kv.geometry;
   const H = c.hiddenSize;
-  const I = c.intermediateSize;
   const eps = c.rmsNormEps;
   const linear = (weight: GpuWeights['lmHead'], args: Parameters<typeof linearDispatches>[2], label: string) =>
     linearDispatches(gpu, weight, args, maxBindingBytes, label);
@@ -123,29 +114,19 @@ export function buildForward(
   const attention: number[] = [];
   for (let l = 0; l < c.numLayers; l++) {
     const L = w.layers[l];
-    const q = c.qkNorm ? a.qNormed : a.q;
-    const k = c.qkNorm ? a.kNormed : a.k;
     body.push(
       rmsnorm(gpu, { dim: H, eps, rowsPerToken: 1, x: a.hidden, weight: L.inputNorm, out: a.normed }),
-      ...linear(L.q, { x: a.normed, out: a.q, step: a.step }, `layer ${l} q_proj`),
-      ...linear(L.k, { x: a.normed, out: a.k, step: a.step }, `layer ${l} k_proj`),
-      ...linear(L.v, { x: a.normed, out: a.v, step: a.step }, `layer ${l} v_proj`),
-    );
-    if (c.qkNorm) {
-      body.push(
-        rmsnorm(gpu, { dim: c.headDim, eps, rowsPerToken: c.numHeads, x: a.q, weight: L.qNorm!, out: a.qNormed }),
-        rmsnorm(gpu, { dim: c.headDim, eps, rowsPerToken: c.numKvHeads, x: a.k, weight: L.kNorm!, out: a.kNormed }),
-      );
-    }
-    body.push(
-      rope(gpu, { heads: c.numHeads, headDim: c.headDim, step: a.step, x: q, cos, sin }),
-      rope(gpu, { heads: c.numKvHeads, headDim: c.headDim, step: a.step, x: k, cos, sin }),
-      kvAppend(gpu, {
+      ...linear(L.qkv, { x: a.normed, out: a.qkv, step: a.step }, `layer ${l} qkv_proj`),
+      ropeAppend(gpu, {
+        heads: c.numHeads,
         kvHeads: c.numKvHeads,
         headDim: c.headDim,
         step: a.step,
-        k,
-        v: a.v,
+        qkv: a.qkv,
+        qkNorm: c.qkNorm ? { q: L.qNorm!, k: L.kNorm!, eps } : undefined,
+        cos,
+        sin,
+        q: a.q,
         slotMap: kv.slotMapBinding(l),
         kPool: kv.kPool,
         vPool: kv.vPool,
@@ -163,7 +144,7 @@ export function buildForward(
       maxPages: g.maxPagesPerHead,
       scale: 1 / Math.sqrt(c.headDim),
       step: a.step,
-      q,
+      q: a.q,
       kPool: kv.kPool,
       vPool: kv.vPool,
       kvF16: kv.f16,
@@ -180,8 +161,7 @@ export function buildForward(
       ...afterAttention(l),
       ...linear(L.o, { x: a.attn, out: a.hidden, step: a.step, accumulate: true }, `layer ${l} o_proj`),
       rmsnorm(gpu, { dim: H, eps, rowsPerToken: 1, x: a.hidden, weight: L.postNorm, out: a.normed }),
-      ...linear(L.gateUp, { x: a.normed, out: a.gateUp, step: a.step }, `layer ${l} gate_up_proj`),
-      siluMul(gpu, { intermediate: I, gateUp: a.gateUp, out: a.act }),
+      ...linear(L.gateUp, { x: a.normed, out: a.act, step: a.step, gated: true }, `layer ${l} gate_up_proj`),
       ...linear(L.down, { x: a.act, out: a.hidden, step: a.step, accumulate: true }, `layer ${l} down_proj`),
     );
   }

@@ -5,7 +5,7 @@
 import { GpuLimitError } from '../errors.ts';
 import { allocateChecked, createBufferFrom } from '../gpu/buffers.ts';
 import type { GemvWeight } from '../kernels/gemv.ts';
-import { linearBytes, type Linear } from './linear.ts';
+import { interleaveHalves, linearBytes, type Linear } from './linear.ts';
 import type { ModelWeights } from './weights.ts';
 
 /** A Linear on the GPU: what gemv and embed bind, plus its bias. */
@@ -17,14 +17,12 @@ export interface GpuLinear extends GemvWeight {
 
 export interface GpuLayerWeights {
   inputNorm: GPUBuffer; // (H)
-  q: GpuLinear;
-  k: GpuLinear;
-  v: GpuLinear;
+  qkv: GpuLinear; // ((heads + 2 * kvHeads) * headDim, H)
   qNorm?: GPUBuffer; // (headDim)
   kNorm?: GPUBuffer; // (headDim)
   o: GpuLinear;
   postNorm: GPUBuffer; // (H)
-  gateUp: GpuLinear;
+  gateUp: GpuLinear; // (2I, H), gate and up rows interleaved (interleaveHalves): gemv's GATED form
   down: GpuLinear;
 }
 
@@ -80,14 +78,12 @@ export async function uploadWeights(device: GPUDevice, w: ModelWeights): Promise
     const layers = w.layers.map(
       (l, i): GpuLayerWeights => ({
         inputNorm: buffer(`layer${i}.inputNorm`, l.inputNorm),
-        q: linear(`layer${i}.q`, l.q),
-        k: linear(`layer${i}.k`, l.k),
-        v: linear(`layer${i}.v`, l.v),
+        qkv: linear(`layer${i}.qkv`, l.qkv),
         qNorm: l.qNorm && buffer(`layer${i}.qNorm`, l.qNorm),
         kNorm: l.kNorm && buffer(`layer${i}.kNorm`, l.kNorm),
         o: linear(`layer${i}.o`, l.o),
         postNorm: buffer(`layer${i}.postNorm`, l.postNorm),
-        gateUp: linear(`layer${i}.gateUp`, l.gateUp),
+        gateUp: linear(`layer${i}.gateUp`, interleaveHalves(l.gateUp)),
         down: linear(`layer${i}.down`, l.down),
       }),
     );

@@ -30,14 +30,18 @@ function bindings(w: GpuLinear): { data: RowBinding; scales?: RowBinding; bias?:
   };
 }
 
-/** Row ranges [first, first + count) that each fit `maxBindingBytes`; one range when the whole Linear fits. */
-export function rowRanges(w: GpuLinear, maxBindingBytes: number, label: string): { first: number; count: number }[] {
+/**
+ * Row ranges [first, first + count) that each fit `maxBindingBytes`; one range when the whole
+ * Linear fits. `pairs`: every range holds whole pairs of rows (a gated gate_up).
+ */
+export function rowRanges(w: GpuLinear, maxBindingBytes: number, label: string, pairs = false): { first: number; count: number }[] {
   const b = bindings(w);
   const parts = [b.data, b.scales, b.bias].filter((p): p is RowBinding => p !== undefined);
   const widest = Math.max(...parts.map((p) => p.rowBytes));
   if (widest * w.rows <= maxBindingBytes) return [{ first: 0, count: w.rows }];
   const gcd = (a: number, c: number): number => (c === 0 ? a : gcd(c, a % c));
-  const granularity = Math.max(...parts.map((p) => OFFSET_ALIGN / gcd(OFFSET_ALIGN, p.rowBytes)));
+  const aligned = Math.max(...parts.map((p) => OFFSET_ALIGN / gcd(OFFSET_ALIGN, p.rowBytes))); // a power of two
+  const granularity = pairs ? Math.max(aligned, 2) : aligned;
   const perRange = Math.floor(maxBindingBytes / widest / granularity) * granularity;
   if (perRange === 0) throw new GpuLimitError(`maxStorageBufferBindingSize (for ${label})`, widest * granularity, maxBindingBytes);
   const ranges = [];
@@ -59,11 +63,17 @@ function rangeWeight(w: GpuLinear, first: number, count: number): { weight: Gemv
   };
 }
 
-/** x · Wᵀ (+ bias) for the whole Linear, as one dispatch per binding-sized row range. */
+/**
+ * x · Wᵀ (+ bias) for the whole Linear, as one dispatch per binding-sized row range; gated (the
+ * interleaved gate_up): silu(gate) * up, one output per pair of rows.
+ */
 export function linearDispatches(gpu: Gpu, w: GpuLinear, a: Omit<GemvArgs, 'n' | 'k' | 'weight' | 'bias'>, maxBindingBytes: number, label: string): Dispatch[] {
-  const ranges = rowRanges(w, maxBindingBytes, label);
-  if (ranges.length === 1) return [gemv(gpu, { ...a, n: w.rows, k: w.cols, weight: w, bias: w.bias })];
-  return ranges.map(({ first, count }) => gemv(gpu, { ...a, n: count, k: w.cols, ...rangeWeight(w, first, count), rowOffset: first, outWidth: w.rows }));
+  const perOutput = a.gated ? 2 : 1;
+  const ranges = rowRanges(w, maxBindingBytes, label, a.gated);
+  if (ranges.length === 1) return [gemv(gpu, { ...a, n: w.rows / perOutput, k: w.cols, weight: w, bias: w.bias })];
+  return ranges.map(({ first, count }) =>
+    gemv(gpu, { ...a, n: count / perOutput, k: w.cols, ...rangeWeight(w, first, count), rowOffset: first / perOutput, outWidth: w.rows / perOutput }),
+  );
 }
 
 /** The embedding lookup over the whole table, one dispatch per binding-sized row range. */

@@ -109,23 +109,7 @@ export function dequantizeRows(w: Linear, first: number, count: number, out = ne
   }
 }
 
-/** Rows [first, first + count) of a Linear as a new Linear sharing the bytes (MLC's fused q/k/v). */
-export function sliceRows(w: Linear, first: number, count: number): Linear {
-  const bias = w.bias?.subarray(first, first + count);
-  if (w.storage === 'q4') {
-    const { groupsPerRow, wordsPerRow } = q4Layout(w.cols, w.groupSize);
-    return {
-      ...w,
-      rows: count,
-      bias,
-      codes: w.codes.subarray(first * wordsPerRow, (first + count) * wordsPerRow),
-      scales: w.scales.subarray(first * groupsPerRow, (first + count) * groupsPerRow),
-    };
-  }
-  return { ...w, rows: count, bias, data: w.data.subarray(first * w.cols, (first + count) * w.cols) } as Linear;
-}
-
-/** Stacks Linears of one storage and width row-wise (gate and up into gate_up). */
+/** Stacks Linears of one storage and width row-wise (q, k, v into qkv; gate and up into gate_up). */
 export function concatRows(parts: Linear[]): Linear {
   const first = parts[0];
   if (parts.some((p) => p.storage !== first.storage || p.cols !== first.cols)) {
@@ -142,6 +126,31 @@ export function concatRows(parts: Linear[]): Linear {
     return { ...first, rows, bias, data: concat((parts as Extract<Linear, { storage: 'f32' }>[]).map((p) => p.data), Float32Array) };
   }
   return { ...first, rows, bias, data: concat((parts as Extract<Linear, { storage: 'f16' | 'bf16' }>[]).map((p) => p.data), Uint16Array) };
+}
+
+/**
+ * The two halves of a Linear's rows interleaved: row 2i is row i, row 2i + 1 is row rows/2 + i.
+ * The GPU keeps gate_up so (gemv.wgsl GATED): one workgroup reads a gate row and its up row
+ * together, and any even row range holds whole pairs.
+ */
+export function interleaveHalves(w: Linear): Linear {
+  if (w.rows % 2 !== 0) throw new WeightsFormatError(`cannot interleave the halves of ${w.rows} rows`);
+  const half = w.rows / 2;
+  const shuffle = <T extends Float32Array | Uint16Array | Uint32Array>(a: T, perRow: number): T => {
+    const out = a.slice() as T;
+    for (let i = 0; i < half; i++) {
+      out.set(a.subarray(i * perRow, (i + 1) * perRow) as never, 2 * i * perRow);
+      out.set(a.subarray((half + i) * perRow, (half + i + 1) * perRow) as never, (2 * i + 1) * perRow);
+    }
+    return out;
+  };
+  const bias = w.bias && shuffle(w.bias, 1);
+  if (w.storage === 'q4') {
+    const { groupsPerRow, wordsPerRow } = q4Layout(w.cols, w.groupSize);
+    return { ...w, bias, codes: shuffle(w.codes, wordsPerRow), scales: shuffle(w.scales, groupsPerRow) };
+  }
+  if (w.storage === 'f32') return { ...w, bias, data: shuffle(w.data, w.cols) };
+  return { ...w, bias, data: shuffle(w.data, w.cols) };
 }
 
 type TypedCtor<T> = { new (n: number): T };

@@ -7,12 +7,12 @@
  *   concat(gate, up) rows, mlp.down_proj, input_layernorm, post_attention_layernorm.
  *   A matrix is `.q_weight` uint32 (N, ceil(K/32)*4) + `.q_scale` (N, ceil(K/32)) in q4f16_1 /
  *   q4f32_1, or `.weight` (N, K) in q0f16 / q0f32; vectors are `.weight` in the model dtype.
- * The fused q/k/v rows are split into three Linears that share the bytes.
+ * The fused q/k/v rows stay one Linear, as the HF loader makes them.
  */
 import { TensorRecordError } from '../errors.ts';
 import type { ModelConfig } from './config.ts';
 import { bf16ToFloat, halfToFloat } from '../gpu/half.ts';
-import { checkLinear, q4Layout, Q4_GROUP, sliceRows, type Linear } from './linear.ts';
+import { checkLinear, q4Layout, Q4_GROUP, type Linear } from './linear.ts';
 import type { MlcChatConfig, MlcQuantization } from './mlc-config.ts';
 import { recordBytes, type MlcDtype, type TensorCache, type TensorRecord } from './tensor-cache.ts';
 import type { LayerWeights, ModelWeights } from './weights.ts';
@@ -118,17 +118,13 @@ export function mlcWeights(cache: TensorCache, shards: ArrayBuffer[], mlc: MlcCh
     // 16-bit on disk stays 16-bit on the GPU: f16 (q0f16), or bf16 (q0f32 written as f32-to-bf16).
     return checkLinear(base, { storage: r.dtype === 'float16' ? 'f16' : 'bf16', rows, cols, bias: b, data: new Uint16Array(bytes) });
   };
-  const qDim = c.numHeads * c.headDim;
-  const kvDim = c.numKvHeads * c.headDim;
   const layers: LayerWeights[] = [];
   for (let l = 0; l < c.numLayers; l++) {
     const p = `model.layers.${l}.`;
     const qkv = matrix(`${p}self_attn.${qkvName(c)}`, c.qkvBias);
     layers.push({
       inputNorm: vector(`${p}input_layernorm.weight`),
-      q: sliceRows(qkv, 0, qDim),
-      k: sliceRows(qkv, qDim, kvDim),
-      v: sliceRows(qkv, qDim + kvDim, kvDim),
+      qkv,
       qNorm: c.qkNorm ? vector(`${p}self_attn.q_norm.weight`) : undefined,
       kNorm: c.qkNorm ? vector(`${p}self_attn.k_norm.weight`) : undefined,
       o: matrix(`${p}self_attn.o_proj`),

@@ -14,7 +14,7 @@ import { createPolicy } from '../policies/registry.ts';
 import { HostKvCache } from '../kv/host-kv-cache.ts';
 import { pagedAttentionRef } from '../kernels/paged-attention.ref.ts';
 import { rmsnormRef } from '../kernels/rmsnorm.ref.ts';
-import { ropeRef } from '../kernels/rope.ref.ts';
+import { ropeAppendRef } from '../kernels/rope-append.ref.ts';
 import { sampleRef } from '../kernels/sample.ref.ts';
 import { siluMulRef } from '../kernels/silu-mul.ref.ts';
 import { kvBytes } from '../kv/kv-layout.ts';
@@ -137,23 +137,15 @@ export function createReferenceBackend(model: LoadedModel, options: BackendOptio
       ? { tokens: [...tokens], slots: posStart + T, k: [], v: [], probs: [], logits: new Float64Array(0), allRows: logits === 'all' }
       : null;
     const normed = new Float64Array(T * H);
-    const q = new Float64Array(T * qDim);
-    const k = new Float64Array(T * kvDim);
-    const v = new Float64Array(T * kvDim);
+    const qkv = new Float64Array(T * (qDim + 2 * kvDim));
     const gateUp = new Float64Array(T * 2 * I);
     const act = new Float64Array(T * I);
     for (let l = 0; l < c.numLayers; l++) {
       const L = w.layers[l];
       rmsnormRef(x, L.inputNorm, T, H, eps, normed);
-      linearRef(normed, L.q, T, q);
-      linearRef(normed, L.k, T, k);
-      linearRef(normed, L.v, T, v);
-      if (L.qNorm && L.kNorm) {
-        rmsnormRef(q, L.qNorm, T * c.numHeads, c.headDim, eps, q);
-        rmsnormRef(k, L.kNorm, T * c.numKvHeads, c.headDim, eps, k);
-      }
-      ropeRef(q, T, c.numHeads, c.headDim, posStart, cos, sin);
-      ropeRef(k, T, c.numKvHeads, c.headDim, posStart, cos, sin);
+      linearRef(normed, L.qkv, T, qkv);
+      const qkNorm = L.qNorm && L.kNorm ? { q: L.qNorm, k: L.kNorm, eps } : undefined;
+      const { q, k, v } = ropeAppendRef({ heads: c.numHeads, kvHeads: c.numKvHeads, headDim: c.headDim, rows: T, posStart, qkv, qkNorm, cos, sin });
       runner.admit(l, slotMap, T, posStart, runner.policy.needsValueNorm ? (h, t) => valueNorm(linearValues(L.o), v, h, t) : undefined);
       cache.write(l, slotMap, T, k, v);
       const { out } = pagedAttentionRef({

@@ -2,7 +2,8 @@
  * The model's weights in Hugging Face layout: every matrix a Linear value that states its storage
  * (linear.ts), every vector f32. Both loaders produce this: the safetensors loader below and the
  * MLC tensor-cache loader (mlc-weights.ts). Names, shapes and dtypes are checked before anything
- * reaches the GPU. gate_proj and up_proj are one (2I, H) matrix so the MLP needs one GEMV.
+ * reaches the GPU. q_proj, k_proj and v_proj are one matrix, and gate_proj and up_proj are one
+ * (2I, H) matrix, so attention's input and the MLP each need one GEMV (as MLC stores them).
  */
 import { WeightsFormatError } from '../errors.ts';
 import type { ModelConfig } from './config.ts';
@@ -11,9 +12,7 @@ import { parseSafetensors, readTensorBits16, readTensorF32, type SafetensorsFile
 
 export interface LayerWeights {
   inputNorm: Float32Array; // (H)
-  q: Linear; // (heads*headDim, H), with qwen2's bias
-  k: Linear; // (kvHeads*headDim, H)
-  v: Linear; // (kvHeads*headDim, H)
+  qkv: Linear; // ((heads + 2*kvHeads)*headDim, H): q rows, k rows, v rows, with qwen2's bias
   qNorm?: Float32Array; // (headDim)
   kNorm?: Float32Array; // (headDim)
   o: Linear; // (H, heads*headDim)
@@ -101,9 +100,7 @@ export function loadWeights(bytes: ArrayBuffer, c: ModelConfig): ModelWeights {
     const p = `model.layers.${l}.`;
     layers.push({
       inputNorm: vector(p + 'input_layernorm.weight'),
-      q: matrix(p + 'self_attn.q_proj', 'bias'),
-      k: matrix(p + 'self_attn.k_proj', 'bias'),
-      v: matrix(p + 'self_attn.v_proj', 'bias'),
+      qkv: concatRows([matrix(p + 'self_attn.q_proj', 'bias'), matrix(p + 'self_attn.k_proj', 'bias'), matrix(p + 'self_attn.v_proj', 'bias')]),
       qNorm: c.qkNorm ? vector(p + 'self_attn.q_norm.weight') : undefined,
       kNorm: c.qkNorm ? vector(p + 'self_attn.k_norm.weight') : undefined,
       o: matrix(p + 'self_attn.o_proj'),

@@ -44,8 +44,8 @@ export function createGpuChooser(
   numHeads: number,
   step: GPUBuffer, // uniform Step {rows, pos_start, _, _}
   probs: GPUBuffer, // (rows, heads, maxSlots) f32 the layer's attention probabilities
-  /** laprox's value norm: the step's values (T, kvHeads, headDim) and each layer's W_O (hidden, heads * headDim) f32. */
-  values?: { v: GPUBuffer; o: readonly GPUBuffer[]; hidden: number },
+  /** laprox's value norm: the step's fused projection (T, heads + 2 kvHeads, headDim), v heads last, and each layer's W_O (hidden, heads * headDim) f32. */
+  values?: { qkv: GPUBuffer; o: readonly GPUBuffer[]; hidden: number },
 ): GpuChooser {
   const device = gpu.device;
   const g = kv.geometry;
@@ -104,9 +104,10 @@ export function createGpuChooser(
       : [],
   );
   assert(!policy.needsValueNorm || values, `${policy.id} needs the step's values and W_O for its value norm`);
+  const vLayout = { rowWidth: (numHeads + 2 * g.numKvHeads) * g.headDim, firstColumn: (numHeads + g.numKvHeads) * g.headDim }; // v heads last in qkv
   const valueNorms = layers.map((l) =>
     policy.needsValueNorm && values
-      ? [valueNorm(gpu, { hidden: values.hidden, heads: numHeads, kvHeads: g.numKvHeads, headDim: g.headDim, step, v: values.v, o: values.o[l], slotMap: kv.slotMapBinding(l), stamp })]
+      ? [valueNorm(gpu, { hidden: values.hidden, heads: numHeads, kvHeads: g.numKvHeads, headDim: g.headDim, step, v: values.qkv, vLayout, o: values.o[l], slotMap: kv.slotMapBinding(l), stamp })]
       : [],
   );
   const model = modelWide

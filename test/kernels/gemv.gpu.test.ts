@@ -4,6 +4,9 @@ import { runDispatches } from '../../src/gpu/kernel.ts';
 import { createStepBuffer, writeStep } from '../../src/gpu/step-params.ts';
 import { gemv } from '../../src/kernels/gemv.ts';
 import { gemvRef } from '../../src/kernels/gemv.ref.ts';
+import { siluMulRef } from '../../src/kernels/silu-mul.ref.ts';
+import { uploadLinear } from '../../src/model/gpu-weights.ts';
+import { interleaveHalves } from '../../src/model/linear.ts';
 import { expectClose, randomArray } from '../helpers/close.ts';
 import { testGpu } from '../helpers/gpu.ts';
 
@@ -101,3 +104,23 @@ for (const lanes of [32, 1] as const) {
     for (const c of cases) test(name(c), () => check(c));
   });
 }
+
+// The gated form's silu (gate_up with SwiGLU fused in, as silu-mul was): large |gate| must give
+// no NaN or Inf. x = 1 and k = 1, so each gate is its weight; every up row is 1.5.
+test('gemv gated: large |gate| gives no NaN or Inf', async () => {
+  const gpu = await testGpu();
+  const gates = [100, -100, 88.8, -88.8, 1e4, -1e4, 0, -0.5];
+  const n = gates.length;
+  const hf = { storage: 'f32' as const, rows: 2 * n, cols: 1, data: Float32Array.from([...gates, ...gates.map(() => 1.5)]) };
+  const weight = uploadLinear(gpu.device, 'gate_up', interleaveHalves(hf));
+  for (const lanes of [1, 32] as const) {
+    const out = createBuffer(gpu.device, 'out', n * 4);
+    const step = createStepBuffer(gpu.device);
+    writeStep(gpu.device, step, 1, 0);
+    const d = gemv(gpu, { n, k: 1, x: createBufferFrom(gpu.device, 'x', new Float32Array([1])), weight, out, step, gated: true, lanes });
+    await runDispatches(gpu, [d], 1);
+    const got = await readF32(gpu.device, out, n);
+    expect(got.every(Number.isFinite)).toBe(true);
+    expectClose(`gated lanes ${lanes}`, got, siluMulRef(hf.data, 1, n), { atol: 1e-6, rtol: 1e-5 });
+  }
+});

@@ -20,6 +20,8 @@ interface Case {
   headDim: number;
   wg?: number;
   skips?: boolean; // some (token, head) pairs map past the pool: skipped
+  /** v read from the forward's fused qkv rows (heads + 2 kvHeads, headDim), v heads last. */
+  fromQkv?: boolean;
 }
 
 const cases: Case[] = [
@@ -27,12 +29,24 @@ const cases: Case[] = [
   { rows: 5, hidden: 96, heads: 8, kvHeads: 2, headDim: 16 },
   { rows: 3, hidden: 33, heads: 3, kvHeads: 3, headDim: 7, wg: 32 },
   { rows: 17, hidden: 200, heads: 4, kvHeads: 1, headDim: 8, skips: true },
+  { rows: 5, hidden: 96, heads: 8, kvHeads: 2, headDim: 16, fromQkv: true },
+  { rows: 3, hidden: 64, heads: 4, kvHeads: 4, headDim: 8, fromQkv: true, skips: true },
 ];
+
+/** v (rows, kvHeads, headDim) inside rows of (heads + 2 kvHeads) heads, the others random. */
+function inQkv(c: Case, v: Float32Array, seed: number): { rows: Float32Array; layout: { rowWidth: number; firstColumn: number } } {
+  const kvDim = c.kvHeads * c.headDim;
+  const rowWidth = (c.heads + 2 * c.kvHeads) * c.headDim;
+  const firstColumn = rowWidth - kvDim;
+  const rows = randomArray(c.rows * rowWidth, seed);
+  for (let t = 0; t < c.rows; t++) rows.set(v.subarray(t * kvDim, (t + 1) * kvDim), t * rowWidth + firstColumn);
+  return { rows, layout: { rowWidth, firstColumn } };
+}
 
 describe('value-norm', () => {
   for (const c of cases) {
     const label = `rows ${c.rows} hidden ${c.hidden} heads ${c.heads}/${c.kvHeads} headDim ${c.headDim}` +
-      (c.wg ? ` wg ${c.wg}` : '') + (c.skips ? ' with skipped slots' : '');
+      (c.wg ? ` wg ${c.wg}` : '') + (c.skips ? ' with skipped slots' : '') + (c.fromQkv ? ' from qkv rows' : '');
     test(label, async () => {
       const gpu = await testGpu();
       const dev = gpu.device;
@@ -47,13 +61,15 @@ describe('value-norm', () => {
       const step = createStepBuffer(dev);
       writeStep(dev, step, c.rows, 40);
       const stampBuf = createBufferFrom(dev, 'stamp', stamp);
+      const fused = c.fromQkv ? inQkv(c, v, seed + 4) : null;
       const d = valueNorm(gpu, {
         hidden: c.hidden,
         heads: c.heads,
         kvHeads: c.kvHeads,
         headDim: c.headDim,
         step,
-        v: createBufferFrom(dev, 'v', v),
+        v: createBufferFrom(dev, 'v', fused ? fused.rows : v),
+        vLayout: fused?.layout,
         o: createBufferFrom(dev, 'o', o),
         slotMap: createBufferFrom(dev, 'slotMap', slotMap),
         stamp: stampBuf,

@@ -72,8 +72,8 @@ describe('MLC loader on the converted bundled model', async () => {
     const m = await loadModelFromDir(join(out, 'q0f32-raw'));
     expect(m.format).toEqual({ kind: 'mlc', quantization: 'q0f32' });
     expect(m.config).toEqual(hf.config);
-    expect(m.weights.layers[0].q.storage).toBe('f32');
-    for (const [a, b] of [[m.weights.embed, hf.weights.embed], [m.weights.layers[3].k, hf.weights.layers[3].k], [m.weights.layers[1].gateUp, hf.weights.layers[1].gateUp]] as const) {
+    expect(m.weights.layers[0].qkv.storage).toBe('f32');
+    for (const [a, b] of [[m.weights.embed, hf.weights.embed], [m.weights.layers[3].qkv, hf.weights.layers[3].qkv], [m.weights.layers[1].gateUp, hf.weights.layers[1].gateUp]] as const) {
       expect(linearValues(a)).toEqual(linearValues(b));
     }
     expect(m.stopTokenIds.sort()).toEqual(hf.stopTokenIds.sort());
