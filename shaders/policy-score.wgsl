@@ -4,7 +4,8 @@
 // (paged-slot.wgsl) and holds an entry iff slotPos[phys] >= 0.
 // Head g is full iff counts[g] >= limits[g]; other heads are skipped (select-victim ignores them).
 // An entry's neighbours are the HALF = POOL / 2 nearest entries below and above it in the order of
-// (position, logical slot), fewer at the ends (src/policies/pooling.ts).
+// (position, logical slot), fewer at the ends (src/policies/pooling.ts): each full head first ranks
+// its entries (position-rank.wgsl) and lists them by rank in `order`, so a neighbour is a lookup.
 //   RULE_SNAPKV_D: w = sum_r history[phys, r];  score = (w over the entry and its neighbours) / POOL
 //   RULE_R_KV:     importance = max(0, mean_r history[., r] over the entry and its neighbours)
 //                    cos(i, j) = dot(k_i, k_j) / ((|k_i| + 1e-8) (|k_j| + 1e-8)) over the other entries j;
@@ -14,7 +15,7 @@
 // r-kv compares every pair of the head's keys: O(n^2 HEAD_DIM), paid only in steps where the head
 // evicts (a burst every ~B/4 steps). Each thread owns the slots s = lid, lid + WG, ... and alone
 // writes their score; r-kv parks redundancy there between the two softmax reductions.
-// The host joins paged-slot.wgsl (PAGE_SIZE, MAX_PAGES, physical) to this file.
+// The host joins paged-slot.wgsl (PAGE_SIZE, MAX_PAGES, physical) and position-rank.wgsl to this file.
 // Dispatch: (KV_HEADS, 1, 1) workgroups of WG threads, one workgroup per KV head.
 
 override KV_HEADS: u32;
@@ -28,8 +29,7 @@ override LAMBDA: f32 = 0.1; // r-kv: weight of importance
 override THRESHOLD: f32 = 0.5; // r-kv: cosine above which a newer key makes an entry redundant
 override KV_F16: bool = false; // r-kv: keys as f16 pairs (16-bit models)
 override WG: u32 = 64;
-
-const NONE = vec2i(-1, -1);
+override MASK_WORDS: u32; // ceil(positions the context holds / 32): position-rank.wgsl
 
 @group(0) @binding(0) var<storage, read> slotPos: array<i32>;        // (numSlots) absolute position, -1 if empty
 @group(0) @binding(1) var<storage, read> blockTable: array<u32>;     // (KV_HEADS, MAX_PAGES) physical page ids
@@ -39,6 +39,8 @@ const NONE = vec2i(-1, -1);
 @group(0) @binding(5) var<storage, read> limits: array<u32>;         // (KV_HEADS) entries the head may hold
 @group(0) @binding(6) var<storage, read> counts: array<u32>;         // (KV_HEADS) entries the head holds
 @group(0) @binding(7) var<storage, read_write> score: array<f32>;    // (numSlots) eviction score, lowest goes
+@group(0) @binding(8) var<storage, read_write> rankScratch: array<atomic<u32>>; // (KV_HEADS, 2 * MASK_WORDS) position-rank.wgsl's
+@group(0) @binding(9) var<storage, read_write> order: array<u32>;    // (numSlots) scratch: at head g's logical slot r, its rank-r entry's logical slot
 
 // K or V element i of the pool (index in elements, as if f32).
 fn k_at(i: u32) -> f32 {
@@ -76,43 +78,40 @@ fn window_value(phys: u32) -> f32 {
   return select(sum, sum / f32(WINDOW), RULE == RULE_R_KV);
 }
 
-// The entry next to key (pos, s) in (position, logical slot) order, above if up: (pos, slot) or NONE.
-fn neighbour(g: u32, n: u32, key: vec2i, up: bool) -> vec2i {
-  var best = NONE;
-  for (var o = 0u; o < n; o++) {
-    let p = slotPos[physical(g, o)];
-    if (p < 0) {
-      continue;
-    }
-    let k = vec2i(p, i32(o));
-    let beyond = select(k.x < key.x || (k.x == key.x && k.y < key.y), k.x > key.x || (k.x == key.x && k.y > key.y), up);
-    if (!beyond) {
-      continue;
-    }
-    let closer = select(k.x > best.x || (k.x == best.x && k.y > best.y), k.x < best.x || (k.x == best.x && k.y < best.y), up);
-    if (best.y < 0 || closer) {
-      best = k;
-    }
-  }
-  return best;
-}
-
-// The pooled window value of entry (pos, s): snapkv-d's average (divided by POOL whatever the
-// count), r-kv's maximum (from 0).
-fn pooled(g: u32, n: u32, s: u32, pos: i32, own: f32) -> f32 {
+// The pooled window value of the entry of rank r among the head's live entries: snapkv-d's
+// average (divided by POOL whatever the count), r-kv's maximum (from 0). Nearest neighbours first,
+// below then above, as the order of f32 additions always was.
+fn pooled(g: u32, live: u32, r: u32, own: f32) -> f32 {
   var acc = select(own, max(0.0, own), RULE == RULE_R_KV);
-  for (var side = 0u; side < 2u; side++) {
-    var key = vec2i(pos, i32(s));
-    for (var k = 0u; k < POOL / 2u; k++) {
-      key = neighbour(g, n, key, side == 1u);
-      if (key.y < 0) {
-        break;
-      }
-      let v = window_value(physical(g, u32(key.y)));
-      acc = select(acc + v, max(acc, v), RULE == RULE_R_KV);
-    }
+  for (var k = 1u; k <= POOL / 2u && k <= r; k++) {
+    let v = window_value(physical(g, order[physical(g, r - k)]));
+    acc = select(acc + v, max(acc, v), RULE == RULE_R_KV);
+  }
+  for (var k = 1u; k <= POOL / 2u && r + k < live; k++) {
+    let v = window_value(physical(g, order[physical(g, r + k)]));
+    acc = select(acc + v, max(acc, v), RULE == RULE_R_KV);
   }
   return select(acc / f32(POOL), acc, RULE == RULE_R_KV);
+}
+
+// position-rank.wgsl's view of a head: the position at logical slot s, or -1.
+fn entry_position(g: u32, s: u32) -> i32 {
+  return slotPos[physical(g, s)];
+}
+
+// Lists head g's entries by rank in order; returns how many there are.
+fn rank_entries(g: u32, n: u32, lid: u32) -> u32 {
+  let region = g * 2u * MASK_WORDS;
+  rank_by_position(g, n, region, lid);
+  for (var s = lid; s < n; s += WG) {
+    let pos = slotPos[physical(g, s)];
+    if (pos >= 0) {
+      order[physical(g, entry_rank(g, n, region, s, pos))] = s;
+    }
+  }
+  storageBarrier();
+  workgroupBarrier();
+  return ranked_count();
 }
 
 fn key_norm(phys: u32) -> f32 {
@@ -155,13 +154,15 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
   let g = wg.x;
   // A head that keeps its entries this step needs no scores: scan nothing.
   let n = select(0u, min(headSlots[g], MAX_PAGES * PAGE_SIZE), counts[g] >= limits[g]);
+  let live = rank_entries(g, n, lid);
+  let region = g * 2u * MASK_WORDS;
 
   if (RULE == RULE_SNAPKV_D) {
     for (var s = lid; s < n; s += WG) {
       let phys = physical(g, s);
       let pos = slotPos[phys];
       if (pos >= 0) {
-        score[phys] = pooled(g, n, s, pos, window_value(phys));
+        score[phys] = pooled(g, live, entry_rank(g, n, region, s, pos), window_value(phys));
       }
     }
     return;
@@ -198,7 +199,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
     let phys = physical(g, s);
     let pos = slotPos[phys];
     if (pos >= 0) {
-      let importance = pooled(g, n, s, pos, window_value(phys));
+      let importance = pooled(g, live, entry_rank(g, n, region, s, pos), window_value(phys));
       score[phys] = LAMBDA * importance - (1.0 - LAMBDA) * exp(score[phys] - m) / z;
     }
   }

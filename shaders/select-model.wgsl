@@ -15,13 +15,15 @@
 // After each choice the victim's head is re-pooled and its layer's mean follows, as the CPU chooser
 // re-scores before each eviction; a head's own best candidate and pooled sum are kept per head,
 // so a choice costs one head's pooling plus a scan over the heads. Pooling a head ranks its
-// entries (O(n^2) compares), lists them by rank in `order` (indexed by the head's own logical
-// slots, so heads never overlap), then sums each entry's POOL neighbours from the list.
+// entries (position-rank.wgsl: a mask over positions and a prefix count, O(n + MASK_WORDS)),
+// lists them by rank in `order` (indexed by the head's own logical slots, so heads never
+// overlap), then sums each entry's POOL neighbours from the list.
 // victims: (CAP, 2) pairs (layer * KV_HEADS + head, logical slot) in eviction order; NOT_FULL
 // ends a shorter list; NO_CANDIDATE where nothing may go (the CPU engine treats that as an error).
 // `score` is scratch: each entry's raw value, -1 once chosen (gone for the later choices).
-// The host joins paged-slot.wgsl (PAGE_SIZE, MAX_PAGES, paged_slot) and workgroup-argmin.wgsl
-// (NONE, redScore, redPos, redSlot, better, reduce_argmin: the order above) to this file.
+// The host joins paged-slot.wgsl (PAGE_SIZE, MAX_PAGES, paged_slot), workgroup-argmin.wgsl
+// (NONE, redScore, redPos, redSlot, better, reduce_argmin: the order above) and position-rank.wgsl
+// to this file.
 // Dispatch: (1, 1, 1): one workgroup of WG threads for the whole model (the choices are sequential).
 
 struct Params {
@@ -41,6 +43,7 @@ override WINDOW: u32; // queries kept per slot in history
 override POOL: u32; // pooling kernel (odd)
 override CAP: u32; // most victims per dispatch
 override WG: u32 = 64;
+override MASK_WORDS: u32; // ceil(positions the context holds / 32): position-rank.wgsl
 override HEADS_N: u32 = LAYERS * KV_HEADS; // derived, never set by the host
 
 const NOT_FULL = 0xffffffffu;
@@ -57,6 +60,7 @@ const CANDIDATE = 0x80000000u; // order: the flag beside the logical slot
 @group(0) @binding(6) var<storage, read_write> score: array<f32>;    // (numSlots) scratch: raw, -1 once chosen
 @group(0) @binding(7) var<storage, read_write> victims: array<u32>;  // (CAP, 2) (layer * KV_HEADS + head, logical slot)
 @group(0) @binding(8) var<storage, read_write> order: array<u32>;    // (numSlots) scratch: at head's logical slot r, its rank-r entry's slot | CANDIDATE
+@group(0) @binding(9) var<storage, read_write> rankScratch: array<atomic<u32>>; // (2 * MASK_WORDS) position-rank.wgsl's, one head at a time
 
 // Per head (layer * KV_HEADS + head): pooled sum and entry count, the best candidate.
 var<workgroup> headSum: array<f32, HEADS_N>;
@@ -65,7 +69,6 @@ var<workgroup> bestVal: array<f32, HEADS_N>;
 var<workgroup> bestPos: array<i32, HEADS_N>;
 var<workgroup> bestSlot: array<u32, HEADS_N>;
 var<workgroup> redSum: array<f32, WG>;
-var<workgroup> redCount: array<u32, WG>;
 
 // The physical slot of logical slot s of head (layer * KV_HEADS + h).
 fn head_slot(head: u32, s: u32) -> u32 {
@@ -83,43 +86,42 @@ fn live(head: u32, s: u32) -> i32 {
   return select(-1, pos, pos >= 0 && score[phys] >= 0.0);
 }
 
+// position-rank.wgsl's view of a head: its live entries.
+fn entry_position(head: u32, s: u32) -> i32 {
+  return live(head, s);
+}
+
 // Re-pools one head: its pooled sum, entry count and best candidate.
 fn refresh(head: u32, lid: u32) {
   let n = slots_of(head);
-  // Each live entry's rank in (position, logical slot) order, and whether it is a candidate:
-  // past the sinks iff #{below} >= min(SINKS, count), before the recent window iff #{above} >= RECENT.
-  var mine = 0u;
+  // Each live entry's rank in (position, logical slot) order (position-rank.wgsl), and whether it
+  // is a candidate: past the sinks iff #{below} >= min(SINKS, count), before the recent window iff
+  // #{above} >= RECENT (with distinct positions, below = rank and above = count - 1 - rank).
+  rank_by_position(head, n, 0u, lid);
+  let live_n = ranked_count();
   for (var s = lid; s < n; s += WG) {
     let pos = live(head, s);
     if (pos < 0) {
       continue;
     }
-    mine++;
-    var rank = 0u;
-    var below = 0u;
-    var above = 0u;
-    var count = 0u;
-    for (var o = 0u; o < n; o++) {
-      let p = live(head, o);
-      if (p < 0) {
-        continue;
+    let rank = entry_rank(head, n, 0u, s, pos);
+    var below = rank;
+    var above = live_n - 1u - rank;
+    if (positions_twice()) {
+      // With multiplicity, like a sort: the entries strictly below and above this position.
+      below = 0u;
+      above = 0u;
+      for (var o = 0u; o < n; o++) {
+        let p = live(head, o);
+        below += u32(p >= 0 && p < pos);
+        above += u32(p > pos);
       }
-      count++;
-      below += u32(p < pos);
-      above += u32(p > pos);
-      rank += u32(p < pos || (p == pos && o < s));
     }
-    let candidate = pos >= i32(params.protect_below) && below >= min(SINKS, count) && above >= RECENT;
+    let candidate = pos >= i32(params.protect_below) && below >= min(SINKS, live_n) && above >= RECENT;
     order[head_slot(head, rank)] = s | select(0u, CANDIDATE, candidate);
   }
-  redCount[lid] = mine;
   storageBarrier();
   workgroupBarrier();
-  var live_n = 0u;
-  for (var i = 0u; i < WG; i++) {
-    live_n += redCount[i];
-  }
-  workgroupBarrier(); // everyone has read redCount before it is reused
 
   // Pooled values by rank: the entry and its POOL / 2 neighbours each side, divided by POOL.
   var sum = 0.0;

@@ -118,7 +118,7 @@ export async function createGpuBackend(gpu: Gpu, model: LoadedModel, options: Ba
     const spec = evictionSpec(settings);
     if (spec) {
       const values = { qkv: acts.qkv, o: policy.needsValueNorm ? outputProjectionsF32() : [], hidden: c.hiddenSize }; // laprox's value norm
-      chooser = createGpuChooser(gpu, kv!, policy, gpuRuleOf(policy), spec, c.numHeads, acts.step, acts.probs, values);
+      chooser = createGpuChooser(gpu, kv!, policy, gpuRuleOf(policy), spec, c.numHeads, contextLength, acts.step, acts.probs, values);
     }
     driver = createEvictionDriver(policy, settings, kv!, chooser);
     sequence = { policy, cache: settings };

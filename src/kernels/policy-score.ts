@@ -5,13 +5,15 @@
  */
 import code from '../../shaders/policy-score.wgsl?raw';
 import pagedSlot from '../../shaders/paged-slot.wgsl?raw';
+import positionRank from '../../shaders/position-rank.wgsl?raw';
 import { assert } from '../assert.ts';
 import type { Gpu } from '../gpu/device.ts';
 import { makeDispatch, type Binding, type Dispatch } from '../gpu/kernel.ts';
 import { ruleOverrides, type KernelRule } from './eviction-rules.ts';
 import { reductionWorkgroup } from '../gpu/workgroup.ts';
+import { maskWords } from './position-rank.ts';
 
-const source = [code, pagedSlot].join('\n');
+const source = [code, pagedSlot, positionRank].join('\n');
 
 export interface PolicyScoreArgs {
   /** The branch (policy-score.wgsl RULE_*) and its constants (POOL, the pooling kernel; r-kv's LAMBDA, THRESHOLD): the policy's gpu.rescore. */
@@ -31,6 +33,10 @@ export interface PolicyScoreArgs {
   limits: Binding; // (kvHeads) u32 entries each head may hold
   counts: Binding; // (kvHeads) u32 entries each head holds: only full heads are scored
   score: Binding; // (numSlots) f32 eviction scores, written for the full heads' entries
+  /** Positions the context holds: every entry's position is below it. */
+  positions: number;
+  rankScratch: Binding; // (kvHeads, rankScratchWords(positions)) u32 scratch: position-rank.wgsl's
+  order: Binding; // (numSlots) u32 scratch: each full head's entries listed by rank
   /** Threads per workgroup; default 64 (4 on a CPU adapter: gpu/workgroup.ts). */
   wg?: number;
 }
@@ -46,8 +52,9 @@ export function policyScore(gpu: Gpu, a: PolicyScoreArgs): Dispatch {
     WINDOW: a.window,
     HEAD_DIM: a.headDim,
     KV_F16: a.kvF16 ? 1 : 0,
+    MASK_WORDS: maskWords(a.positions),
     WG: a.wg ?? reductionWorkgroup(gpu, 64),
   };
-  const buffers = [a.slotPos, a.blockTable, a.headSlots, a.history, a.kPool, a.limits, a.counts, a.score];
+  const buffers = [a.slotPos, a.blockTable, a.headSlots, a.history, a.kPool, a.limits, a.counts, a.score, a.rankScratch, a.order];
   return makeDispatch(gpu, 'policy-score', source, constants, buffers, () => [a.kvHeads, 1, 1]);
 }

@@ -6,14 +6,16 @@
 import code from '../../shaders/select-model.wgsl?raw';
 import pagedSlot from '../../shaders/paged-slot.wgsl?raw';
 import workgroupArgmin from '../../shaders/workgroup-argmin.wgsl?raw';
+import positionRank from '../../shaders/position-rank.wgsl?raw';
 import { assert } from '../assert.ts';
 import type { Gpu } from '../gpu/device.ts';
 import { makeDispatch, type Binding, type Dispatch } from '../gpu/kernel.ts';
 import type { KernelRule } from './eviction-rules.ts';
 import type { ModelTables } from './model-tables.ts';
 import { reductionWorkgroup } from '../gpu/workgroup.ts';
+import { maskWords } from './position-rank.ts';
 
-const source = [code, pagedSlot, workgroupArgmin].join('\n');
+const source = [code, pagedSlot, workgroupArgmin, positionRank].join('\n');
 
 export interface SelectModelArgs extends ModelTables<Binding> {
   sinks: number;
@@ -29,6 +31,9 @@ export interface SelectModelArgs extends ModelTables<Binding> {
   score: Binding; // (numSlots) f32 scratch
   victims: Binding; // (cap, 2) u32 (layer * kvHeads + head, logical slot), NOT_FULL ends the list
   order: Binding; // (numSlots) u32 scratch: each head's entries listed by rank
+  /** Positions the context holds: every entry's position is below it. */
+  positions: number;
+  rankScratch: Binding; // (rankScratchWords(positions)) u32 scratch: position-rank.wgsl's, one head at a time
   /** Threads per workgroup; default 64 (4 on a CPU adapter: gpu/workgroup.ts). */
   wg?: number;
 }
@@ -47,8 +52,9 @@ export function selectModel(gpu: Gpu, a: SelectModelArgs): Dispatch {
     WINDOW: a.window,
     ...a.rule.constants,
     CAP: a.cap,
+    MASK_WORDS: maskWords(a.positions),
     WG: a.wg ?? reductionWorkgroup(gpu, 64),
   };
-  const buffers = [a.params, a.slotPos, a.blockTable, a.headSlots, a.history, a.stamp, a.score, a.victims, a.order];
+  const buffers = [a.params, a.slotPos, a.blockTable, a.headSlots, a.history, a.stamp, a.score, a.victims, a.order, a.rankScratch];
   return makeDispatch(gpu, 'select-model', source, constants, buffers, () => [1, 1, 1]);
 }

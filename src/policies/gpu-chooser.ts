@@ -24,6 +24,7 @@ import { valueNorm } from '../kernels/value-norm.ts';
 import type { BudgetSpec } from '../kv/budget.ts';
 import type { KvCache } from '../kv/kv-cache.ts';
 import { BINDING_ALIGN_U32, roundUp } from '../kv/kv-layout.ts';
+import { rankScratchWords } from '../kernels/position-rank.ts';
 import type { Victim, VictimChooser, VictimRound } from './eviction-driver.ts';
 import type { EvictionPolicy, GpuRule } from './policy.ts';
 
@@ -42,6 +43,8 @@ export function createGpuChooser(
   rules: GpuRule,
   spec: BudgetSpec,
   numHeads: number,
+  /** Positions the context holds (every entry's position is below it): the rank scratch's size. */
+  positions: number,
   step: GPUBuffer, // uniform Step {rows, pos_start, _, _}
   probs: GPUBuffer, // (rows, heads, maxSlots) f32 the layer's attention probabilities
   /** laprox's value norm: the step's fused projection (T, heads + 2 kvHeads, headDim), v heads last, and each layer's W_O (hidden, heads * headDim) f32. */
@@ -67,7 +70,11 @@ export function createGpuChooser(
   const victimBytes = modelWide ? heads * 2 * 4 : g.numLayers * victimStride * 4;
   const victims = createBuffer(device, 'head victims', victimBytes);
   const selectParams = createBuffer(device, 'select params', 16, UNIFORM); // {protect_below, t, burst, evict}
-  const order = createBuffer(device, 'model order', modelWide ? g.numPages * g.pageSize * 4 : 16); // (numSlots) u32 select-model's scratch
+  // Pooling ranks each head's entries by position (policy-score, select-model): (numSlots) u32 lists by rank and the rank scratch,
+  // a region per KV head of a layer for policy-score, one region for select-model (one head at a time).
+  const ranks = modelWide || rules.rescore !== undefined;
+  const order = createBuffer(device, 'rank order', ranks ? g.numPages * g.pageSize * 4 : 16);
+  const rankScratch = createBuffer(device, 'rank scratch', ranks ? (modelWide ? 1 : g.numKvHeads) * rankScratchWords(positions) * 4 : 16);
   const loadsBuffer = createBuffer(device, 'head loads', heads * 4); // (layers, kvHeads) f32
   const victimsBack = new Readback(device, 'victims read-back', victimBytes);
   const loadsBack = new Readback(device, 'loads read-back', heads * 4);
@@ -99,6 +106,9 @@ export function createGpuChooser(
             kvF16: kv.f16,
             limits: slice(limits, l),
             counts: slice(counts, l),
+            positions,
+            rankScratch,
+            order,
           }),
         ]
       : [],
@@ -111,7 +121,7 @@ export function createGpuChooser(
       : [],
   );
   const model = modelWide
-    ? selectModel(gpu, { ...kv.modelTables(), rule: victim, sinks: policy.sinks, recent: policy.recent, window, cap: heads, params: selectParams, history, stamp, score, victims, order })
+    ? selectModel(gpu, { ...kv.modelTables(), rule: victim, sinks: policy.sinks, recent: policy.recent, window, cap: heads, params: selectParams, history, stamp, score, victims, order, positions, rankScratch })
     : null;
   const selects = modelWide
     ? []
@@ -221,7 +231,7 @@ export function createGpuChooser(
       return Float64Array.from(new Float32Array(await run([load], loadsBuffer, loadsBack)));
     },
     destroy() {
-      for (const b of [limits, counts, victims, selectParams, order, loadsBuffer]) b.destroy();
+      for (const b of [limits, counts, victims, selectParams, order, rankScratch, loadsBuffer]) b.destroy();
       victimsBack.destroy();
       loadsBack.destroy();
     },

@@ -2,6 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { createBufferFrom, readF32 } from '../../src/gpu/buffers.ts';
 import { runDispatches } from '../../src/gpu/kernel.ts';
 import { policyScore } from '../../src/kernels/policy-score.ts';
+import { rankScratchWords } from '../../src/kernels/position-rank.ts';
 import { policyScoreRef } from '../../src/kernels/policy-score.ref.ts';
 import { createRkv, RKV_DEFAULTS } from '../../src/policies/r-kv.ts';
 import { createSnapkvD } from '../../src/policies/snapkv-d.ts';
@@ -118,6 +119,10 @@ for (const kvF16 of [false, true]) describe(`policy-score${kvF16 ? ', f16 keys' 
         limits: createBufferFrom(dev, 'limits', limits),
         counts: createBufferFrom(dev, 'counts', held),
         score: scoreBuf,
+        positions: maxPos,
+        // Scratch starts as garbage: the kernel must clear what it reads.
+        rankScratch: createBufferFrom(dev, 'rankScratch', new Uint32Array(kvHeads * rankScratchWords(maxPos)).fill(0xa5a5a5a5)),
+        order: createBufferFrom(dev, 'order', new Uint32Array(numSlots).fill(7)),
         wg: c.wg,
       });
       await runDispatches(gpu, [d], 1);

@@ -3,6 +3,7 @@ import { createBufferFrom, readU32, UNIFORM } from '../../src/gpu/buffers.ts';
 import { runDispatches } from '../../src/gpu/kernel.ts';
 import { NO_CANDIDATE, NOT_FULL } from '../../src/kernels/eviction-rules.ts';
 import { selectModel } from '../../src/kernels/select-model.ts';
+import { rankScratchWords } from '../../src/kernels/position-rank.ts';
 import { selectModelRef } from '../../src/kernels/select-model.ref.ts';
 import { createLaprox } from '../../src/policies/laprox.ts';
 import { seededRandom } from '../helpers/close.ts';
@@ -30,6 +31,7 @@ interface Case {
   evict: number;
   holeRate: number;
   copies?: boolean; // head (l, 1) is a copy of head (l, 0)
+  duplicates?: boolean; // some positions held twice in a head: ranks (position, slot), cuts with multiplicity
   wg?: number;
 }
 
@@ -42,6 +44,8 @@ const cases: Case[] = [
     pool: 7, cap: 20, evict: 50, holeRate: 0.05, wg: 32 },
   { name: 'candidates run out: NO_CANDIDATE', layers: 2, kvHeads: 1, lengths: 12, sinks: 1, recent: 6, protectBelow: 0, window: 4, pool: 3,
     cap: 12, evict: 12, holeRate: 0 },
+  { name: 'positions held twice in a head, sinks 3', layers: 2, kvHeads: 2, lengths: 40, sinks: 3, recent: 6, protectBelow: 0, window: 4,
+    pool: 5, cap: 10, evict: 10, holeRate: 0.1, duplicates: true },
   { name: 'nothing to evict', layers: 2, kvHeads: 2, lengths: 20, sinks: 0, recent: 4, protectBelow: 0, window: 4, pool: 7, cap: 4, evict: 0,
     holeRate: 0.1 },
 ];
@@ -82,7 +86,8 @@ describe('select-model', () => {
               slotPos[slot] = -1;
               continue;
             }
-            slotPos[slot] = positions.pop()!;
+            const earlier = c.duplicates && s > 0 ? slotPos[phys(l, h, randInt(s))] : -1;
+            slotPos[slot] = c.duplicates && earlier >= 0 && rand() < 0.25 ? earlier : positions.pop()!;
             stamp[slot] = 0.5 + rand() * 3;
             for (let r = 0; r < W; r++) history[slot * W + r] = rand() < 0.2 ? 0 : rand() * rand();
           }
@@ -114,6 +119,8 @@ describe('select-model', () => {
         score: createBufferFrom(dev, 'score', new Float32Array(numSlots)),
         victims,
         order: createBufferFrom(dev, 'order', new Uint32Array(numSlots).fill(7)),
+        positions: 500,
+        rankScratch: createBufferFrom(dev, 'rankScratch', new Uint32Array(rankScratchWords(500)).fill(0xa5a5a5a5)),
         wg: c.wg,
       });
       await runDispatches(gpu, [d], 1);
