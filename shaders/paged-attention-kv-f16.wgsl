@@ -1,5 +1,5 @@
 // K/V format helper for the split-K attention kernels: pools of f16 pairs (16-bit models, packed
-// with pack2x16float as kv-append writes them), read four halves at a time without shader-f16.
+// with pack2x16float as rope-append writes them), read four halves at a time without shader-f16.
 // The host concatenates it after the kernel's own file; the kernel declares its pools as
 // array<KvQuad> of (numSlots, HEAD_DIM / 4) and reads each quad through kv_quad.
 

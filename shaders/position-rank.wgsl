@@ -3,7 +3,7 @@
 // comparing every pair of entries (policy-score's pooling, select-model's). Each entry sets its
 // position's bit in a mask; a prefix count over the mask's words gives each word's first rank; an
 // entry's rank is that plus the set bits below its own in its word.
-// Positions within one head are distinct in the engine (kv-append writes a position once per
+// Positions within one head are distinct in the engine (rope-append writes a position once per
 // head, and a rewind drops positions before they are written again). Should a head ever hold one
 // position twice, the mask sees it and that head's ranks fall back to comparing every pair.
 // The joining shader declares WG, MASK_WORDS (ceil(positions the context holds / 32)),

@@ -6,7 +6,7 @@
 // value (x itself when !QK_NORM):
 //   n(x)[i]   = weight[i] * (x[i] / sqrt(mean_j x[j]^2 + EPS))           (rmsnorm.wgsl's formula)
 //   rot(x)[i] = n(x)[i] * cos[p, i] - n(x)[i + HALF] * sin[p, i]          i < HALF
-//   rot(x)[i] = n(x)[i] * cos[p, i - HALF] + n(x)[i - HALF] * sin[p, i - HALF]   i >= HALF (rope.wgsl's)
+//   rot(x)[i] = n(x)[i] * cos[p, i - HALF] + n(x)[i - HALF] * sin[p, i - HALF]   i >= HALF
 //   q head h:   q[t, h, :] = rot(qkv[t, q_h])                           (normalised by qNorm)
 //   KV head g:  kPool[slot, :] = rot(qkv[t, k_g]) (by kNorm); vPool[slot, :] = qkv[t, v_g];
 //               slotPos[slot] = p, where slot = slotMap[t, g]; a slot past the pool is skipped

@@ -4,7 +4,7 @@
 //   stamp[slotMap[t, g]] = (1/G) sum_q || W_O[:, h * HEAD_DIM .. (h + 1) * HEAD_DIM] v[t, g] ||_2
 // with W_O in the Hugging Face Linear layout (HIDDEN, HEADS * HEAD_DIM). It is a constant of the
 // entry, computed once when the entry is written (after score-update's admit cleared the stamp).
-// A slot past the end of stamp is skipped, as in kv-append.
+// A slot past the end of stamp is skipped, as in rope-append.
 // The host joins step.wgsl (Step) to this file.
 // Dispatch: (KV_HEADS, rows, 1) workgroups of WG threads; thread lid computes the outputs
 // r = lid, lid + WG, ... < HIDDEN of each query head, and one reduction adds their squares.

@@ -1,5 +1,5 @@
 /**
- * CPU reference of kv-append.wgsl: stores each token's K/V head rows at its slot and records the
+ * CPU reference of rope-append.wgsl's append: stores each token's K/V head rows at its slot and records the
  * slot's absolute position. Updates the pools in place. With kv16 the values are rounded to the
  * nearest half, as pack2x16float stores them.
  */

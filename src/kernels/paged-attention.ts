@@ -31,7 +31,7 @@ export interface PagedAttentionArgs {
   q: Binding; // (rows, heads, headDim), RoPE applied
   kPool: Binding; // (numSlots, headDim), all layers and heads, RoPE applied
   vPool: Binding; // (numSlots, headDim)
-  /** The pools hold f16 pairs (kv-append's kvF16). */
+  /** The pools hold f16 pairs (rope-append's kvF16). */
   kvF16?: boolean;
   slotPos: Binding; // (numSlots) i32 absolute position, -1 if empty
   blockTable: Binding; // (kvHeads, maxPages) u32 physical page per logical page: this layer's slice

@@ -1,5 +1,5 @@
 /**
- * CPU reference of rope.wgsl, and the cos/sin tables both read. The tables are built the way
+ * CPU reference of the rotation in rope-append.wgsl, and the cos/sin tables both read. The tables are built the way
  * Hugging Face builds them (transformers' default rope init and LlamaRotaryEmbedding): every
  * operation rounded to float32, so the GPU engine and the reference see the same angles as
  * PyTorch does.

@@ -1,4 +1,4 @@
-/** CPU reference of silu-mul.wgsl, in f64: out[t, i] = silu(gate[t, i]) * up[t, i]. */
+/** CPU reference of gemv.wgsl's GATED epilogue (SwiGLU), in f64: out[t, i] = silu(gate[t, i]) * up[t, i]. */
 export function siluMulRef(
   gateUp: ArrayLike<number>, // (rows, 2 * intermediate): gate, then up
   rows: number,

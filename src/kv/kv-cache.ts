@@ -179,7 +179,7 @@ export class KvCache implements KvStore {
 
   /**
    * Uploads the block tables and slot counts, and marks the freed slots that are still empty
-   * (kv-append writes the positions of the slots it refills): before any kernel reads them.
+   * (rope-append writes the positions of the slots it refills): before any kernel reads them.
    */
   flush(): void {
     const q = this.gpu.device.queue;

@@ -105,7 +105,7 @@ export function physicalSlot(layout: KvLayout, layer: number, kvHead: number, s:
 
 /**
  * Reserves one slot per (layer, kvHead) for each of `count` new tokens at positions
- * posStart.. and returns the slot map (layers, slotMapLayerStride) the kv-append kernel reads:
+ * posStart.. and returns the slot map (layers, slotMapLayerStride) the rope-append kernel reads:
  * for layer l, token t and head h, the physical slot is at [l * stride + t * kvHeads + h].
  * An evicted slot (a hole) is reused first; otherwise the head grows by one logical slot.
  * slotPos is updated here too, mirroring what the kernel writes on the GPU.
