@@ -2,6 +2,7 @@
  * npm run eval -- [--policy P | --policies a,b] [--budgets 64,96] [--mode all|think] [--grid]
  *                 [--limit N] [--model DIR] [--workers N] [--param k=v,...[;k=v,...]] [--out DIR] [--no-memo]
  *                 [--compare results.json] [--engine cpu|gpu [--vulkan-icd swiftshader|PATH]]
+ *                 [--replay [--accuracy results.json]]
  *
  * Greedy generation over the model folder's eval.jsonl; a prompt is correct when the text after
  * </think> equals `answer`. Runs the CPU reference engine (the oracle the GPU engine is tested
@@ -14,6 +15,12 @@
  * --compare checks every outcome against an earlier results.json (same config label and prompt:
  * correct, answer, think and generated tokens) and exits 1 on any difference: a refactor that
  * must not change a decision shows it did not.
+ * --replay teacher-forces each prompt's recorded full-cache generation through every config
+ * instead of generating (scripts/eval/replay.ts): per config the attention mass lost, the KL of
+ * the next-token distribution from the full cache's and top-1 agreement, beside the oracle and
+ * its limited-foresight variants (the next 16, 64, 256 queries; the answer's queries only). With
+ * --grid it runs the think grid. --accuracy ranks the policies against a free-running
+ * results.json (Spearman). Writes replay.json and replay.md.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -22,7 +29,9 @@ import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import { POLICY_IDS } from '../src/policies/registry.ts';
 import { markdownReport, svgChart } from './eval/report.ts';
-import { parseEvalJsonl, summarise, type EvalConfig, type EvalJob, type EvalOutcome } from './eval/score.ts';
+import type { ReplayOutcome } from './eval/replay.ts';
+import { rankAgreement, replayMarkdown, summariseReplay } from './eval/replay-report.ts';
+import { parseEvalJsonl, summarise, type EvalConfig, type EvalJob, type EvalOutcome, type EvalSummary } from './eval/score.ts';
 
 const { values } = parseArgs({
   options: {
@@ -41,8 +50,15 @@ const { values } = parseArgs({
     compare: { type: 'string' },
     engine: { type: 'string', default: 'cpu' },
     'vulkan-icd': { type: 'string' },
+    replay: { type: 'boolean', default: false },
+    accuracy: { type: 'string' },
   },
 });
+const replay = values.replay;
+if (replay && values.engine !== 'cpu') {
+  console.error('--replay runs on the CPU reference (it reads the cache between steps)');
+  process.exit(2);
+}
 
 const list = (s: string | undefined) => (s ? s.split(',').map((x) => x.trim()).filter(Boolean) : []);
 const policies = [...list(values.policy), ...list(values.policies)];
@@ -76,7 +92,7 @@ const add = (policy: string, mode: 'all' | 'think', budget: number) => {
 };
 const budgeted = policies.filter((p) => p !== 'full');
 if (values.grid) {
-  for (const p of budgeted) for (const b of [96, 128, 192, 256]) add(p, 'all', b);
+  if (!replay) for (const p of budgeted) for (const b of [96, 128, 192, 256]) add(p, 'all', b);
   for (const p of budgeted) for (const b of [32, 64, 96, 128]) add(p, 'think', b);
 } else {
   for (const p of budgeted) for (const b of list(values.budgets).map(Number)) add(p, values.mode, b);
@@ -86,6 +102,18 @@ if (values.grid) {
   }
 }
 if (values.grid || policies.includes('full')) configs.push({ policy: 'full', mode: 'none', budget: null, label: 'full' });
+if (replay) {
+  // The oracle and how much foresight it needs, at every budget the replay runs.
+  const budgets = [...new Set(configs.filter((c) => c.budget !== null).map((c) => `${c.mode} ${c.budget}`))];
+  const variants: [string, Record<string, number>][] = [['oracle', {}], ['oracle[horizon=16]', { horizon: 16 }], ['oracle[horizon=64]', { horizon: 64 }], ['oracle[horizon=256]', { horizon: 256 }], ['oracle[answer]', { answer: 1 }]];
+  for (const mb of budgets) {
+    const [mode, budget] = mb.split(' ');
+    for (const [series, params] of variants) {
+      const label = `${series} ${mode} ${budget}`;
+      if (!configs.some((c) => c.label === label)) configs.push({ policy: 'oracle', series, mode: mode as 'all' | 'think', budget: Number(budget), params, label });
+    }
+  }
+}
 
 const modelDir = values.model!;
 let items = parseEvalJsonl(readFileSync(`${modelDir}/eval.jsonl`, 'utf8'));
@@ -108,9 +136,12 @@ function progressBar(done: number, total: number, started: number): string {
 
 const started = performance.now();
 const outcomes: EvalOutcome[] = [];
-const collect = (m: EvalOutcome[]) => {
-  outcomes.push(...m);
-  if (process.stderr.isTTY || outcomes.length === total || outcomes.length % (10 * configs.length) === 0) process.stderr.write(progressBar(outcomes.length, total, started));
+const replayed: ReplayOutcome[] = [];
+const collect = (m: EvalOutcome[] | ReplayOutcome[]) => {
+  if (replay) replayed.push(...(m as ReplayOutcome[]));
+  else outcomes.push(...(m as EvalOutcome[]));
+  const done = replay ? replayed.length : outcomes.length;
+  if (process.stderr.isTTY || done === total || done % (10 * configs.length) === 0) process.stderr.write(progressBar(done, total, started));
 };
 let engine = 'CPU reference (f64, Node worker threads)';
 if (values.engine === 'gpu') {
@@ -124,10 +155,10 @@ if (values.engine === 'gpu') {
     Array.from({ length: workerCount }, () =>
       new Promise<void>((resolve, reject) => {
         const worker = new Worker(new URL('./eval/eval-worker-entry.mjs', import.meta.url), {
-          workerData: { modelDir, items, configs, maxNewTokens, memo },
+          workerData: { modelDir, items, configs, maxNewTokens, memo, replay },
         });
         const feed = () => worker.postMessage(next < jobs.length ? jobs[next++] : null);
-        worker.on('message', (m: EvalOutcome[] | 'ready') => {
+        worker.on('message', (m: EvalOutcome[] | ReplayOutcome[] | 'ready') => {
           if (m !== 'ready') collect(m);
           feed();
         });
@@ -139,6 +170,18 @@ if (values.engine === 'gpu') {
 }
 process.stderr.write('\n');
 const wallSeconds = (performance.now() - started) / 1000;
+if (replay) {
+  const summaries = summariseReplay(configs, replayed);
+  const accuracy = values.accuracy ? (JSON.parse(readFileSync(values.accuracy, 'utf8')) as { summaries: EvalSummary[] }).summaries : undefined;
+  const agreement = accuracy ? rankAgreement(summaries, accuracy) : undefined;
+  const header = `Replay (teacher-forced full-cache generations) of the first ${items.length} prompts of ${modelDir}/eval.jsonl; CPU reference; ${wallSeconds.toFixed(0)} s on ${workerCount} workers.`;
+  console.log(replayMarkdown(summaries, header, agreement, accuracy));
+  mkdirSync(values.out!, { recursive: true });
+  writeFileSync(join(values.out!, 'replay.json'), JSON.stringify({ model: modelDir, prompts: items.length, wallSeconds, summaries, agreement, outcomes: replayed }, null, 1));
+  writeFileSync(join(values.out!, 'replay.md'), replayMarkdown(summaries, header, agreement, accuracy));
+  console.log(`results ${values.out}/replay.{json,md}`);
+  process.exit(0);
+}
 outcomes.sort((a, b) => a.config - b.config || a.item - b.item);
 const summaries = summarise(configs, outcomes);
 

@@ -28,6 +28,12 @@
  *   record enforces), so a different next use is never outweighed and a different mass never
  *   rounds into a tie. An entry with no future mass scores exactly -nextUse.
  *
+ * - limited foresight (variant 0 only, for the replay instrument: how much future a policy needs):
+ *   horizon H > 0 counts only the queries q in [position, position + H): F[position][p] -
+ *   F[position + H][p]; answer 1 counts only the answer's queries, q >= max(position, answerFrom),
+ *   answerFrom being the first position after </think> in the recorded run (none if it never
+ *   closed: every entry then scores 0). Both together: the answer's queries within the horizon.
+ *
  * Choices where nothing else decides: the queries counted are the recorded ones at and after the
  * token about to be written; "used" is above-or-equal uniform over the keys the query saw (q + 1,
  * counted from the positions it was given that are <= q: at prefill the head's later prompt
@@ -44,10 +50,16 @@
  * policy keeps no state. The oracle has no GPU rule (it is CPU-reference only).
  */
 import { resolveParams } from './params.ts';
+
+/** Positions must stay below this for the Belady score to be exact (score = -nextUse + fraction). */
+export const ORACLE_MAX_POSITION = 2 ** 22;
+const ORACLE_MAX_POSITION_PARAM = ORACLE_MAX_POSITION;
 import { definePolicy, type EvictionPolicy } from './policy.ts';
 
 export const ORACLE_PARAMS = {
   variant: { default: 0, min: 0, max: 1, integer: true, doc: '0 lowest future attention mass, 1 farthest next use (Belady)' },
+  horizon: { default: 0, min: 0, max: ORACLE_MAX_POSITION_PARAM, integer: true, doc: 'variant 0: count only the next `horizon` queries (0: the whole rest of the run)' },
+  answer: { default: 0, min: 0, max: 1, integer: true, doc: "variant 0: count only the answer's queries (those after </think> in the recorded run)" },
 } as const;
 
 const CPU_ONLY = 'the oracle reads a full-cache run of the same prompt (hindsight); it is a CPU-reference research instrument';
@@ -55,8 +67,7 @@ const CPU_ONLY = 'the oracle reads a full-cache run of the same prompt (hindsigh
 /** What the oracle and its recorder share: per head, nothing protected, no state of their own, no GPU rule. */
 const UNPROTECTED_CPU_ONLY = { granularity: 'head', sinks: 0, recent: 0, historyWindow: 0, gpu: { cpuOnly: CPU_ONLY } } as const;
 
-/** Positions must stay below this for the Belady score to be exact (score = -nextUse + fraction). */
-export const ORACLE_MAX_POSITION = 2 ** 22;
+
 
 /**
  * The attention of a full-cache run, per (layer, kvHead) and query, turned by finish() into the
@@ -71,6 +82,8 @@ export class Hindsight {
   private readonly nextRows: Int32Array[][];
   private done = false;
   private runLength = 0;
+  /** The position of the recorded run's first answer query (after </think>); the run's length when it never closed. Set by the recorder's caller. */
+  answerFrom = Infinity;
 
   constructor(layers: number, kvHeads: number) {
     if (!Number.isInteger(layers) || layers < 1 || !Number.isInteger(kvHeads) || kvHeads < 1) {
@@ -175,6 +188,13 @@ export class Hindsight {
     return this.massRows[this.pair(layer, kvHead)][Math.max(0, row)][position];
   }
 
+  /** attention(query, position): what recorded query `query` itself paid `position` (0 past the run or after the query). */
+  attention(layer: number, kvHead: number, query: number, position: number): number {
+    this.requireFinished('attention');
+    if (query >= this.runLength || position > query) return 0;
+    return this.mass(layer, kvHead, query, position) - this.mass(layer, kvHead, query + 1, position);
+  }
+
   /** N[query][position]: the first recorded query >= query that uses `position`; Infinity if none. */
   nextUse(layer: number, kvHead: number, query: number, position: number): number {
     this.requireFinished('nextUse');
@@ -210,8 +230,9 @@ export function beladyScore(nextUse: number, mass: number): number {
 }
 
 /** The oracle over a finished Hindsight of a full-cache run of the same prompt. */
-export function createOracle(params: { variant?: number }, hindsight: Hindsight): EvictionPolicy {
-  const { variant } = resolveParams('oracle', ORACLE_PARAMS, params);
+export function createOracle(params: { variant?: number; horizon?: number; answer?: number }, hindsight: Hindsight): EvictionPolicy {
+  const { variant, horizon, answer } = resolveParams('oracle', ORACLE_PARAMS, params);
+  if (variant !== 0 && (horizon > 0 || answer > 0)) throw new RangeError('oracle: horizon and answer refine variant 0 (future mass) only');
   if (!hindsight.finished) throw new Error('createOracle: the hindsight is not finished (call hindsight.finish() after the full-cache run)');
   const never = hindsight.length; // one past the run's last query: farther than every real use
   return {
@@ -225,8 +246,10 @@ export function createOracle(params: { variant?: number }, hindsight: Hindsight)
     score(_state, head, position, out) {
       for (let i = 0; i < head.length; i++) {
         const p = head.positions[i];
-        const mass = hindsight.mass(head.layer, head.kvHead, position, p);
-        if (variant === 0) out[i] = mass;
+        // Limited foresight: the mass from the first counted query to the end, less what lies past the horizon.
+        const from = answer ? Math.max(position, hindsight.answerFrom) : position;
+        const mass = hindsight.mass(head.layer, head.kvHead, from, p) - (horizon > 0 ? hindsight.mass(head.layer, head.kvHead, position + horizon, p) : 0);
+        if (variant === 0) out[i] = horizon > 0 && from >= position + horizon ? 0 : mass;
         else {
           const n = hindsight.nextUse(head.layer, head.kvHead, position, p);
           out[i] = beladyScore(n === Infinity ? never : n, mass);
