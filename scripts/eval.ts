@@ -19,8 +19,8 @@
  * instead of generating (scripts/eval/replay.ts): per config the attention mass lost, the KL of
  * the next-token distribution from the full cache's and top-1 agreement, beside the oracle and
  * its limited-foresight variants (the next 16, 64, 256 queries; the answer's queries only). With
- * --grid it runs the think grid. --accuracy ranks the policies against a free-running
- * results.json (Spearman). Writes replay.json and replay.md.
+ * --grid it runs the think grid. --accuracy ranks the policies against free-running
+ * results.json files (comma-separated; Spearman). Writes replay.json and replay.md.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -172,7 +172,8 @@ process.stderr.write('\n');
 const wallSeconds = (performance.now() - started) / 1000;
 if (replay) {
   const summaries = summariseReplay(configs, replayed);
-  const accuracy = values.accuracy ? (JSON.parse(readFileSync(values.accuracy, 'utf8')) as { summaries: EvalSummary[] }).summaries : undefined;
+  // Free-running accuracy to rank against: one or more results.json (comma-separated), the later winning a repeated label.
+  const accuracy = values.accuracy ? list(values.accuracy).flatMap((f) => (JSON.parse(readFileSync(f, 'utf8')) as { summaries: EvalSummary[] }).summaries) : undefined;
   const agreement = accuracy ? rankAgreement(summaries, accuracy) : undefined;
   const header = `Replay (teacher-forced full-cache generations) of the first ${items.length} prompts of ${modelDir}/eval.jsonl; CPU reference; ${wallSeconds.toFixed(0)} s on ${workerCount} workers.`;
   console.log(replayMarkdown(summaries, header, agreement, accuracy));

@@ -8,6 +8,7 @@ import { createStreamDecoder } from '../tokenizer/tokenizer.ts';
 import { evictionSpec } from '../kv/budget.ts';
 import type { ForwardBackend, LogitsRequest } from '../model/forward-backend.ts';
 import { createRng } from './rng.ts';
+import { nextAnswerTokens, probeRows } from '../policies/probe.ts';
 import type { CacheSnapshot, GenerateRequest, GenerationResult, Phase, PromptInput, Step, StopReason } from './types.ts';
 
 /** What the backend's cache holds after a generation, for a chat's next turn (GenerateRequest.reusePrefix). */
@@ -28,6 +29,9 @@ export interface LoopOptions {
   /** With onLogits: every prompt position (default), or only each prefill tile's last (a 152k vocabulary). */
   logitRows?: 'all' | 'last';
 }
+
+/** What the chat templates we run write right after </think> (the probe's forced rows after end-of-think). */
+const AFTER_THINK = '\n\n';
 
 /** The empty think block web-llm appends when thinking is off and the template has no switch. */
 const NO_THINK = '<think>\n\n</think>\n\n';
@@ -108,6 +112,10 @@ export async function generate(
 
   const generated: number[] = [];
   const thinking = model.thinkEndId !== null && request.enableThinking !== false;
+  // The policy's answer-first probe (policies/probe.ts): rows after each thinking step's token.
+  const probe = thinking ? backend.probe() : undefined;
+  const afterThink = probe ? model.tokenizer.encode(AFTER_THINK) : [];
+  let predicted: number[] = []; // the previous probe's answer tokens (lagged: known before the step)
   let phase: Phase = thinking ? 'think' : 'answer';
   const stops = request.stop ?? [];
   let written = ''; // the text so far, searched for the stop strings
@@ -152,7 +160,9 @@ export async function generate(
       break;
     }
     const t0 = performance.now();
-    const r = await backend.forward([token], position, sampleControl(), logitsMode === 'none' ? 'none' : 'last');
+    const rows = probe && phase === 'think' ? probeRows(model.thinkEndId!, afterThink, predicted, probe) : undefined;
+    const r = await backend.forward([token], position, sampleControl(), logitsMode === 'none' ? 'none' : 'last', rows);
+    if (rows) predicted = nextAnswerTokens(r.probe!, 1 + afterThink.length, probe!);
     stepMs = performance.now() - t0;
     decodeMs += stepMs;
     if (r.logits) emitRows(options, position, 1, r.logits, model.config.vocabSize);

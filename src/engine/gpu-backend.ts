@@ -82,7 +82,7 @@ export async function createGpuBackend(gpu: Gpu, model: LoadedModel, options: Ba
   let lastWatched: WatchedAttention[] = [];
   // (watched layers, heads, slots) f32: each watched layer's last probs row, copied out per step.
   const rowBytes = c.numHeads * geometry.maxPagesPerHead * geometry.pageSize * 4;
-  let probe: GPUBuffer | null = null;
+  let watchedProbs: GPUBuffer | null = null;
 
   // value-norm reads W_O as f32: a 16-bit or 4-bit model decodes it once, on the host from the
   // same bytes, the first time a policy needs it (laprox; (H, heads * headDim) f32 per layer).
@@ -145,7 +145,7 @@ export async function createGpuBackend(gpu: Gpu, model: LoadedModel, options: Ba
 
   /** The step's read-back, sized for the token, the chooser's victims and the watched rows. */
   function sizeReadback(): void {
-    const bytes = TOKEN_BYTES + (chooser?.victims.bytes ?? 0) + (probe ? probe.size : 0);
+    const bytes = TOKEN_BYTES + (chooser?.victims.bytes ?? 0) + (watchedProbs ? watchedProbs.size : 0);
     if (readback?.bytes === bytes) return;
     readback?.destroy();
     readback = new Readback(device, 'step read-back', bytes);
@@ -158,7 +158,8 @@ export async function createGpuBackend(gpu: Gpu, model: LoadedModel, options: Ba
     return { kv: kv!, plan: plan!, driver: driver!, readback: readback! };
   }
 
-  async function forward(tokens: readonly number[], posStart: number, s: SampleControl, logits: LogitsRequest = 'none'): Promise<ForwardResult> {
+  async function forward(tokens: readonly number[], posStart: number, s: SampleControl, logits: LogitsRequest = 'none', probeRows?: readonly number[]): Promise<ForwardResult> {
+    if (probeRows && probeRows.length > 0) throw new Error('the GPU engine runs no answer-first probe rows yet: a policy with a probe is CPU-reference only');
     const T = tokens.length;
     const { kv, plan, driver, readback } = await prepared();
     await driver.beforeStep(posStart, T); // room, the step's slots, and the next step's victims asked of this one
@@ -173,9 +174,9 @@ export async function createGpuBackend(gpu: Gpu, model: LoadedModel, options: Ba
     plan.body.forEach((d, index) => {
       encodeDispatch(pass, d, T);
       const at = watchAt.get(index);
-      if (probe && at !== undefined) {
+      if (watchedProbs && at !== undefined) {
         pass.end();
-        encoder.copyBufferToBuffer(acts.probs, (T - 1) * rowBytes, probe, at * rowBytes, rowBytes);
+        encoder.copyBufferToBuffer(acts.probs, (T - 1) * rowBytes, watchedProbs, at * rowBytes, rowBytes);
         pass = encoder.beginComputePass();
       }
     });
@@ -186,14 +187,14 @@ export async function createGpuBackend(gpu: Gpu, model: LoadedModel, options: Ba
     const victimBytes = chooser?.victims.bytes ?? 0;
     readback.copy(encoder, acts.token, 0, 4);
     if (chooser) readback.copy(encoder, chooser.victims.buffer, TOKEN_BYTES, victimBytes);
-    if (probe) readback.copy(encoder, probe, TOKEN_BYTES + victimBytes, probe.size);
+    if (watchedProbs) readback.copy(encoder, watchedProbs, TOKEN_BYTES + victimBytes, watchedProbs.size);
     q.submit([encoder.finish()]);
     const back = await readback.read();
     const token = new Uint32Array(back, 0, 1)[0];
     driver.afterStep(new Uint32Array(back, TOKEN_BYTES, victimBytes / 4));
-    if (probe) {
+    if (watchedProbs) {
       const slots = rowBytes / 4 / c.numHeads;
-      const rows = new Float32Array(back, TOKEN_BYTES + victimBytes, probe.size / 4);
+      const rows = new Float32Array(back, TOKEN_BYTES + victimBytes, watchedProbs.size / 4);
       lastWatched = watchLayers.map((l, i) => watchedAttention(kv.layout, l, c.numHeads, rows.subarray(i * c.numHeads * slots), slots));
     }
     if (logits === 'none') return { token };
@@ -217,7 +218,7 @@ export async function createGpuBackend(gpu: Gpu, model: LoadedModel, options: Ba
     stepShape(rows = 1) {
       if (!kv || !plan) reset();
       const steps = [...plan!.body, ...plan!.head];
-      return { dispatches: steps.filter((d) => d.grid(rows).every((n) => n > 0)).length, passes: 1 + (probe ? watchLayers.length : 0), kvElementBytes: kv!.f16 ? 2 : 4 };
+      return { dispatches: steps.filter((d) => d.grid(rows).every((n) => n > 0)).length, passes: 1 + (watchedProbs ? watchLayers.length : 0), kvElementBytes: kv!.f16 ? 2 : 4 };
     },
     get kvBytes() {
       return kv?.kvBytes ?? 0;
@@ -239,11 +240,12 @@ export async function createGpuBackend(gpu: Gpu, model: LoadedModel, options: Ba
     watch(layers) {
       watchLayers = [...new Set(layers)].sort((a, b) => a - b);
       lastWatched = [];
-      probe?.destroy();
-      probe = watchLayers.length === 0 ? null : createBuffer(device, 'watched probs', watchLayers.length * rowBytes, COPY);
+      watchedProbs?.destroy();
+      watchedProbs = watchLayers.length === 0 ? null : createBuffer(device, 'watched probs', watchLayers.length * rowBytes, COPY);
       if (readback) sizeReadback();
     },
     watched: () => lastWatched,
+    probe: () => sequence?.policy.probe,
     forward,
     dispose() {
       weights.destroy();
@@ -254,7 +256,7 @@ export async function createGpuBackend(gpu: Gpu, model: LoadedModel, options: Ba
       for (const b of Object.values(acts)) b.destroy();
       rope.cos.destroy();
       rope.sin.destroy();
-      probe?.destroy();
+      watchedProbs?.destroy();
     },
   };
 }

@@ -30,6 +30,7 @@ export function policyScoreRef(a: PolicyScoreRefArgs): Float64Array {
     score: new Float64Array(out.length),
     stamp: new Float64Array(out.length),
     history: Float64Array.from(a.history),
+    probe: new Float64Array(a.history.length),
     keys: { data: a.kPool, dim: a.headDim },
   };
   for (let g = 0; g < a.kvHeads; g++) {

@@ -9,6 +9,7 @@ export interface PolicyState {
   score: Float64Array; // accumulated attention (h2o), CRF (crystal), last attention (tova), ...
   stamp: Float64Array; // crystal: step of the last hit (tau); laprox: value-norm constant
   history: Float64Array; // last W attention values, ring-indexed by query position % W
+  probe: Float64Array; // the answer-first probe's decayed maximum attention (policies/probe.ts)
   /** The key pool, for policies that compare keys (r-kv): (numSlots, dim). Set by the cache. */
   keys?: { data: ArrayLike<number>; dim: number };
 }
@@ -27,6 +28,7 @@ export function createPolicyState(numSlots: number, historyWindow: number): Poli
     score: new Float64Array(numSlots),
     stamp: new Float64Array(numSlots),
     history: new Float64Array(numSlots * Math.max(1, historyWindow)),
+    probe: new Float64Array(numSlots),
   };
 }
 
@@ -34,6 +36,7 @@ export function createPolicyState(numSlots: number, historyWindow: number): Poli
 export function resetSlot(state: PolicyState, slot: number, historyWindow: number): void {
   state.score[slot] = 0;
   state.stamp[slot] = 0;
+  state.probe[slot] = 0;
   if (historyWindow > 0) state.history.fill(0, slot * historyWindow, (slot + 1) * historyWindow);
 }
 
@@ -43,6 +46,7 @@ export function movePolicyState(state: PolicyState, moves: Uint32Array, historyW
     const [from, to] = [moves[i], moves[i + 1]];
     state.score[to] = state.score[from];
     state.stamp[to] = state.stamp[from];
+    state.probe[to] = state.probe[from];
     if (historyWindow > 0) state.history.copyWithin(to * historyWindow, from * historyWindow, (from + 1) * historyWindow);
   }
 }

@@ -42,6 +42,7 @@ export function scoreUpdateRef(a: ScoreUpdateRefArgs): { score: Float64Array; st
     score: Float64Array.from(a.score),
     stamp: Float64Array.from(a.stamp),
     history: Float64Array.from(a.history ?? [0]),
+    probe: new Float64Array(a.score.length),
   };
   const maxSlots = maxPages * pageSize;
   const group = heads / kvHeads;

@@ -26,6 +26,7 @@ export function selectModelRef(a: SelectModelRefArgs): Uint32Array {
     score: new Float64Array(a.stamp.length),
     stamp: Float64Array.from(a.stamp),
     history: Float64Array.from(a.history),
+    probe: new Float64Array(a.history.length),
   };
   const gone = new Set<number>();
   const gather = (l: number, h: number) => {

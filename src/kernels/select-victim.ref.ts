@@ -41,7 +41,7 @@ interface Gathered extends HeadEntries {
 export function selectVictimRef(a: SelectVictimRefArgs): Uint32Array {
   const { pageSize, maxPages, slotPos, blockTable } = a;
   const cap = a.cap ?? 1;
-  const state: PolicyState = { score: Float64Array.from(a.score), stamp: Float64Array.from(a.stamp), history: new Float64Array(1) };
+  const state: PolicyState = { score: Float64Array.from(a.score), stamp: Float64Array.from(a.stamp), history: new Float64Array(1), probe: new Float64Array(a.score.length) };
   const gather = (g: number): Gathered => {
     const head = headEntries({ blockTable, used: a.headSlots[g], slotPos, g, maxPages, pageSize });
     const scores = new Float64Array(head.length);

@@ -9,6 +9,7 @@ import { continuationPages } from '../kv/rewind.ts';
 import type { WatchedAttention } from '../kv/watched-attention.ts';
 import type { BudgetChange, Eviction } from '../policies/eviction-driver.ts';
 import type { EvictionPolicy } from '../policies/policy.ts';
+import type { ProbeSpec } from '../policies/probe.ts';
 import type { ModelConfig } from './config.ts';
 import type { LoadedModel } from './load-model.ts';
 
@@ -95,6 +96,8 @@ export interface ForwardResult {
   token: number;
   /** (rows, vocab): the last row, or every row of the step, when asked for. */
   logits?: Float32Array | Float64Array;
+  /** With probe rows: the greedy prediction after each of them (policies/probe.ts). */
+  probe?: number[];
 }
 
 export interface ForwardBackend {
@@ -134,7 +137,13 @@ export interface ForwardBackend {
   watch(layers: readonly number[]): void;
   /** The watched layers' attention from the last forward call, in layer order. */
   watched(): readonly WatchedAttention[];
-  /** Appends `tokens` at positions posStart.. to the cache and samples from the last row. */
-  forward(tokens: readonly number[], posStart: number, sample: SampleControl, logits?: LogitsRequest): Promise<ForwardResult>;
+  /** The current sequence's answer-first probe (its policy's), if it has one. */
+  probe(): ProbeSpec | undefined;
+  /**
+   * Appends `tokens` at positions posStart.. to the cache and samples from the last row. `probe`
+   * (a decode step of a policy with a probe): rows run after the token at the next positions,
+   * whose K/V are never kept; their attention folds into the policy's probe scores.
+   */
+  forward(tokens: readonly number[], posStart: number, sample: SampleControl, logits?: LogitsRequest, probe?: readonly number[]): Promise<ForwardResult>;
   dispose(): void;
 }

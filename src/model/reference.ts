@@ -15,6 +15,7 @@ import { HostKvCache } from '../kv/host-kv-cache.ts';
 import { pagedAttentionRef } from '../kernels/paged-attention.ref.ts';
 import { rmsnormRef } from '../kernels/rmsnorm.ref.ts';
 import { ropeAppendRef } from '../kernels/rope-append.ref.ts';
+import { probeForwardRef } from './probe-forward.ts';
 import { sampleRef } from '../kernels/sample.ref.ts';
 import { siluMulRef } from '../kernels/silu-mul.ref.ts';
 import { kvBytes } from '../kv/kv-layout.ts';
@@ -249,11 +250,16 @@ export function createReferenceBackend(model: LoadedModel, options: BackendOptio
       lastWatched = [];
     },
     watched: () => lastWatched,
-    async forward(tokens, posStart, sample: SampleControl, logits: LogitsRequest = 'none'): Promise<ForwardResult> {
+    probe: () => runner.policy.probe,
+    async forward(tokens, posStart, sample: SampleControl, logits: LogitsRequest = 'none', probe?: readonly number[]): Promise<ForwardResult> {
       if (tokens.length === 1) await driver.makeRoom(posStart);
       const rows = forwardRows(tokens, posStart, logits);
       const last = rows.subarray(rows.length - V);
-      return { token: sampleRef(last, sample), logits: logits === 'none' ? undefined : rows };
+      const result: ForwardResult = { token: sampleRef(last, sample), logits: logits === 'none' ? undefined : rows };
+      if (probe && probe.length > 0) {
+        result.probe = probeForwardRef(model, cache, { cos, sin }, probe, posStart + tokens.length, (l, seen, maxSlots) => runner.observeProbe(l, seen, maxSlots));
+      }
+      return result;
     },
     dispose() {},
   };

@@ -12,6 +12,7 @@ import { lowestCandidate, lowestPosition, markCandidates } from '../kernels/sele
 import { physicalSlot, type KvLayout } from '../kv/kv-layout.ts';
 import type { Victim, VictimChooser, VictimRound } from './eviction-driver.ts';
 import type { EvictionPolicy } from './policy.ts';
+import { foldProbe } from './probe.ts';
 
 interface HeadView extends HeadSlots {
   logical: Int32Array; // logical slot of each valid entry (the attention row's index)
@@ -26,6 +27,12 @@ export interface CpuPolicyRunner extends VictimChooser {
   audit?: DecisionAudit;
   /** Folds `rows` queries' attention (probs (rows, heads, maxSlots) by logical slot) of one layer. */
   observe(layer: number, probs: Float64Array, rows: number, posStart: number, heads: number, maxSlots: number): void;
+  /**
+   * Folds one step's answer-first probe into state.probe (policies/probe.ts): `seen` is
+   * (kvHeads, maxSlots) by logical slot, the most attention any probe row paid each entry, summed
+   * over the KV group's query heads.
+   */
+  observeProbe(layer: number, seen: Float64Array, maxSlots: number): void;
   /** Initialises the state of one layer's entries just written (slotMap as kv-layout returns it). */
   admit(layer: number, slotMap: Uint32Array, rows: number, posStart: number, valueNorm?: (kvHead: number, t: number) => number): void;
 }
@@ -206,10 +213,18 @@ export function createCpuPolicyRunner(
         }
       }
     },
+    observeProbe(layer, seen, maxSlots) {
+      assert(policy.probe !== undefined, `${policy.id} runs no probe`);
+      for (let h = 0; h < g.numKvHeads; h++) {
+        const v = gather(layer, h);
+        for (let i = 0; i < v.length; i++) foldProbe(state.probe, v.slots[i], seen[h * maxSlots + v.logical[i]], policy.probe.decay);
+      }
+    },
     admit(layer, slotMap, rows, posStart, valueNorm) {
       for (let t = 0; t < rows; t++) {
         for (let h = 0; h < g.numKvHeads; h++) {
           const slot = slotMap[layer * g.slotMapLayerStride + t * g.numKvHeads + h];
+          state.probe[slot] = 0; // a new entry has had no probe's attention, whatever the policy's admit does
           if (policy.admit) policy.admit(state, slot, posStart + t, valueNorm ? valueNorm(h, t) : 0);
           else resetSlot(state, slot, policy.historyWindow);
         }

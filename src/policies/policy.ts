@@ -9,6 +9,7 @@
 import type { ParamSchema, Resolved } from './params.ts';
 import type { KernelRule } from '../kernels/eviction-rules.ts';
 import type { HeadSlots, PolicyState } from '../kernels/policy-state.ts';
+import type { ProbeSpec } from './probe.ts';
 
 export type Granularity = 'head' | 'layer' | 'model';
 
@@ -59,6 +60,11 @@ export interface EvictionPolicy {
   readonly needsKeys?: boolean;
   /** Whether the engine must supply ||v W_O|| per new entry (laprox). */
   readonly needsValueNorm?: boolean;
+  /**
+   * The answer-first probe this policy reads (policies/probe.ts): while the model thinks, each
+   * decode step also runs probe rows whose attention folds into state.probe. None: no probe.
+   */
+  readonly probe?: ProbeSpec;
   /** The GPU engine's rules for this policy, or the reason it has none. */
   readonly gpu: GpuSupport;
   /** A new entry written at `position`. Default: zero state. */

@@ -4,6 +4,7 @@
  * (docs/internals.md "Adding a policy"). The matrix test, the kernel tests, the eval, the page
  * and the GPU engine read this list.
  */
+import { ANSWER_PROBE } from './answer-probe.ts';
 import { CRYSTAL } from './crystal.ts';
 import { CRYSTAL_LITE } from './crystal-lite.ts';
 import { FULL } from './full.ts';
@@ -21,7 +22,7 @@ import { TOVA } from './tova.ts';
 
 export type PolicyParams = Record<string, number>;
 
-const DEFINITIONS: readonly PolicyDefinition[] = [FULL, STREAMING, RANDOM, H2O, H2O_DECAY, TOVA, SNAPKV_D, R_KV, LAPROX, CRYSTAL, CRYSTAL_LITE, ORACLE];
+const DEFINITIONS: readonly PolicyDefinition[] = [FULL, STREAMING, RANDOM, H2O, H2O_DECAY, TOVA, SNAPKV_D, R_KV, LAPROX, CRYSTAL, CRYSTAL_LITE, ORACLE, ANSWER_PROBE];
 
 /** Every registered policy, research instruments included (the eval and the CPU reference). */
 export const POLICY_IDS = DEFINITIONS.map((d) => d.id);

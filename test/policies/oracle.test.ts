@@ -204,3 +204,35 @@ test('the definition is a research instrument whose create explains it needs hin
   expect(() => ORACLE.create(defaultsOf(ORACLE_PARAMS))).toThrow(/needs hindsight.*createOracle/);
   expect(() => createOracle({ variant: 2 }, recorded())).toThrow(/variant/);
 });
+
+test('attention(q, p) gives back what query q itself paid p', () => {
+  const h = recorded();
+  RUN.forEach((row, q) => row.forEach((a, p) => expect(h.attention(0, 0, q, p)).toBe(a)));
+  expect(h.attention(0, 0, 2, 4)).toBe(0); // a key after the query
+  expect(h.attention(0, 0, 6, 0)).toBe(0); // past the run
+});
+
+test('limited foresight: horizon H counts only the next H queries, answer only the answer\'s', () => {
+  const h = recorded();
+  const head = makeHead([0, 1, 2, 3]);
+  const score = (params: { horizon?: number; answer?: number }, position: number) => {
+    const out = new Float64Array(4);
+    createOracle(params, h).score(makeState(createOracle({}, h)), head, position, out);
+    return Array.from(out);
+  };
+  // Horizon 1 at step 3 is query 3 alone: RUN[3].
+  expect(score({ horizon: 1 }, 3)).toEqual(RUN[3]);
+  // Horizon 2 at step 3: RUN[3] + RUN[4] over p0..p3 = F[3] - F[5].
+  expect(score({ horizon: 2 }, 3)).toEqual([0.5, 0.3125, 0.75, 0.25]);
+  // A horizon past the run is the whole future (F[3]).
+  expect(score({ horizon: 64 }, 3)).toEqual([0.75, 0.46875, 0.8125, 0.5]);
+  // The answer starts at query 4: from step 3 only queries 4 and 5 count (F[4]); none within horizon 1.
+  h.answerFrom = 4;
+  expect(score({ answer: 1 }, 3)).toEqual([0.5, 0.34375, 0.3125, 0.375]);
+  expect(score({ answer: 1, horizon: 1 }, 3)).toEqual([0, 0, 0, 0]);
+  expect(score({ answer: 1, horizon: 2 }, 3)).toEqual(RUN[4].slice(0, 4));
+  // A run that never closed its think has no answer: nothing counts.
+  h.answerFrom = Infinity;
+  expect(score({ answer: 1 }, 3)).toEqual([0, 0, 0, 0]);
+  expect(() => createOracle({ variant: 1, horizon: 16 }, h)).toThrow(/variant 0/);
+});
