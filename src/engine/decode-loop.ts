@@ -8,7 +8,7 @@ import { createStreamDecoder } from '../tokenizer/tokenizer.ts';
 import { evictionSpec } from '../kv/budget.ts';
 import type { ForwardBackend, LogitsRequest } from '../model/forward-backend.ts';
 import { createRng } from './rng.ts';
-import { nextAnswerTokens, probeRows } from '../policies/probe.ts';
+import { AFTER_THINK_TEXT, nextAnswerTokens, probeRows } from '../policies/probe.ts';
 import type { CacheSnapshot, GenerateRequest, GenerationResult, Phase, PromptInput, Step, StopReason } from './types.ts';
 
 /** What the backend's cache holds after a generation, for a chat's next turn (GenerateRequest.reusePrefix). */
@@ -29,9 +29,6 @@ export interface LoopOptions {
   /** With onLogits: every prompt position (default), or only each prefill tile's last (a 152k vocabulary). */
   logitRows?: 'all' | 'last';
 }
-
-/** What the chat templates we run write right after </think> (the probe's forced rows after end-of-think). */
-const AFTER_THINK = '\n\n';
 
 /** The empty think block web-llm appends when thinking is off and the template has no switch. */
 const NO_THINK = '<think>\n\n</think>\n\n';
@@ -114,7 +111,7 @@ export async function generate(
   const thinking = model.thinkEndId !== null && request.enableThinking !== false;
   // The policy's answer-first probe (policies/probe.ts): rows after each thinking step's token.
   const probe = thinking ? backend.probe() : undefined;
-  const afterThink = probe ? model.tokenizer.encode(AFTER_THINK) : [];
+  const afterThink = probe ? model.tokenizer.encode(AFTER_THINK_TEXT) : [];
   let predicted: number[] = []; // the previous probe's answer tokens (lagged: known before the step)
   let phase: Phase = thinking ? 'think' : 'answer';
   const stops = request.stop ?? [];

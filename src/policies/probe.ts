@@ -13,6 +13,9 @@
  * The figures this follows are the independent simulation's (../shared/sim/probe_sim.py).
  */
 
+/** What the chat templates we run write right after </think>: the probe's forced rows after end-of-think. */
+export const AFTER_THINK_TEXT = '\n\n';
+
 export interface ProbeSpec {
   /** Answer tokens after the forced rows, each the previous step's greedy prediction. */
   answer: number;
