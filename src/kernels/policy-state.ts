@@ -12,6 +12,13 @@ export interface PolicyState {
   probe: Float64Array; // the answer-first probe's decayed maximum attention (policies/probe.ts)
   /** The key pool, for policies that compare keys (r-kv): (numSlots, dim). Set by the cache. */
   keys?: { data: ArrayLike<number>; dim: number };
+  /** The value pool (numSlots, dim), for policies that weigh entries by their value (expected attention). Set by the CPU cache. */
+  values?: { data: ArrayLike<number>; dim: number };
+  /**
+   * The model's rotary tables (maxPositions, dim / 2) and head counts, for policies that rotate
+   * queries to future positions (expected attention). Set by the CPU reference.
+   */
+  rope?: { cos: ArrayLike<number>; sin: ArrayLike<number>; heads: number; kvHeads: number };
 }
 
 /** One (layer, kvHead): its valid slots, as physical slot ids with their positions. */

@@ -18,8 +18,11 @@ export interface RopeAppendRefArgs {
   sin: ArrayLike<number>; // (maxPositions, headDim / 2)
 }
 
-/** q (rows, heads, headDim) and k (rows, kvHeads, headDim) after norm and RoPE; v (rows, kvHeads, headDim) as projected. */
-export function ropeAppendRef(a: RopeAppendRefArgs): { q: Float64Array; k: Float64Array; v: Float64Array } {
+/**
+ * q (rows, heads, headDim) and k (rows, kvHeads, headDim) after norm and RoPE; v (rows, kvHeads,
+ * headDim) as projected; qPre: q after its norm, before RoPE (policies that keep query statistics).
+ */
+export function ropeAppendRef(a: RopeAppendRefArgs): { q: Float64Array; k: Float64Array; v: Float64Array; qPre: Float64Array } {
   const { rows, headDim } = a;
   const qDim = a.heads * headDim;
   const kvDim = a.kvHeads * headDim;
@@ -38,7 +41,8 @@ export function ropeAppendRef(a: RopeAppendRefArgs): { q: Float64Array; k: Float
     rmsnormRef(q, a.qkNorm.q, rows * a.heads, headDim, a.qkNorm.eps, q);
     rmsnormRef(k, a.qkNorm.k, rows * a.kvHeads, headDim, a.qkNorm.eps, k);
   }
+  const qPre = q.slice();
   ropeRef(q, rows, a.heads, headDim, a.posStart, a.cos, a.sin);
   ropeRef(k, rows, a.kvHeads, headDim, a.posStart, a.cos, a.sin);
-  return { q, k, v };
+  return { q, k, v, qPre };
 }

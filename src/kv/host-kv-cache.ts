@@ -33,6 +33,7 @@ export class HostKvCache implements KvStore {
     this.vPool = new Float64Array(slots * geometry.headDim);
     this.state = createPolicyState(slots, historyWindow);
     this.state.keys = { data: this.kPool, dim: geometry.headDim };
+    this.state.values = { data: this.vPool, dim: geometry.headDim };
   }
 
   /** Whether this cache can hold a sequence of geometry `g` for a policy with `historyWindow`. */

@@ -16,6 +16,7 @@ export interface MemoStep {
   slots: number; // = posStart + rows: every entry of the pristine cache
   k: Float64Array[]; // per layer (rows, kvHeads, headDim) after RoPE and norms
   v: Float64Array[]; // per layer (rows, kvHeads, headDim)
+  q: Float64Array[]; // per layer (rows, heads, headDim) after the q norm, before RoPE (query statistics)
   probs: Float64Array[]; // per layer (rows, heads, slots) attention per logical slot
   logits: Float64Array; // (rows or 1, vocab) as returned
   allRows: boolean; // whether logits hold every row

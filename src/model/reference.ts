@@ -53,6 +53,7 @@ export function createReferenceBackend(model: LoadedModel, options: BackendOptio
   // The pool is re-sized at reset: the whole context for the full cache, the budget otherwise.
   let geometry = contextGeometry;
   let cache = new HostKvCache(geometry, 0, kv16);
+  cache.state.rope = { cos, sin, heads: c.numHeads, kvHeads: c.numKvHeads };
   let runner = createCpuPolicyRunner(createPolicy('full'), cache, c.numHeads);
   let driver = createEvictionDriver(runner.policy, undefined, cache, null);
   let settings: CacheConfig | undefined; // the current sequence's cache settings
@@ -116,6 +117,7 @@ export function createReferenceBackend(model: LoadedModel, options: BackendOptio
     for (let l = 0; l < c.numLayers; l++) {
       const L = w.layers[l];
       const v = step.v[l];
+      runner.observeQueries(l, step.q[l], T, posStart);
       runner.admit(l, slotMap, T, posStart, runner.policy.needsValueNorm ? (h, t) => valueNorm(linearValues(L.o), v, h, t) : undefined);
       cache.write(l, slotMap, T, step.k[l], v);
       for (let r = 0; r < T * c.numHeads; r++) probs.set(step.probs[l].subarray(r * step.slots, (r + 1) * step.slots), r * maxSlots);
@@ -135,7 +137,7 @@ export function createReferenceBackend(model: LoadedModel, options: BackendOptio
     const slotMap = cache.append(posStart, T);
     if (replay) return replayRows(replay, slotMap, posStart);
     const record: MemoStep | null = memo?.wantsRecord(posStart, clean)
-      ? { tokens: [...tokens], slots: posStart + T, k: [], v: [], probs: [], logits: new Float64Array(0), allRows: logits === 'all' }
+      ? { tokens: [...tokens], slots: posStart + T, k: [], v: [], q: [], probs: [], logits: new Float64Array(0), allRows: logits === 'all' }
       : null;
     const normed = new Float64Array(T * H);
     const qkv = new Float64Array(T * (qDim + 2 * kvDim));
@@ -146,7 +148,8 @@ export function createReferenceBackend(model: LoadedModel, options: BackendOptio
       rmsnormRef(x, L.inputNorm, T, H, eps, normed);
       linearRef(normed, L.qkv, T, qkv);
       const qkNorm = L.qNorm && L.kNorm ? { q: L.qNorm, k: L.kNorm, eps } : undefined;
-      const { q, k, v } = ropeAppendRef({ heads: c.numHeads, kvHeads: c.numKvHeads, headDim: c.headDim, rows: T, posStart, qkv, qkNorm, cos, sin });
+      const { q, k, v, qPre } = ropeAppendRef({ heads: c.numHeads, kvHeads: c.numKvHeads, headDim: c.headDim, rows: T, posStart, qkv, qkNorm, cos, sin });
+      runner.observeQueries(l, qPre, T, posStart);
       runner.admit(l, slotMap, T, posStart, runner.policy.needsValueNorm ? (h, t) => valueNorm(linearValues(L.o), v, h, t) : undefined);
       cache.write(l, slotMap, T, k, v);
       const { out } = pagedAttentionRef({
@@ -171,6 +174,7 @@ export function createReferenceBackend(model: LoadedModel, options: BackendOptio
       keepWatched(l, T);
       if (record) {
         record.k.push(k.slice(0, T * kvDim));
+        record.q.push(qPre);
         record.v.push(v.slice(0, T * kvDim));
         const maxSlots = geometry.maxPagesPerHead * geometry.pageSize;
         const kept = new Float64Array(T * c.numHeads * record.slots); // (T, heads, slots)
@@ -218,6 +222,7 @@ export function createReferenceBackend(model: LoadedModel, options: BackendOptio
       const nextRunner = createCpuPolicyRunner(policy, nextCache, c.numHeads);
       driver = createEvictionDriver(policy, config, nextCache, nextRunner); // throws on a budget too small, before anything changes
       if (nextCache === cache) cache.reset();
+      nextCache.state.rope = { cos, sin, heads: c.numHeads, kvHeads: c.numKvHeads };
       cache = nextCache;
       runner = nextRunner;
       geometry = next;

@@ -6,16 +6,21 @@
  * and the lowest priority goes: with a large weight, whatever the probe marks is kept first and
  * the base rule orders the rest.
  * Base rules (`base`): 0 recency (the position: the oldest goes), 1 h2o (accumulated attention,
- * the group's mean; the normalisation makes mean and sum alike).
+ * the group's mean; the normalisation makes mean and sum alike), 2 expected future attention
+ * (expected-attention.ts: running query statistics, RoPE-aware, value-norm weighted). Weight 0
+ * runs no probe rows: the base rule alone.
  * Choices where the simulation is silent: ties to the lowest logical slot (select.ts); the 16
  * newest entries and, in think mode, the prompt are kept (as the simulation); no sinks.
  */
+import { expectedAttention, QueryStats } from './expected-attention.ts';
 import { defaultsOf } from './params.ts';
 import { definePolicy, type EvictionPolicy } from './policy.ts';
 
 export const ANSWER_PROBE_PARAMS = {
-  base: { default: 0, min: 0, max: 1, integer: true, doc: 'the base rule: 0 recency, 1 h2o (accumulated attention)' },
-  weight: { default: 10, min: 0, max: 1000, doc: "the probe score's weight against the base rule's (both normalised by their head's maximum)" },
+  base: { default: 0, min: 0, max: 2, integer: true, doc: 'the base rule: 0 recency, 1 h2o (accumulated attention), 2 expected future attention' },
+  weight: { default: 10, min: 0, max: 1000, doc: "the probe score's weight against the base rule's (both normalised by their head's maximum); 0: no probe rows at all" },
+  horizon: { default: 16, min: 1, max: 1024, integer: true, doc: 'expected attention: future positions summed over' },
+  keep: { default: 0.9, min: 0, max: 1, doc: "expected attention: the queries' moving statistics keep this much of the past per query" },
   decay: { default: 0.98, min: 0, max: 1, doc: 'how much of a probe score carries over to the next probe step' },
   answer: { default: 3, min: 0, max: 16, integer: true, doc: "answer tokens after the forced rows (end-of-think and the template's text after it)" },
   recent: { default: 16, min: 0, max: 4096, integer: true, doc: 'newest entries always kept' },
@@ -23,8 +28,9 @@ export const ANSWER_PROBE_PARAMS = {
 
 const CPU_ONLY = 'the answer-first probe runs on the CPU reference only for now (its GPU port is issue 25, with crystal)';
 
-export function createAnswerProbe(params: Partial<{ base: number; weight: number; decay: number; answer: number; recent: number }> = {}): EvictionPolicy {
+export function createAnswerProbe(params: Partial<{ base: number; weight: number; horizon: number; keep: number; decay: number; answer: number; recent: number }> = {}): EvictionPolicy {
   const c = { ...defaultsOf(ANSWER_PROBE_PARAMS), ...params };
+  const queries = c.base === 2 ? new QueryStats(c.keep) : null;
   return {
     id: 'answer-probe',
     paper: 'arXiv 2601.16986 (Crystal-KV), its answer-first principle measured online by probe rows',
@@ -33,17 +39,19 @@ export function createAnswerProbe(params: Partial<{ base: number; weight: number
     sinks: 0,
     recent: c.recent,
     historyWindow: 0,
-    probe: { answer: c.answer, decay: c.decay },
+    probe: c.weight > 0 ? { answer: c.answer, decay: c.decay } : undefined,
     gpu: { cpuOnly: CPU_ONLY },
     observe(state, head, attention) {
       if (c.base === 1) for (let i = 0; i < head.length; i++) state.score[head.slots[i]] += attention[i];
     },
-    score(state, head, _position, out) {
+    observeQueries: queries ? (_state, layer, q) => queries.observe(layer, q) : undefined,
+    score(state, head, position, out) {
+      if (queries) expectedAttention(queries, state, head, position, c.horizon, out);
       let baseMax = 0;
       let probeMax = 0;
       for (let i = 0; i < head.length; i++) {
         const slot = head.slots[i];
-        out[i] = c.base === 1 ? state.score[slot] : head.positions[i];
+        if (!queries) out[i] = c.base === 1 ? state.score[slot] : head.positions[i];
         baseMax = Math.max(baseMax, Math.abs(out[i]));
         probeMax = Math.max(probeMax, state.probe[slot]);
       }

@@ -33,6 +33,8 @@ export interface CpuPolicyRunner extends VictimChooser {
    * over the KV group's query heads.
    */
   observeProbe(layer: number, seen: Float64Array, maxSlots: number): void;
+  /** Hands `rows` queries of one layer ((rows, heads, headDim), after the q norm, before RoPE) to a policy that keeps query statistics. */
+  observeQueries(layer: number, q: Float64Array, rows: number, posStart: number): void;
   /** Initialises the state of one layer's entries just written (slotMap as kv-layout returns it). */
   admit(layer: number, slotMap: Uint32Array, rows: number, posStart: number, valueNorm?: (kvHead: number, t: number) => number): void;
 }
@@ -212,6 +214,11 @@ export function createCpuPolicyRunner(
           policy.observe(state, v, attention, position);
         }
       }
+    },
+    observeQueries(layer, q, rows, posStart) {
+      if (!policy.observeQueries) return;
+      const width = q.length / rows;
+      for (let t = 0; t < rows; t++) policy.observeQueries(state, layer, q.subarray(t * width, (t + 1) * width), posStart + t);
     },
     observeProbe(layer, seen, maxSlots) {
       assert(policy.probe !== undefined, `${policy.id} runs no probe`);

@@ -74,6 +74,11 @@ export interface EvictionPolicy {
    * query heads of the KV group: attention[i] belongs to head.slots[i].
    */
   observe?(state: PolicyState, head: HeadSlots, attention: Float64Array, position: number): void;
+  /**
+   * One query of a layer, every query head's, after the q norm and before RoPE: (heads, headDim),
+   * at `position` (policies that keep query statistics; the CPU reference calls it for every row).
+   */
+  observeQueries?(state: PolicyState, layer: number, q: Float64Array, position: number): void;
   /** Scores of the head's valid entries at step `position` (lowest is evicted first). */
   score(state: PolicyState, head: HeadSlots, position: number, out: Float64Array): void;
 }

@@ -19,6 +19,7 @@ const CONFIGS: (CacheConfig | undefined)[] = [
   { policy: 'snapkv-d', budget: 256, mode: 'all' },
   { policy: 'tova', budget: 96, mode: 'think' },
   { policy: 'crystal-lite', budget: 128, mode: 'think' },
+  { policy: 'answer-probe', budget: 48, mode: 'think', params: { base: 2 } }, // probe rows and query statistics, replayed too
 ];
 
 describe('prefix memo', async () => {
