@@ -12,7 +12,7 @@
 //               slotPos[slot] = p, where slot = slotMap[t, g]; a slot past the pool is skipped
 // qkv rows are the projection's (HEADS + 2 * KV_HEADS, HEAD_DIM): q heads, then k heads, then v.
 // KV_F16 (16-bit models): the pools hold two halves per word (pack2x16float), one thread per word.
-// The host joins step.wgsl (Step) to this file.
+// The host joins step.wgsl (Step) and workgroup-tree-sum.wgsl (tree_sum) to this file.
 // Dispatch: (HEADS + KV_HEADS, rows, 1) workgroups of WG threads: workgroup (j, t) is q head j of
 // token t when j < HEADS, else KV head j - HEADS; its threads reduce the head's sum of squares
 // and then each writes elements d = lid, lid + WG, ...
@@ -38,8 +38,6 @@ override WIDTH: u32 = (HEADS + 2u * KV_HEADS) * HEAD_DIM; // derived: one qkv ro
 @group(0) @binding(8) var<storage, read_write> kPool: array<u32>;    // (numSlots, HEAD_DIM) f32, or (numSlots, HEAD_DIM / 2) f16 pairs
 @group(0) @binding(9) var<storage, read_write> vPool: array<u32>;    // as kPool
 @group(0) @binding(10) var<storage, read_write> slotPos: array<i32>; // (numSlots) absolute position, -1 = empty
-
-var<workgroup> partial: array<f32, WG>;
 
 // The element d of the head starting at qkv[base], normalised (by q's or k's weight).
 fn normed(base: u32, d: u32, inv_rms: f32, is_q: bool) -> f32 {
@@ -80,15 +78,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
       let v = qkv[base + d];
       sum_sq += v * v;
     }
-    partial[lid] = sum_sq;
-    workgroupBarrier();
-    for (var stride = WG / 2u; stride > 0u; stride /= 2u) {
-      if (lid < stride) {
-        partial[lid] += partial[lid + stride];
-      }
-      workgroupBarrier();
-    }
-    inv_rms = 1.0 / sqrt(partial[0] / f32(HEAD_DIM) + EPS);
+    inv_rms = 1.0 / sqrt(tree_sum(lid, sum_sq) / f32(HEAD_DIM) + EPS);
   }
   let table = (step.pos_start + t) * HALF;
   if (is_q) {

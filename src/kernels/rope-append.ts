@@ -4,12 +4,13 @@
  */
 import code from '../../shaders/rope-append.wgsl?raw';
 import stepStruct from '../../shaders/step.wgsl?raw';
+import treeSum from '../../shaders/workgroup-tree-sum.wgsl?raw';
 import type { Gpu } from '../gpu/device.ts';
 import { makeDispatch, type Binding, type Dispatch } from '../gpu/kernel.ts';
 import { reductionWorkgroup } from '../gpu/workgroup.ts';
 import { placeholder } from './gemv.ts';
 
-const source = [code, stepStruct].join('\n');
+const source = [code, stepStruct, treeSum].join('\n');
 
 export interface RopeAppendArgs {
   heads: number;
