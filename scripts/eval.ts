@@ -191,6 +191,10 @@ console.log(`model   ${modelDir}; ${items.length} prompts; engine ${engine}, ${w
 console.log('config                         accuracy   think  closed');
 for (const s of summaries) {
   console.log(`${s.label.padEnd(30)} ${(100 * s.accuracy).toFixed(1).padStart(7)}% ${s.meanThinkTokens.toFixed(1).padStart(7)} ${(100 * s.closedThinkShare).toFixed(1).padStart(6)}%`);
+  if (s.report) {
+    const all = Object.values(s.report).reduce((a, b) => a + b, 0) || 1;
+    console.log(`  ${Object.entries(s.report).map(([k, v]) => `${k} ${((100 * v) / all).toFixed(0)}%`).join(', ')}`);
+  }
 }
 mkdirSync(values.out!, { recursive: true });
 const header = `Greedy accuracy on the first ${items.length} prompts of ${modelDir}/eval.jsonl; ${engine}; ${wallSeconds.toFixed(0)} s on ${workers} workers.`;

@@ -2,6 +2,7 @@
 import { generate } from '../../src/engine/decode-loop.ts';
 import { GREEDY } from '../../src/engine/types.ts';
 import type { ForwardBackend } from '../../src/model/forward-backend.ts';
+import type { ReferenceBackend } from '../../src/model/reference.ts';
 import type { EvalConfig, EvalItem, EvalOutcome } from './score.ts';
 
 export async function runPrompt(backend: ForwardBackend, item: EvalItem, itemIndex: number, configs: EvalConfig[], maxNewTokens: number): Promise<EvalOutcome[]> {
@@ -19,6 +20,7 @@ export async function runPrompt(backend: ForwardBackend, item: EvalItem, itemInd
       thinkTokens: r.thinkTokens,
       closedThink: r.closedThink,
       generatedTokens: r.generatedIds.length,
+      report: 'eviction' in backend ? (backend as ReferenceBackend).eviction().runner.policy.report?.() : undefined,
     });
   }
   return outcomes;

@@ -26,6 +26,8 @@ export interface EvalOutcome extends EvalJob {
   thinkTokens: number;
   closedThink: boolean;
   generatedTokens: number;
+  /** What a research policy reports about its run (EvictionPolicy.report): counts by name. */
+  report?: Record<string, number>;
 }
 
 export interface EvalSummary {
@@ -38,6 +40,8 @@ export interface EvalSummary {
   accuracy: number;
   meanThinkTokens: number;
   closedThinkShare: number;
+  /** The outcomes' reports summed (research policies). */
+  report?: Record<string, number>;
 }
 
 export function parseEvalJsonl(text: string): EvalItem[] {
@@ -67,6 +71,16 @@ export function summarise(configs: EvalConfig[], outcomes: EvalOutcome[]): EvalS
       accuracy: mine.filter((o) => o.correct).length / n,
       meanThinkTokens: mine.reduce((s, o) => s + o.thinkTokens, 0) / n,
       closedThinkShare: mine.filter((o) => o.closedThink).length / n,
+      report: sumReports(mine),
     };
   });
+}
+
+/** The reports of some outcomes summed by name; undefined when none reported. */
+function sumReports(outcomes: EvalOutcome[]): Record<string, number> | undefined {
+  const with_ = outcomes.filter((o) => o.report);
+  if (with_.length === 0) return undefined;
+  const total: Record<string, number> = {};
+  for (const o of with_) for (const [k, v] of Object.entries(o.report!)) total[k] = (total[k] ?? 0) + v;
+  return total;
 }

@@ -81,7 +81,7 @@ export function createCpuPolicyRunner(
 
   /** Scores and candidates of one head; returns the candidate count. */
   function scoreHead(v: HeadView, r: VictimRound): number {
-    policy.score(state, v, r.at, scores);
+    policy.score(state, v, r.at, scores, r.protectBelow);
     return markCandidates(v, policy.sinks, policy.recent, r.protectBelow, candidate);
   }
 
@@ -139,7 +139,7 @@ export function createCpuPolicyRunner(
       let count = 0;
       for (let h = 0; h < g.numKvHeads; h++) {
         const v = gather(l, h);
-        policy.score(state, v, r.at, scores);
+        policy.score(state, v, r.at, scores, r.protectBelow);
         for (let i = 0; i < v.length; i++) sum += scores[i];
         count += v.length;
       }

@@ -79,8 +79,13 @@ export interface EvictionPolicy {
    * at `position` (policies that keep query statistics; the CPU reference calls it for every row).
    */
   observeQueries?(state: PolicyState, layer: number, q: Float64Array, position: number): void;
-  /** Scores of the head's valid entries at step `position` (lowest is evicted first). */
-  score(state: PolicyState, head: HeadSlots, position: number, out: Float64Array): void;
+  /**
+   * Scores of the head's valid entries at step `position` (lowest is evicted first).
+   * `protectBelow`: positions below it are kept whatever the score (the prompt in think mode).
+   */
+  score(state: PolicyState, head: HeadSlots, position: number, out: Float64Array, protectBelow?: number): void;
+  /** A research policy's account of what it did during the run, as counts by name (the eval sums and prints them). */
+  report?(): Record<string, number>;
 }
 
 export interface PolicyDefinition<S extends ParamSchema = ParamSchema> {

@@ -10,6 +10,7 @@ import { CRYSTAL_LITE } from './crystal-lite.ts';
 import { FULL } from './full.ts';
 import { H2O } from './h2o.ts';
 import { H2O_DECAY } from './h2o-decay.ts';
+import { HEAD_CHOICE } from './head-choice.ts';
 import { LAPROX } from './laprox.ts';
 import { resolveParams } from './params.ts';
 import type { EvictionPolicy, PolicyDefinition } from './policy.ts';
@@ -22,7 +23,7 @@ import { TOVA } from './tova.ts';
 
 export type PolicyParams = Record<string, number>;
 
-const DEFINITIONS: readonly PolicyDefinition[] = [FULL, STREAMING, RANDOM, H2O, H2O_DECAY, TOVA, SNAPKV_D, R_KV, LAPROX, CRYSTAL, CRYSTAL_LITE, ORACLE, ANSWER_PROBE];
+const DEFINITIONS: readonly PolicyDefinition[] = [FULL, STREAMING, RANDOM, H2O, H2O_DECAY, TOVA, SNAPKV_D, R_KV, LAPROX, CRYSTAL, CRYSTAL_LITE, ORACLE, ANSWER_PROBE, HEAD_CHOICE];
 
 /** Every registered policy, research instruments included (the eval and the CPU reference). */
 export const POLICY_IDS = DEFINITIONS.map((d) => d.id);
