@@ -19,6 +19,10 @@
  * is that charge discounted by `forget` per query; the head follows the rule with the least loss
  * (Hedge's weights exp(-eta * loss) in the limit of a large eta, over a moving window), and
  * random when random's loss is as low as the best of the others'.
+ * Answer first: with `weight` > 0 the keep score is the chosen rule's rank among the head's
+ * entries (0..1) plus weight * probe / max(probe), so what the answer probe marks is kept first
+ * and the chosen rule orders the rest (the ghost losses measure the think's own queries, which
+ * see what keeps the think chain alive, not what the answer will read).
  * Choices where nothing else decides: snapkv-d's pooled window and r-kv's key redundancy are not
  * among the rules (their cost per step on the CPU reference, O(n) and O(n^2 d) per head, for
  * little that h2o-decay and expected attention do not cover); the probe rows always run (rule 3
@@ -38,6 +42,7 @@ export const HEAD_CHOICE_PARAMS = {
   decay: { default: 0.9, min: 0, max: 1, doc: "rule 2's decay per query" },
   horizon: { default: 16, min: 1, max: 1024, integer: true, doc: "rule 4's future positions" },
   keep: { default: 0.9, min: 0, max: 1, doc: "rule 4's query statistics: the past kept per query" },
+  weight: { default: 10, min: 0, max: 1000, doc: "the answer-first probe's weight over the chosen rule (its scores as ranks in 0..1): probe-marked entries kept first; 0: the chosen rule alone" },
   recent: { default: 16, min: 0, max: 4096, integer: true, doc: 'newest entries always kept' },
   seed: { default: 0, min: 0, max: 0xffffffff, integer: true, doc: "rule 5's draws" },
 } as const;
@@ -183,7 +188,16 @@ export function createHeadChoice(params: Partial<Record<keyof typeof HEAD_CHOICE
       const h = learner(head.layer, head.kvHead, d);
       const scores = ruleScores(state, head, position);
       const follow = choice(h);
-      for (let i = 0; i < head.length; i++) out[i] = scores[follow][i];
+      if (c.weight > 0) {
+        // The chosen rule as ranks in 0..1 (ties keep the lower index first), plus the weighted probe.
+        const order = Array.from({ length: head.length }, (_, i) => i).sort((a, b) => scores[follow][a] - scores[follow][b] || a - b);
+        let probeMax = 0;
+        for (let i = 0; i < head.length; i++) probeMax = Math.max(probeMax, state.probe[head.slots[i]]);
+        order.forEach((i, rank) => (out[i] = rank / Math.max(1, head.length - 1)));
+        for (let i = 0; i < head.length; i++) out[i] += (c.weight * state.probe[head.slots[i]]) / (probeMax + 1e-9);
+      } else {
+        for (let i = 0; i < head.length; i++) out[i] = scores[follow][i];
+      }
       if (h.named === position) return; // a later round of the same step: named already
       h.named = position;
       h.followed[follow]++;
