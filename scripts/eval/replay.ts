@@ -20,7 +20,7 @@ import { physicalSlot } from '../../src/kv/kv-layout.ts';
 import type { CacheConfig } from '../../src/kv/budget.ts';
 import type { ReferenceBackend } from '../../src/model/reference.ts';
 import { createOracle, Hindsight, recordingPolicy } from '../../src/policies/oracle.ts';
-import { AFTER_THINK_TEXT, nextAnswerTokens, probeRows } from '../../src/policies/probe.ts';
+import { AFTER_THINK_TEXT, ProbeSchedule } from '../../src/policies/probe.ts';
 import type { EvalConfig, EvalItem } from './score.ts';
 
 export interface ReplayOutcome {
@@ -110,14 +110,13 @@ export async function replayPrompt(backend: ReferenceBackend, item: EvalItem, it
     let lost = 0, divergence = 0, agree = 0, answerLost = 0, answerAgree = 0, answerSteps = 0;
     const steps = tokens.length - 1;
     // A policy with an answer-first probe probes while the recorded run thinks, as the decode loop does.
-    const probe = backend.probe();
-    const afterThink = probe ? backend.model.tokenizer.encode(AFTER_THINK_TEXT) : [];
-    let predicted: number[] = [];
+    const spec = backend.probe();
+    const probe = spec ? new ProbeSchedule(spec, backend.model.thinkEndId!, backend.model.tokenizer.encode(AFTER_THINK_TEXT)) : null;
     for (let i = 0; i < steps; i++) {
       const P = prompt.length + i; // token i is written at P; its query predicts token i + 1
-      const rows = probe && (thinkEnd < 0 || i < thinkEnd) ? probeRows(backend.model.thinkEndId!, afterThink, predicted, probe) : undefined;
+      const rows = probe && (thinkEnd < 0 || i < thinkEnd) ? probe.request() : undefined;
       const r = await backend.forward([tokens[i]], P, GREEDY_CONTROL, 'last', rows);
-      if (rows) predicted = nextAnswerTokens(r.probe!, 1 + afterThink.length, probe!);
+      if (rows) probe!.advance(r.probe!);
       const q = softmax(r.logits!);
       const m = lostMass(backend, hindsight, P);
       const hit = argmax(q) === tokens[i + 1] ? 1 : 0;

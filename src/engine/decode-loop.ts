@@ -8,7 +8,7 @@ import { createStreamDecoder } from '../tokenizer/tokenizer.ts';
 import { evictionSpec } from '../kv/budget.ts';
 import type { ForwardBackend, LogitsRequest } from '../model/forward-backend.ts';
 import { createRng } from './rng.ts';
-import { AFTER_THINK_TEXT, nextAnswerTokens, probeRows } from '../policies/probe.ts';
+import { AFTER_THINK_TEXT, ProbeSchedule } from '../policies/probe.ts';
 import type { CacheSnapshot, GenerateRequest, GenerationResult, Phase, PromptInput, Step, StopReason } from './types.ts';
 
 /** What the backend's cache holds after a generation, for a chat's next turn (GenerateRequest.reusePrefix). */
@@ -110,9 +110,8 @@ export async function generate(
   const generated: number[] = [];
   const thinking = model.thinkEndId !== null && request.enableThinking !== false;
   // The policy's answer-first probe (policies/probe.ts): rows after each thinking step's token.
-  const probe = thinking ? backend.probe() : undefined;
-  const afterThink = probe ? model.tokenizer.encode(AFTER_THINK_TEXT) : [];
-  let predicted: number[] = []; // the previous probe's answer tokens (lagged: known before the step)
+  const probeSpec = thinking ? backend.probe() : undefined;
+  const probe = probeSpec ? new ProbeSchedule(probeSpec, model.thinkEndId!, model.tokenizer.encode(AFTER_THINK_TEXT)) : null;
   let phase: Phase = thinking ? 'think' : 'answer';
   const stops = request.stop ?? [];
   let written = ''; // the text so far, searched for the stop strings
@@ -157,9 +156,9 @@ export async function generate(
       break;
     }
     const t0 = performance.now();
-    const rows = probe && phase === 'think' ? probeRows(model.thinkEndId!, afterThink, predicted, probe) : undefined;
+    const rows = probe && phase === 'think' ? probe.request() : undefined;
     const r = await backend.forward([token], position, sampleControl(), logitsMode === 'none' ? 'none' : 'last', rows);
-    if (rows) predicted = nextAnswerTokens(r.probe!, 1 + afterThink.length, probe!);
+    if (rows) probe!.advance(r.probe!);
     stepMs = performance.now() - t0;
     decodeMs += stepMs;
     if (r.logits) emitRows(options, position, 1, r.logits, model.config.vocabSize);

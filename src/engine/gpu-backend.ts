@@ -27,6 +27,7 @@ import { watchedAttention } from '../kv/watched-attention.ts';
 import { dropFrom } from '../kv/rewind.ts';
 import { createEvictionDriver, type EvictionDriver } from '../policies/eviction-driver.ts';
 import { createGpuChooser, type GpuChooser } from '../policies/gpu-chooser.ts';
+import type { ProbeRequest } from '../policies/probe.ts';
 import type { EvictionPolicy, GpuRule } from '../policies/policy.ts';
 import { createPolicy } from '../policies/registry.ts';
 import { backendSizes, continuationGeometry, sequenceGeometry, type BackendOptions, type ForwardBackend, type ForwardResult, type LogitsRequest, type SampleControl } from '../model/forward-backend.ts';
@@ -158,8 +159,8 @@ export async function createGpuBackend(gpu: Gpu, model: LoadedModel, options: Ba
     return { kv: kv!, plan: plan!, driver: driver!, readback: readback! };
   }
 
-  async function forward(tokens: readonly number[], posStart: number, s: SampleControl, logits: LogitsRequest = 'none', probeRows?: readonly number[]): Promise<ForwardResult> {
-    if (probeRows && probeRows.length > 0) throw new Error('the GPU engine runs no answer-first probe rows yet: a policy with a probe is CPU-reference only');
+  async function forward(tokens: readonly number[], posStart: number, s: SampleControl, logits: LogitsRequest = 'none', probeRows?: ProbeRequest): Promise<ForwardResult> {
+    if (probeRows) throw new Error('the GPU engine runs no answer-first probe rows yet: a policy with a probe is CPU-reference only');
     const T = tokens.length;
     const { kv, plan, driver, readback } = await prepared();
     await driver.beforeStep(posStart, T); // room, the step's slots, and the next step's victims asked of this one

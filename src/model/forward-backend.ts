@@ -9,7 +9,7 @@ import { continuationPages } from '../kv/rewind.ts';
 import type { WatchedAttention } from '../kv/watched-attention.ts';
 import type { BudgetChange, Eviction } from '../policies/eviction-driver.ts';
 import type { EvictionPolicy } from '../policies/policy.ts';
-import type { ProbeSpec } from '../policies/probe.ts';
+import type { ProbeRequest, ProbeResult, ProbeSpec } from '../policies/probe.ts';
 import type { ModelConfig } from './config.ts';
 import type { LoadedModel } from './load-model.ts';
 
@@ -97,7 +97,7 @@ export interface ForwardResult {
   /** (rows, vocab): the last row, or every row of the step, when asked for. */
   logits?: Float32Array | Float64Array;
   /** With probe rows: the greedy prediction after each of them (policies/probe.ts). */
-  probe?: number[];
+  probe?: ProbeResult;
 }
 
 export interface ForwardBackend {
@@ -144,6 +144,6 @@ export interface ForwardBackend {
    * (a decode step of a policy with a probe): rows run after the token at the next positions,
    * whose K/V are never kept; their attention folds into the policy's probe scores.
    */
-  forward(tokens: readonly number[], posStart: number, sample: SampleControl, logits?: LogitsRequest, probe?: readonly number[]): Promise<ForwardResult>;
+  forward(tokens: readonly number[], posStart: number, sample: SampleControl, logits?: LogitsRequest, probe?: ProbeRequest): Promise<ForwardResult>;
   dispose(): void;
 }

@@ -16,6 +16,7 @@ import { pagedAttentionRef } from '../kernels/paged-attention.ref.ts';
 import { rmsnormRef } from '../kernels/rmsnorm.ref.ts';
 import { ropeAppendRef } from '../kernels/rope-append.ref.ts';
 import { probeForwardRef } from './probe-forward.ts';
+import type { ProbeRequest, ProbeResult } from '../policies/probe.ts';
 import { sampleRef } from '../kernels/sample.ref.ts';
 import { siluMulRef } from '../kernels/silu-mul.ref.ts';
 import { kvBytes } from '../kv/kv-layout.ts';
@@ -96,6 +97,23 @@ export function createReferenceBackend(model: LoadedModel, options: BackendOptio
     if (!watchLayers.has(l)) return;
     const maxSlots = geometry.maxPagesPerHead * geometry.pageSize;
     lastWatched.push(watchedAttention(cache.layout, l, c.numHeads, probs.subarray((T - 1) * c.numHeads * maxSlots), maxSlots));
+  }
+
+  /**
+   * A step's probe blocks after its rows, at `at`.. (policies/probe.ts): the answer's, then the
+   * lookahead's, each folded into the probe scores; a lookahead to bootstrap is decoded greedily
+   * from the step's own prediction (`last`, its logits) first, without folding.
+   */
+  function runProbe(probe: ProbeRequest, at: number, last: Float64Array): ProbeResult {
+    const fold = (l: number, seen: Float64Array, maxSlots: number) => runner.observeProbe(l, seen, maxSlots);
+    const block = (tokens: readonly number[], onSeen = fold) => probeForwardRef(model, cache, { cos, sin }, tokens, at, onSeen);
+    const answer = block(probe.answer);
+    let look = [...probe.look];
+    if (probe.bootstrapLook > 0) {
+      look = [sampleRef(last, { temperature: 0, topP: 1, u: 0 })];
+      while (look.length < probe.bootstrapLook) look.push(block(look, () => {}).at(-1)!);
+    }
+    return { answer, look: look.length > 0 ? block(look) : [] };
   }
 
   /** Every head holds exactly the positions below posStart: nothing was ever evicted. */
@@ -256,14 +274,12 @@ export function createReferenceBackend(model: LoadedModel, options: BackendOptio
     },
     watched: () => lastWatched,
     probe: () => runner.policy.probe,
-    async forward(tokens, posStart, sample: SampleControl, logits: LogitsRequest = 'none', probe?: readonly number[]): Promise<ForwardResult> {
+    async forward(tokens, posStart, sample: SampleControl, logits: LogitsRequest = 'none', probe?: ProbeRequest): Promise<ForwardResult> {
       if (tokens.length === 1) await driver.makeRoom(posStart);
       const rows = forwardRows(tokens, posStart, logits);
       const last = rows.subarray(rows.length - V);
       const result: ForwardResult = { token: sampleRef(last, sample), logits: logits === 'none' ? undefined : rows };
-      if (probe && probe.length > 0) {
-        result.probe = probeForwardRef(model, cache, { cos, sin }, probe, posStart + tokens.length, (l, seen, maxSlots) => runner.observeProbe(l, seen, maxSlots));
-      }
+      if (probe) result.probe = runProbe(probe, posStart + tokens.length, last);
       return result;
     },
     dispose() {},

@@ -23,12 +23,13 @@ export const ANSWER_PROBE_PARAMS = {
   keep: { default: 0.9, min: 0, max: 1, doc: "expected attention: the queries' moving statistics keep this much of the past per query" },
   decay: { default: 0.98, min: 0, max: 1, doc: 'how much of a probe score carries over to the next probe step' },
   answer: { default: 3, min: 0, max: 16, integer: true, doc: "answer tokens after the forced rows (end-of-think and the template's text after it)" },
+  look: { default: 0, min: 0, max: 32, integer: true, doc: "a lookahead probe: rows of the think's own predicted continuation (0: none)" },
   recent: { default: 16, min: 0, max: 4096, integer: true, doc: 'newest entries always kept' },
 } as const;
 
 const CPU_ONLY = 'the answer-first probe runs on the CPU reference only for now (its GPU port is issue 25, with crystal)';
 
-export function createAnswerProbe(params: Partial<{ base: number; weight: number; horizon: number; keep: number; decay: number; answer: number; recent: number }> = {}): EvictionPolicy {
+export function createAnswerProbe(params: Partial<{ base: number; weight: number; horizon: number; keep: number; decay: number; answer: number; look: number; recent: number }> = {}): EvictionPolicy {
   const c = { ...defaultsOf(ANSWER_PROBE_PARAMS), ...params };
   const queries = c.base === 2 ? new QueryStats(c.keep) : null;
   return {
@@ -39,7 +40,7 @@ export function createAnswerProbe(params: Partial<{ base: number; weight: number
     sinks: 0,
     recent: c.recent,
     historyWindow: 0,
-    probe: c.weight > 0 ? { answer: c.answer, decay: c.decay } : undefined,
+    probe: c.weight > 0 ? { answer: c.answer, look: c.look, decay: c.decay } : undefined,
     gpu: { cpuOnly: CPU_ONLY },
     observe(state, head, attention) {
       if (c.base === 1) for (let i = 0; i < head.length; i++) state.score[head.slots[i]] += attention[i];

@@ -118,7 +118,7 @@ export function createHeadChoice(params: Partial<Record<keyof typeof HEAD_CHOICE
     sinks: 0,
     recent: c.recent,
     historyWindow: 0,
-    probe: { answer: 3, decay: 0.98 },
+    probe: { answer: 3, look: 0, decay: 0.98 },
     gpu: { cpuOnly: 'the per-head rule choice is a CPU-reference research policy' },
     observeQueries(state, layer, q, position) {
       queries.observe(layer, q);

@@ -19,24 +19,68 @@ export const AFTER_THINK_TEXT = '\n\n';
 export interface ProbeSpec {
   /** Answer tokens after the forced rows, each the previous step's greedy prediction. */
   answer: number;
+  /**
+   * A second probe beside the answer's (neither sees the other's rows): `look` rows of the
+   * model's own think continuation, each the previous step's greedy prediction for its position.
+   * 0: none.
+   */
+  look: number;
   /** Per probe fold, how much of an entry's probe score carries over (each probe folds once a step). */
   decay: number;
 }
 
 /**
- * The probe rows of one step: end-of-think, the template's text after it, then the answer tokens
- * the previous probe predicted (fewer at the first step, when there are none yet).
+ * One step's probe rows. The lookahead's first rows cannot be known before the first step (its
+ * row 0 is the step's own next token): then `look` is empty and `bootstrapLook` asks the engine
+ * to decode that block greedily from the step's own prediction, once.
  */
-export function probeRows(thinkEndId: number, afterThink: readonly number[], predicted: readonly number[], spec: ProbeSpec): number[] {
-  return [thinkEndId, ...afterThink, ...predicted.slice(0, spec.answer)];
+export interface ProbeRequest {
+  answer: readonly number[];
+  look: readonly number[];
+  bootstrapLook: number;
+}
+
+/** The greedy prediction after each probe row, per block. */
+export interface ProbeResult {
+  answer: number[];
+  look: number[];
 }
 
 /**
- * The answer tokens the next step's rows take, from this step's greedy prediction after each row:
- * the prediction after the last forced row is the first answer token, and so on.
+ * The rows of every step of one generation, lagged one step: the end-of-think token, the
+ * template's text after it, then the answer tokens the previous step's probe predicted (fewer at
+ * the first steps); and the lookahead's rows, this step's positions predicted by the previous
+ * step's lookahead. The decode loop and the replay both run it.
  */
-export function nextAnswerTokens(predictions: readonly number[], forcedRows: number, spec: ProbeSpec): number[] {
-  return predictions.slice(forcedRows - 1, forcedRows - 1 + spec.answer);
+export class ProbeSchedule {
+  private answerTokens: number[] = [];
+  private lookTokens: number[] = [];
+
+  constructor(
+    readonly spec: ProbeSpec,
+    private readonly thinkEndId: number,
+    private readonly afterThink: readonly number[],
+  ) {}
+
+  request(): ProbeRequest {
+    const look = this.spec.look > 0 && this.lookTokens.length === this.spec.look ? this.lookTokens : [];
+    return {
+      answer: [this.thinkEndId, ...this.afterThink, ...this.answerTokens],
+      look,
+      bootstrapLook: this.spec.look > 0 && look.length === 0 ? this.spec.look : 0,
+    };
+  }
+
+  /**
+   * The next step's tokens from this step's predictions. The prediction after the last forced row
+   * is the first answer token, and so on; the lookahead's row i of the next step sits at the
+   * position this step's row i predicts.
+   */
+  advance(result: ProbeResult): void {
+    const forced = 1 + this.afterThink.length;
+    this.answerTokens = result.answer.slice(forced - 1, forced - 1 + this.spec.answer);
+    this.lookTokens = result.look.slice(0, this.spec.look);
+  }
 }
 
 /** One entry's fold: probe = max(decay * probe, seen). */

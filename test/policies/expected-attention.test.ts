@@ -51,7 +51,7 @@ test('the mean is rotated to the future positions: a quarter turn favours the ke
 
 test('answer-probe base 2: expected attention ranks, weight 0 runs no probe, the probe still dominates with weight', () => {
   expect(createAnswerProbe({ base: 2, weight: 0 }).probe).toBeUndefined();
-  expect(createAnswerProbe({ base: 2 }).probe).toEqual({ answer: 3, decay: 0.98 });
+  expect(createAnswerProbe({ base: 2 }).probe).toEqual({ answer: 3, look: 0, decay: 0.98 });
   const policy = createAnswerProbe({ base: 2, weight: 10, recent: 0 });
   const s = state([[1, 0], [0, 1], [-1, 0]], [[1, 0], [1, 0], [1, 0]]);
   policy.observeQueries!(s, 0, Float64Array.from([2, 0]), 0);
