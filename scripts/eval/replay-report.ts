@@ -75,9 +75,9 @@ export function spearman(a: number[], b: number[]): number {
 
 export interface RankAgreement {
   /** Per budget: the policies both runs have, and rho for each replay figure against accuracy. */
-  perBudget: { budget: number; policies: number; lostMass: number; kl: number; top1: number }[];
+  perBudget: { budget: number; policies: number; lostMass: number; answerLostMass: number; kl: number; top1: number }[];
   /** Over every (policy, budget) cell both runs have. */
-  pooled: { cells: number; lostMass: number; kl: number; top1: number };
+  pooled: { cells: number; lostMass: number; answerLostMass: number; kl: number; top1: number };
 }
 
 /**
@@ -90,6 +90,7 @@ export function rankAgreement(replay: ReplaySummary[], accuracy: EvalSummary[]):
   const cells = replay.filter((r) => r.budget !== null && !r.policy.startsWith('oracle') && acc.has(r.label));
   const rho = (rows: ReplaySummary[]) => ({
     lostMass: spearman(rows.map((r) => -r.lostMass), rows.map((r) => acc.get(r.label)!)),
+    answerLostMass: spearman(rows.map((r) => -r.answerLostMass), rows.map((r) => acc.get(r.label)!)),
     kl: spearman(rows.map((r) => -r.kl), rows.map((r) => acc.get(r.label)!)),
     top1: spearman(rows.map((r) => r.top1), rows.map((r) => acc.get(r.label)!)),
   });
@@ -117,10 +118,10 @@ export function replayMarkdown(summaries: ReplaySummary[], header: string, agree
   ];
   if (agreement) {
     lines.push('', 'Spearman rank correlation of the replay figure with free-running accuracy (+1: the replay orders the policies exactly as accuracy does):', '');
-    lines.push('| budget | policies | lost mass | KL | top-1 |', '|---|---|---|---|---|');
-    for (const b of agreement.perBudget) lines.push(`| ${b.budget} | ${b.policies} | ${num(b.lostMass, 2)} | ${num(b.kl, 2)} | ${num(b.top1, 2)} |`);
+    lines.push('| budget | policies | lost mass | answer: lost mass | KL | top-1 |', '|---|---|---|---|---|---|');
+    for (const b of agreement.perBudget) lines.push(`| ${b.budget} | ${b.policies} | ${num(b.lostMass, 2)} | ${num(b.answerLostMass, 2)} | ${num(b.kl, 2)} | ${num(b.top1, 2)} |`);
     const p = agreement.pooled;
-    lines.push(`| all cells | ${p.cells} | ${num(p.lostMass, 2)} | ${num(p.kl, 2)} | ${num(p.top1, 2)} |`);
+    lines.push(`| all cells | ${p.cells} | ${num(p.lostMass, 2)} | ${num(p.answerLostMass, 2)} | ${num(p.kl, 2)} | ${num(p.top1, 2)} |`);
   }
   return lines.join('\n') + '\n';
 }

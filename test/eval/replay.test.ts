@@ -36,7 +36,8 @@ test('rank agreement: lower lost mass predicting higher accuracy scores +1; orac
   expect(agreement.pooled.lostMass).toBeCloseTo(1, 12);
   expect(agreement.pooled.top1).toBeCloseTo(1, 12);
   expect(agreement.pooled.kl).toBeCloseTo(0.5, 12); // b and c swapped
-  expect(agreement.perBudget).toEqual([{ budget: 64, policies: 3, lostMass: agreement.pooled.lostMass, kl: agreement.pooled.kl, top1: agreement.pooled.top1 }]);
+  expect(agreement.pooled.answerLostMass).toBeNaN(); // no answer figures in these rows
+  expect(agreement.perBudget).toEqual([{ budget: 64, policies: 3, lostMass: agreement.pooled.lostMass, answerLostMass: NaN, kl: agreement.pooled.kl, top1: agreement.pooled.top1 }]);
 });
 
 test('one prompt replayed: the full cache loses nothing, the oracle loses least, every figure in range', async () => {
