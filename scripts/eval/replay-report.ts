@@ -56,9 +56,9 @@ export function ranks(values: number[]): number[] {
   return r;
 }
 
-/** Spearman's rank correlation (Pearson's over the ranks); NaN with fewer than 3 pairs or a constant side. */
+/** Spearman's rank correlation (Pearson's over the ranks); NaN with fewer than 3 pairs, a NaN, or a constant side. */
 export function spearman(a: number[], b: number[]): number {
-  if (a.length !== b.length || a.length < 3) return NaN;
+  if (a.length !== b.length || a.length < 3 || [...a, ...b].some(Number.isNaN)) return NaN;
   const ra = ranks(a);
   const rb = ranks(b);
   const n = a.length;
