@@ -192,8 +192,16 @@ console.log('config                         accuracy   think  closed');
 for (const s of summaries) {
   console.log(`${s.label.padEnd(30)} ${(100 * s.accuracy).toFixed(1).padStart(7)}% ${s.meanThinkTokens.toFixed(1).padStart(7)} ${(100 * s.closedThinkShare).toFixed(1).padStart(6)}%`);
   if (s.report) {
-    const all = Object.values(s.report).reduce((a, b) => a + b, 0) || 1;
-    console.log(`  ${Object.entries(s.report).map(([k, v]) => `${k} ${((100 * v) / all).toFixed(0)}%`).join(', ')}`);
+    // Each group's counts ("group/name") as shares of the group.
+    const groups = new Map<string, [string, number][]>();
+    for (const [key, v] of Object.entries(s.report)) {
+      const [group, name] = key.includes('/') ? [key.slice(0, key.lastIndexOf('/')), key.slice(key.lastIndexOf('/') + 1)] : ['', key];
+      groups.set(group, [...(groups.get(group) ?? []), [name, v]]);
+    }
+    for (const [group, rows] of groups) {
+      const all = rows.reduce((a, [, v]) => a + v, 0) || 1;
+      console.log(`  ${group ? `${group}: ` : ''}${rows.map(([k, v]) => `${k} ${((100 * v) / all).toFixed(0)}%`).join(', ')}`);
+    }
   }
 }
 mkdirSync(values.out!, { recursive: true });

@@ -212,10 +212,14 @@ export function createHeadChoice(params: Partial<Record<keyof typeof HEAD_CHOICE
       }
     },
     report() {
-      // Per rule: the decisions that followed it, over every head.
+      // Per layer and rule ("layer 0/recency"): the decisions its KV heads made following it.
       const total: Record<string, number> = {};
-      for (const name of HEAD_CHOICE_RULES) total[name] = 0;
-      for (const h of learners.values()) for (let r = 0; r < RULES; r++) total[HEAD_CHOICE_RULES[r]] += h.followed[r];
+      const layers = [...new Set([...learners.keys()].map((k) => Number(k.split(',')[0])))].sort((a, b) => a - b);
+      for (const l of layers) for (const name of HEAD_CHOICE_RULES) total[`layer ${l}/${name}`] = 0;
+      for (const [key, h] of learners) {
+        const l = key.split(',')[0];
+        for (let r = 0; r < RULES; r++) total[`layer ${l}/${HEAD_CHOICE_RULES[r]}`] += h.followed[r];
+      }
       return total;
     },
   };

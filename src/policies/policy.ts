@@ -84,7 +84,7 @@ export interface EvictionPolicy {
    * `protectBelow`: positions below it are kept whatever the score (the prompt in think mode).
    */
   score(state: PolicyState, head: HeadSlots, position: number, out: Float64Array, protectBelow?: number): void;
-  /** A research policy's account of what it did during the run, as counts by name (the eval sums and prints them). */
+  /** A research policy's account of what it did during the run, as counts by "group/name" (the eval sums them and prints each group's shares). */
   report?(): Record<string, number>;
 }
 

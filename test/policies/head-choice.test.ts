@@ -13,7 +13,8 @@ import { BUNDLED_MODEL_DIR, readGolden } from '../helpers/golden.ts';
 import { loadModelFromDir } from '../helpers/node-model.ts';
 import { makeHead } from './fixture.ts';
 
-const followed = (report: Record<string, number>) => HEAD_CHOICE_RULES.filter((r) => report[r] > 0);
+/** The rules some head of layer 0 followed. */
+const followed = (report: Record<string, number>) => HEAD_CHOICE_RULES.filter((r) => report[`layer 0/${r}`] > 0);
 
 test('a query that reads some rules\' victims charges those rules; the head turns to another', () => {
   const policy = createHeadChoice({ recent: 0 });
@@ -37,10 +38,10 @@ test('a query that reads some rules\' victims charges those rules; the head turn
   const second = policy.report!();
   // Not a rule that named slot 0: h2o (it named slot 3, which the query hardly sees), or random
   // (named a slot the query sees as little, and random wins ties).
-  const now = HEAD_CHOICE_RULES.filter((r) => second[r] > (r === 'random' ? 1 : 0));
+  const now = HEAD_CHOICE_RULES.filter((r) => second[`layer 0/${r}`] > (r === 'random' ? 1 : 0));
   expect(now).toHaveLength(1);
   expect(['h2o', 'random']).toContain(now[0]);
-  expect(second.recency + second.probe + second['expected attention'] + second['h2o-decay']).toBe(0);
+  expect(['recency', 'probe', 'expected attention', 'h2o-decay'].map((r) => second[`layer 0/${r}`])).toEqual([0, 0, 0, 0]);
 });
 
 test('a generation on the CPU reference: it evicts, probes, and reports what each head followed', async () => {
@@ -50,7 +51,8 @@ test('a generation on the CPU reference: it evicts, probes, and reports what eac
   expect(r.generatedIds.length).toBeGreaterThan(48);
   expect(backend.evictions().length).toBeGreaterThan(0);
   const report = backend.eviction().runner.policy.report!();
-  expect(Object.keys(report)).toEqual([...HEAD_CHOICE_RULES]);
+  const layers = model.config.numLayers;
+  expect(Object.keys(report)).toEqual(Array.from({ length: layers }, (_, l) => HEAD_CHOICE_RULES.map((r) => `layer ${l}/${r}`)).flat());
   const decisions = Object.values(report).reduce((a, b) => a + b, 0);
   expect(decisions).toBeGreaterThan(0);
   expect(followed(report).length).toBeGreaterThan(1); // the heads do not all stay on random
