@@ -11,14 +11,19 @@
 #   3. the Vulkan driver and the GPU adapter (adapter.txt): a GPU is required, never a CPU driver
 #      unless one is named with VK_DRIVER_FILES
 #   4. the decode table: contexts 1K and 4K, full and crystal at a 1024-entry budget (decode.txt)
-#   5. the kernel table: each kernel against the adapter's own bandwidth (kernels.txt)
-#   6. the peer (llama.cpp in Chromium) only where Chromium is: never in this bundle (peer.txt says so)
+#   5. the agreement: the GPU engine's generations of the bundled model under every GPU policy at
+#      `all` 96 and `think` 64 (the first 5 prompts; 2 with quick) against the CPU reference's
+#      recorded outcomes (app/expected.json): answers, think lengths and token counts identical, on
+#      the GPU's own code paths (agreement.txt)
+#   6. the kernel table: each kernel against the adapter's own bandwidth (kernels.txt)
+#   7. the peer (llama.cpp in Chromium) only where Chromium is: never in this bundle (peer.txt says so)
 # The decode table comes before the kernels, so a later timeout keeps it.
 #
 # Settings (environment): VK_DRIVER_FILES the Vulkan driver manifest (else found: see adapter.txt);
 # LAYERS (model layers, default the real 28), CONTEXTS (default 1024,4096), TOKENS, RUNS, BUDGET
-# (default 1024), SECTIONS (kernel sections, default all), and the limits in seconds T_MODEL,
-# T_ADAPTER, T_DECODE, T_KERNELS.
+# (default 1024), SECTIONS (kernel sections, default all), AGREE_POLICIES and AGREE_PROMPTS (the
+# agreement's policies and prompts, default every GPU policy and 5), and the limits in seconds
+# T_MODEL, T_ADAPTER, T_DECODE, T_AGREE, T_KERNELS.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 cd "$here"
@@ -87,6 +92,21 @@ fi
 # 3-5. The adapter, the decode table, the kernel table.
 step adapter "${T_ADAPTER:-60}" adapter.txt "$node" app/bench.mjs --node --require-gpu --adapter || exit 1
 step decode "${T_DECODE:-600}" decode.txt "$node" app/bench.mjs --node --require-gpu --model "/$model/" --contexts "$contexts" --budget "$budget" --tokens "$tokens" --runs "$runs"
+agree_policies=${AGREE_POLICIES:-streaming,random,h2o,h2o-decay,tova,snapkv-d,r-kv,laprox,crystal,crystal-lite}
+agree_prompts=${AGREE_PROMPTS:-5}
+[ -n "$quick" ] && agree_prompts=${AGREE_PROMPTS:-2}
+# Both cells in one step (a function, run by the step's bash under its time limit).
+agree() {
+  for cell in "all 96" "think 64"; do
+    set -- $cell
+    echo "== $1 $2 on the first $agree_prompts prompts"
+    "$node" app/eval.mjs --engine gpu --model app/models/tiny-reasoner-qwen3 --policies "$agree_policies" --mode "$1" --budgets "$2" \
+      --limit "$agree_prompts" --compare app/expected.json --out "$out/tmp/agreement-$1" || return 1
+  done
+}
+export node out agree_policies agree_prompts
+export -f agree
+step agreement "${T_AGREE:-600}" agreement.txt bash -c agree
 step kernels "${T_KERNELS:-600}" kernels.txt "$node" app/bench.mjs --node --require-gpu --kernels --runs "$runs" ${quick:+--quick} ${SECTIONS:+--sections "$SECTIONS"}
 
 # 6. The peer runs in a browser; this bundle carries none.

@@ -18,7 +18,10 @@ const ROOT = resolve(import.meta.dirname, '../..');
 const work = mkdtempSync(join(tmpdir(), 'crystal-gpu-test-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
-const SETTINGS = { VK_DRIVER_FILES: SWIFTSHADER_ICD, LAYERS: '1', CONTEXTS: '128', TOKENS: '4', RUNS: '1', BUDGET: '64', SECTIONS: 'score-update' };
+const SETTINGS = {
+  VK_DRIVER_FILES: SWIFTSHADER_ICD, LAYERS: '1', CONTEXTS: '128', TOKENS: '4', RUNS: '1', BUDGET: '64', SECTIONS: 'score-update',
+  AGREE_POLICIES: 'h2o', AGREE_PROMPTS: '1', // one policy on one prompt: the step runs, and compares (SwiftShader is slow)
+};
 
 /** Whether this machine lets us hide folders from a command (unshare -m, as root). */
 const canHide = spawnSync('unshare', ['-m', 'true']).status === 0;
@@ -41,14 +44,14 @@ test('the bundle unpacks into an empty folder and runs run.sh quick there, reach
   const r = canHide ? spawnSync('unshare', ['-m', 'bash', '-c', hidden], { env, encoding: 'utf8' }) : spawnSync('bash', ['-c', run], { env, encoding: 'utf8' });
   console.log(`[bundle] ${(bytes / 2 ** 20).toFixed(1)} MiB; ${canHide ? 'the checkout and the system Node hidden while it ran' : 'no mount namespace here: the bundle searched for the checkout path'}`);
   if (!canHide) {
-    for (const f of ['bench.mjs', 'make-real-shape-models.mjs']) expect(readFileSync(join(dir, 'app', f), 'utf8')).not.toContain(ROOT);
+    for (const f of ['bench.mjs', 'make-real-shape-models.mjs', 'eval.mjs']) expect(readFileSync(join(dir, 'app', f), 'utf8')).not.toContain(ROOT);
   }
   const log = (name: string) => (existsSync(join(results, name)) ? readFileSync(join(results, name), 'utf8') : '');
   expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0);
 
-  // The steps ran in order, each in its own log: libraries, model, adapter, decode, kernels, peer.
+  // The steps ran in order, each in its own log: libraries, model, adapter, decode, agreement, kernels, peer.
   const steps = [...log('run.txt').matchAll(/^== (\w+)/gm)].map((m) => m[1]);
-  expect(steps).toEqual(['libraries', 'model', 'adapter', 'decode', 'kernels', 'peer', 'done']);
+  expect(steps).toEqual(['libraries', 'model', 'adapter', 'decode', 'agreement', 'kernels', 'peer', 'done']);
   expect(log('libs.txt')).toMatch(/^glibc: host [\d.]+, needed 2\.\d+/m);
   expect(log('adapter.txt')).toMatch(/Vulkan driver .*vk_swiftshader_icd\.json \(from VK_DRIVER_FILES/);
   expect(log('adapter.txt')).toMatch(/^adapter +google \/ swiftshader/m);
@@ -56,5 +59,7 @@ test('the bundle unpacks into an empty folder and runs run.sh quick there, reach
   expect(decode).toMatch(/^ +128 {2}full +[\d.]+/m);
   expect(decode).toMatch(/^ +128 {2}crystal all 64 +[\d.]+/m);
   expect(log('kernels.txt')).toMatch(/^checks +all \d+ rows match their CPU reference/m);
+  // The GPU engine's outcomes against the CPU reference's recorded ones, both cells.
+  expect(log('agreement.txt').match(/^compare with app\/expected\.json: 1 outcomes identical, 0 differ, 0 not in it$/gm)).toHaveLength(2);
   expect(log('peer.txt')).toMatch(/^== peer: skipped: /);
 });
