@@ -50,6 +50,8 @@ export class HostKvCache implements KvStore {
     next.state.score.set(this.state.score);
     next.state.stamp.set(this.state.stamp);
     next.state.history.set(this.state.history);
+    next.state.probe.set(this.state.probe);
+    next.state.rope = this.state.rope;
     return next;
   }
 
@@ -59,6 +61,7 @@ export class HostKvCache implements KvStore {
     this.state.score.fill(0);
     this.state.stamp.fill(0);
     this.state.history.fill(0);
+    this.state.probe.fill(0);
     this.moved = 0;
     this.compactions = 0;
   }

@@ -54,7 +54,6 @@ export function createReferenceBackend(model: LoadedModel, options: BackendOptio
   // The pool is re-sized at reset: the whole context for the full cache, the budget otherwise.
   let geometry = contextGeometry;
   let cache = new HostKvCache(geometry, 0, kv16);
-  cache.state.rope = { cos, sin, heads: c.numHeads, kvHeads: c.numKvHeads };
   let runner = createCpuPolicyRunner(createPolicy('full'), cache, c.numHeads);
   let driver = createEvictionDriver(runner.policy, undefined, cache, null);
   let settings: CacheConfig | undefined; // the current sequence's cache settings
@@ -240,7 +239,7 @@ export function createReferenceBackend(model: LoadedModel, options: BackendOptio
       const nextRunner = createCpuPolicyRunner(policy, nextCache, c.numHeads);
       driver = createEvictionDriver(policy, config, nextCache, nextRunner); // throws on a budget too small, before anything changes
       if (nextCache === cache) cache.reset();
-      nextCache.state.rope = { cos, sin, heads: c.numHeads, kvHeads: c.numKvHeads };
+      nextCache.state.rope = { cos, sin, heads: c.numHeads, kvHeads: c.numKvHeads }; // kept by grownTo
       cache = nextCache;
       runner = nextRunner;
       geometry = next;
