@@ -16,6 +16,7 @@
 import { generate } from '../../src/engine/decode-loop.ts';
 import { promptIds } from '../../src/engine/decode-loop.ts';
 import { GREEDY } from '../../src/engine/types.ts';
+import { sampleRef } from '../../src/kernels/sample.ref.ts';
 import { physicalSlot } from '../../src/kv/kv-layout.ts';
 import type { CacheConfig } from '../../src/kv/budget.ts';
 import type { ReferenceBackend } from '../../src/model/reference.ts';
@@ -47,12 +48,6 @@ function softmax(logits: ArrayLike<number>): Float64Array {
   for (let i = 0; i < logits.length; i++) z += p[i] = Math.exp(logits[i] - max);
   for (let i = 0; i < p.length; i++) p[i] /= z;
   return p;
-}
-
-function argmax(x: ArrayLike<number>): number {
-  let best = 0;
-  for (let i = 1; i < x.length; i++) if (x[i] > x[best]) best = i;
-  return best;
 }
 
 /** KL(p || q) in nats; q's zeros where p is not are floored at 1e-300 (finite, very large). */
@@ -119,7 +114,7 @@ export async function replayPrompt(backend: ReferenceBackend, item: EvalItem, it
       if (rows) probe!.advance(r.probe!);
       const q = softmax(r.logits!);
       const m = lostMass(backend, hindsight, P);
-      const hit = argmax(q) === tokens[i + 1] ? 1 : 0;
+      const hit = sampleRef(q, GREEDY_CONTROL) === tokens[i + 1] ? 1 : 0;
       lost += m;
       agree += hit;
       divergence += kl(fullDist.get(P)!, q);

@@ -11,11 +11,14 @@
  */
 import { rmsnormRef } from '../kernels/rmsnorm.ref.ts';
 import { ropeAppendRef } from '../kernels/rope-append.ref.ts';
+import { sampleRef } from '../kernels/sample.ref.ts';
 import { siluMulRef } from '../kernels/silu-mul.ref.ts';
 import type { HostKvCache } from '../kv/host-kv-cache.ts';
 import { physicalSlot } from '../kv/kv-layout.ts';
 import { linearRef, linearRow } from './linear.ts';
 import type { LoadedModel } from './load-model.ts';
+
+const GREEDY_CONTROL = { temperature: 0, topP: 1, u: 0 };
 
 export function probeForwardRef(
   model: LoadedModel,
@@ -105,11 +108,5 @@ export function probeForwardRef(
   }
   const logits = linearRef(rmsnormRef(x, w.finalNorm, R, H, eps), w.lmHead, R);
   const V = c.vocabSize;
-  const predictions: number[] = [];
-  for (let r = 0; r < R; r++) {
-    let best = 0;
-    for (let t = 1; t < V; t++) if (logits[r * V + t] > logits[r * V + best]) best = t;
-    predictions.push(best);
-  }
-  return predictions;
+  return rows.map((_, r) => sampleRef(logits.subarray(r * V, (r + 1) * V), GREEDY_CONTROL));
 }

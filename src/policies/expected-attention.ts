@@ -13,6 +13,7 @@
  */
 import { assert } from '../assert.ts';
 import type { HeadSlots, PolicyState } from '../kernels/policy-state.ts';
+import { ropeRef } from '../kernels/rope.ref.ts';
 
 /** Running query statistics per (layer, query head), before RoPE. */
 export class QueryStats {
@@ -38,7 +39,7 @@ export class QueryStats {
     }
   }
 
-  /** The query heads' (heads, dim) mean and pair-averaged variance of a layer; undefined before its first query. */
+  /** The query heads' (heads, dim) mean and variance of a layer (expectedAttention averages it within rotary pairs); undefined before its first query. */
   of(layer: number): { mean: Float64Array; variance: Float64Array } | undefined {
     const m = this.mean.get(layer);
     if (!m) return undefined;
@@ -67,16 +68,11 @@ export function expectedAttention(stats: QueryStats, state: PolicyState, head: H
   for (let h = head.kvHead * group; h < (head.kvHead + 1) * group; h++) {
     const mu = s.mean.subarray(h * d, (h + 1) * d);
     const v2 = s.variance.subarray(h * d, (h + 1) * d);
-    const lastPosition = rope.cos.length / half - 1;
-    for (let j = 0; j < horizon; j++) {
-      const table = Math.min(position + j, lastPosition) * half;
-      for (let i = 0; i < half; i++) {
-        const c = rope.cos[table + i];
-        const sn = rope.sin[table + i];
-        rotated[j * d + i] = mu[i] * c - mu[i + half] * sn;
-        rotated[j * d + i + half] = mu[i + half] * c + mu[i] * sn;
-      }
-    }
+    // The mean at each future position; positions past the rotary tables take the last one's.
+    const inTable = Math.max(1, Math.min(horizon, rope.cos.length / half - position));
+    for (let j = 0; j < horizon; j++) rotated.set(mu, j * d);
+    ropeRef(rotated, inTable, 1, d, Math.min(position, rope.cos.length / half - 1), rope.cos, rope.sin);
+    for (let j = inTable; j < horizon; j++) rotated.copyWithin(j * d, (inTable - 1) * d, inTable * d);
     let max = -Infinity;
     for (let e = 0; e < head.length; e++) {
       const k = head.slots[e] * d;

@@ -32,6 +32,7 @@
 import { assert } from '../assert.ts';
 import { lowestCandidate, markCandidates } from '../kernels/select.ts';
 import { randomScore } from '../kernels/random-score.ts';
+import { ropeRef } from '../kernels/rope.ref.ts';
 import { expectedAttention, QueryStats } from './expected-attention.ts';
 import { defaultsOf } from './params.ts';
 import { definePolicy, type EvictionPolicy, type HeadSlots, type PolicyState } from './policy.ts';
@@ -125,16 +126,7 @@ export function createHeadChoice(params: Partial<Record<keyof typeof HEAD_CHOICE
       // The query after RoPE, for the ghosts' logits when this position's attention is observed.
       const rope = state.rope!;
       const dim = state.keys!.dim;
-      const half = dim / 2;
-      const out = new Float64Array(q.length);
-      for (let base = 0; base < q.length; base += dim) {
-        for (let i = 0; i < half; i++) {
-          const cs = rope.cos[position * half + i];
-          const sn = rope.sin[position * half + i];
-          out[base + i] = q[base + i] * cs - q[base + i + half] * sn;
-          out[base + i + half] = q[base + i + half] * cs + q[base + i] * sn;
-        }
-      }
+      const out = ropeRef(Float64Array.from(q), 1, q.length / dim, dim, position, rope.cos, rope.sin);
       let byPosition = rotated.get(layer);
       if (!byPosition) rotated.set(layer, (byPosition = new Map()));
       byPosition.set(position, out);
