@@ -1,6 +1,6 @@
 /**
  * npm run eval -- [--policy P | --policies a,b] [--budgets 64,96] [--mode all|think] [--grid]
- *                 [--limit N] [--model DIR] [--workers N] [--param k=v,...[;k=v,...]] [--out DIR] [--no-memo]
+ *                 [--limit N [--skip M]] [--model DIR] [--workers N] [--param k=v,...[;k=v,...]] [--out DIR] [--no-memo]
  *                 [--compare results.json] [--engine cpu|gpu [--vulkan-icd swiftshader|PATH]]
  *                 [--replay [--accuracy results.json]]
  *
@@ -41,6 +41,7 @@ const { values } = parseArgs({
     mode: { type: 'string', default: 'all' },
     grid: { type: 'boolean', default: false },
     limit: { type: 'string' },
+    skip: { type: 'string' },
     model: { type: 'string', default: 'public/models/tiny-reasoner-qwen3' },
     workers: { type: 'string' },
     param: { type: 'string' },
@@ -69,10 +70,18 @@ for (const p of policies) {
     process.exit(2);
   }
 }
-// --param a=1,b=2 sets policy parameters; several sets separated by ';' run each as its own series (sweeps).
-const paramSets = (values.param ?? '').split(';').map((set) => {
+// --param a=1,b=2 sets policy parameters; several sets separated by ';' run each as its own series
+// (sweeps). A set written `policy:a=1,...` applies to that policy only (candidates of a screen).
+const paramSets = (values.param ?? '').split(';').map((raw) => {
+  const colon = raw.indexOf(':');
+  const only = colon >= 0 ? raw.slice(0, colon).trim() : undefined;
+  const set = colon >= 0 ? raw.slice(colon + 1) : raw;
+  if (only !== undefined && !policies.includes(only)) {
+    console.error(`--param names "${only}", which is not among the policies run.`);
+    process.exit(2);
+  }
   const params: Record<string, number> = Object.fromEntries(list(set).map((kv) => kv.split('=')).map(([k, v]) => [k, Number(v)]));
-  return { params: Object.keys(params).length ? params : undefined, tag: list(set).join(',') };
+  return { params: Object.keys(params).length ? params : undefined, tag: list(set).join(','), only };
 });
 if (values.engine !== 'cpu' && values.engine !== 'gpu') {
   console.error('--engine is cpu (the f64 reference, default) or gpu (Node on Dawn)');
@@ -85,7 +94,8 @@ if (values.mode !== 'all' && values.mode !== 'think') {
 
 const configs: EvalConfig[] = [];
 const add = (policy: string, mode: 'all' | 'think', budget: number) => {
-  for (const { params, tag } of paramSets) {
+  for (const { params, tag, only } of paramSets) {
+    if (only !== undefined && only !== policy) continue;
     const series = paramSets.length > 1 && tag ? `${policy}[${tag}]` : policy;
     configs.push({ policy, series, mode, budget, params, label: `${series} ${mode} ${budget}` });
   }
@@ -120,7 +130,14 @@ let items = parseEvalJsonl(readFileSync(`${modelDir}/eval.jsonl`, 'utf8'));
 if (values.limit) items = items.slice(0, Number(values.limit));
 // One job per prompt: a worker runs every config on it, replaying their shared beginning
 // (src/model/prefix-memo.ts) unless --no-memo.
-const jobs: EvalJob[] = items.map((_, item) => ({ item }));
+// --skip M runs prompts M+1..N only (a later stage of a screen), under their own indices.
+const skip = Number(values.skip ?? 0);
+if (skip > 0 && (values.engine !== 'cpu' || replay)) {
+  console.error('--skip is for the CPU reference\'s free-running evaluation');
+  process.exit(2);
+}
+const jobs: EvalJob[] = items.map((_, item) => ({ item })).slice(skip);
+const promptRange = skip > 0 ? `prompts ${skip + 1}-${items.length}` : `the first ${items.length} prompts`;
 const total = jobs.length * configs.length;
 const memo = !values['no-memo'];
 const workerCount = Math.max(1, Math.min(Number(values.workers ?? availableParallelism()), jobs.length));
@@ -187,7 +204,7 @@ outcomes.sort((a, b) => a.config - b.config || a.item - b.item);
 const summaries = summarise(configs, outcomes);
 
 const workers = values.engine === 'gpu' ? 1 : workerCount;
-console.log(`model   ${modelDir}; ${items.length} prompts; engine ${engine}, ${workers} workers; wall time ${wallSeconds.toFixed(1)} s`);
+console.log(`model   ${modelDir}; ${jobs.length} prompts; engine ${engine}, ${workers} workers; wall time ${wallSeconds.toFixed(1)} s`);
 console.log('config                         accuracy   think  closed');
 for (const s of summaries) {
   console.log(`${s.label.padEnd(30)} ${(100 * s.accuracy).toFixed(1).padStart(7)}% ${s.meanThinkTokens.toFixed(1).padStart(7)} ${(100 * s.closedThinkShare).toFixed(1).padStart(6)}%`);
@@ -205,8 +222,8 @@ for (const s of summaries) {
   }
 }
 mkdirSync(values.out!, { recursive: true });
-const header = `Greedy accuracy on the first ${items.length} prompts of ${modelDir}/eval.jsonl; ${engine}; ${wallSeconds.toFixed(0)} s on ${workers} workers.`;
-writeFileSync(join(values.out!, 'results.json'), JSON.stringify({ model: modelDir, prompts: items.length, engine, wallSeconds, summaries, outcomes }, null, 1));
+const header = `Greedy accuracy on ${promptRange} of ${modelDir}/eval.jsonl; ${engine}; ${wallSeconds.toFixed(0)} s on ${workers} workers.`;
+writeFileSync(join(values.out!, 'results.json'), JSON.stringify({ model: modelDir, prompts: jobs.length, skip, engine, wallSeconds, summaries, outcomes }, null, 1));
 writeFileSync(join(values.out!, 'results.md'), markdownReport(summaries, header));
 writeFileSync(join(values.out!, 'results.svg'), svgChart(summaries, header));
 console.log(`results ${values.out}/results.{json,md,svg}`);

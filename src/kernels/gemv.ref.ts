@@ -14,15 +14,53 @@ export function gemvRef(
     const b = bias ? bias[j] : 0;
     out[o] = accumulate ? out[o] + sum + b : sum + b;
   };
-  // Four weight rows at a time: each x value is loaded once for four products (the reference
-  // runs every step of the evaluation), and the four rows stay in cache while every x row passes.
+  // Four weight rows by two x rows at a time: each loaded value feeds four or two products (the
+  // reference runs every step of the evaluation, probe rows included), and every sum still adds
+  // its products in the order of i, so the results are the same bits as one product at a time.
   let j = 0;
   for (; j + 3 < n; j += 4) {
     const w0 = j * k;
     const w1 = w0 + k;
     const w2 = w1 + k;
     const w3 = w2 + k;
-    for (let t = 0; t < rows; t++) {
+    let t = 0;
+    for (; t + 1 < rows; t += 2) {
+      const a = t * k;
+      const b = a + k;
+      let s0 = 0;
+      let s1 = 0;
+      let s2 = 0;
+      let s3 = 0;
+      let u0 = 0;
+      let u1 = 0;
+      let u2 = 0;
+      let u3 = 0;
+      for (let i = 0; i < k; i++) {
+        const xa = x[a + i];
+        const xb = x[b + i];
+        const v0 = w[w0 + i];
+        const v1 = w[w1 + i];
+        const v2 = w[w2 + i];
+        const v3 = w[w3 + i];
+        s0 += xa * v0;
+        s1 += xa * v1;
+        s2 += xa * v2;
+        s3 += xa * v3;
+        u0 += xb * v0;
+        u1 += xb * v1;
+        u2 += xb * v2;
+        u3 += xb * v3;
+      }
+      put(t, j, s0);
+      put(t, j + 1, s1);
+      put(t, j + 2, s2);
+      put(t, j + 3, s3);
+      put(t + 1, j, u0);
+      put(t + 1, j + 1, u1);
+      put(t + 1, j + 2, u2);
+      put(t + 1, j + 3, u3);
+    }
+    for (; t < rows; t++) {
       const xBase = t * k;
       let s0 = 0;
       let s1 = 0;

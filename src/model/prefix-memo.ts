@@ -10,6 +10,8 @@
  * the memo still checks every step's tokens and that the sequence matched from position 0.
  */
 
+import type { ProbeRequest, ProbeResult } from '../policies/probe.ts';
+
 /** One recorded forward call: `rows` tokens from `posStart`, with `slots` cache entries after it. */
 export interface MemoStep {
   tokens: number[];
@@ -22,8 +24,20 @@ export interface MemoStep {
   allRows: boolean; // whether logits hold every row
 }
 
+/**
+ * One recorded probe (policies/probe.ts) after a pristine step: what each folded block saw and
+ * the predictions. On a pristine cache a probe reads the same entries whatever the policy, so
+ * every config with the same probe rows folds the same values.
+ */
+export interface MemoProbe {
+  seen: Float64Array[][]; // per folded block, per layer (kvHeads, at): most attention per position
+  result: ProbeResult;
+}
+
 export class PrefixMemo {
   private readonly steps = new Map<number, MemoStep>();
+  private readonly probes = new Map<string, MemoProbe>(); // by position and probe rows
+  replayedProbes = 0;
   /** Position up to which the current sequence equals the recording (-1: it diverged). */
   private matchedEnd = 0;
   replayedRows = 0;
@@ -69,4 +83,28 @@ export class PrefixMemo {
     this.computedRows += rows;
     if (!recorded) this.matchedEnd = -1;
   }
+
+  /**
+   * The probe recorded at `at` with these rows, or null. Only right after a step that matched the
+   * recording (replayed or recorded), on a pristine cache: then the probe sees what it saw.
+   */
+  probeAt(at: number, rows: ProbeRequest, pristine: boolean): MemoProbe | null {
+    if (!pristine || this.matchedEnd !== at) return null;
+    const probe = this.probes.get(probeKey(at, rows)) ?? null;
+    if (probe) this.replayedProbes++;
+    return probe;
+  }
+
+  /** Whether a probe computed at `at` should be recorded (same conditions as probeAt). */
+  wantsProbe(at: number, rows: ProbeRequest, pristine: boolean): boolean {
+    return pristine && this.matchedEnd === at && !this.probes.has(probeKey(at, rows));
+  }
+
+  recordProbe(at: number, rows: ProbeRequest, probe: MemoProbe): void {
+    this.probes.set(probeKey(at, rows), probe);
+  }
+}
+
+function probeKey(at: number, rows: ProbeRequest): string {
+  return `${at}|${rows.answer.join(',')}|${rows.look.join(',')}|${rows.bootstrapLook}`;
 }

@@ -51,6 +51,7 @@ export function probeForwardRef(
   const seen = new Float64Array(c.numKvHeads * maxSlots);
   const slots = new Int32Array(maxSlots); // a head's cached entries: physical slot
   const logical = new Int32Array(maxSlots); // and logical slot
+  const { kPool, vPool } = cache;
   for (let l = 0; l < c.numLayers; l++) {
     const L = w.layers[l];
     rmsnormRef(x, L.inputNorm, R, H, eps, normed);
@@ -72,25 +73,38 @@ export function probeForwardRef(
       for (let r = 0; r < R; r++) {
         groupSum.fill(0);
         for (let hq = kv * group; hq < (kv + 1) * group; hq++) {
+          // The cached entries (i < n), then the probe rows up to this one; two loops instead of a
+          // branch per entry (the reference's hot loop), the same sums in the same order.
           const qo = (r * c.numHeads + hq) * D;
+          const total = n + r + 1;
           let max = -Infinity;
-          for (let i = 0; i < n + r + 1; i++) {
-            const kBase = i < n ? slots[i] * D : ((i - n) * c.numKvHeads + kv) * D;
-            const keys = i < n ? cache.kPool : k;
+          for (let i = 0; i < n; i++) {
+            const kBase = slots[i] * D;
             let dot = 0;
-            for (let d = 0; d < D; d++) dot += q[qo + d] * keys[kBase + d];
+            for (let d = 0; d < D; d++) dot += q[qo + d] * kPool[kBase + d];
+            p[i] = dot * scale;
+            max = Math.max(max, p[i]);
+          }
+          for (let i = n; i < total; i++) {
+            const kBase = ((i - n) * c.numKvHeads + kv) * D;
+            let dot = 0;
+            for (let d = 0; d < D; d++) dot += q[qo + d] * k[kBase + d];
             p[i] = dot * scale;
             max = Math.max(max, p[i]);
           }
           let z = 0;
-          for (let i = 0; i < n + r + 1; i++) z += p[i] = Math.exp(p[i] - max);
+          for (let i = 0; i < total; i++) z += p[i] = Math.exp(p[i] - max);
           const out = attn.subarray(qo, qo + D).fill(0);
-          for (let i = 0; i < n + r + 1; i++) {
+          for (let i = 0; i < n; i++) {
             const a = p[i] / z;
-            if (i < n) groupSum[i] += a;
-            const vBase = i < n ? slots[i] * D : ((i - n) * c.numKvHeads + kv) * D;
-            const values = i < n ? cache.vPool : v;
-            for (let d = 0; d < D; d++) out[d] += a * values[vBase + d];
+            groupSum[i] += a;
+            const vBase = slots[i] * D;
+            for (let d = 0; d < D; d++) out[d] += a * vPool[vBase + d];
+          }
+          for (let i = n; i < total; i++) {
+            const a = p[i] / z;
+            const vBase = ((i - n) * c.numKvHeads + kv) * D;
+            for (let d = 0; d < D; d++) out[d] += a * v[vBase + d];
           }
         }
         for (let i = 0; i < n; i++) {

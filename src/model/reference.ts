@@ -104,7 +104,29 @@ export function createReferenceBackend(model: LoadedModel, options: BackendOptio
    * from the step's own prediction (`last`, its logits) first, without folding.
    */
   function runProbe(probe: ProbeRequest, at: number, last: Float64Array): ProbeResult {
-    const fold = (l: number, seen: Float64Array, maxSlots: number) => runner.observeProbe(l, seen, maxSlots);
+    const clean = memo !== null && pristine(at);
+    const replay = memo?.probeAt(at, probe, clean) ?? null;
+    const maxSlots = geometry.maxPagesPerHead * geometry.pageSize;
+    if (replay) {
+      const seen = new Float64Array(c.numKvHeads * maxSlots);
+      for (const block of replay.seen) {
+        for (let l = 0; l < c.numLayers; l++) {
+          for (let kv = 0; kv < c.numKvHeads; kv++) seen.set(block[l].subarray(kv * at, (kv + 1) * at), kv * maxSlots);
+          runner.observeProbe(l, seen, maxSlots);
+        }
+      }
+      return { answer: [...replay.result.answer], look: [...replay.result.look] };
+    }
+    const record: Float64Array[][] | null = memo?.wantsProbe(at, probe, clean) ? [] : null;
+    const fold = (l: number, seen: Float64Array, slots: number) => {
+      if (record) {
+        if (l === 0) record.push([]);
+        const kept = new Float64Array(c.numKvHeads * at); // (kvHeads, at): a pristine cache holds positions < at
+        for (let kv = 0; kv < c.numKvHeads; kv++) kept.set(seen.subarray(kv * slots, kv * slots + at), kv * at);
+        record.at(-1)!.push(kept);
+      }
+      runner.observeProbe(l, seen, slots);
+    };
     const block = (tokens: readonly number[], onSeen = fold) => probeForwardRef(model, cache, { cos, sin }, tokens, at, onSeen);
     const answer = block(probe.answer);
     let look = [...probe.look];
@@ -112,7 +134,9 @@ export function createReferenceBackend(model: LoadedModel, options: BackendOptio
       look = [sampleRef(last, { temperature: 0, topP: 1, u: 0 })];
       while (look.length < probe.bootstrapLook) look.push(block(look, () => {}).at(-1)!);
     }
-    return { answer, look: look.length > 0 ? block(look) : [] };
+    const result = { answer, look: look.length > 0 ? block(look) : [] };
+    if (record) memo!.recordProbe(at, probe, { seen: record, result });
+    return result;
   }
 
   /** Every head holds exactly the positions below posStart: nothing was ever evicted. */

@@ -44,6 +44,7 @@ export const HEAD_CHOICE_PARAMS = {
   horizon: { default: 16, min: 1, max: 1024, integer: true, doc: "rule 4's future positions" },
   keep: { default: 0.9, min: 0, max: 1, doc: "rule 4's query statistics: the past kept per query" },
   weight: { default: 10, min: 0, max: 1000, doc: "the answer-first probe's weight over the chosen rule (its scores as ranks in 0..1): probe-marked entries kept first; 0: the chosen rule alone" },
+  look: { default: 0, min: 0, max: 32, integer: true, doc: "the probe's lookahead rows (policies/probe.ts): the think's own predicted continuation; 0: none" },
   recent: { default: 16, min: 0, max: 4096, integer: true, doc: 'newest entries always kept' },
   seed: { default: 0, min: 0, max: 0xffffffff, integer: true, doc: "rule 5's draws" },
 } as const;
@@ -119,7 +120,7 @@ export function createHeadChoice(params: Partial<Record<keyof typeof HEAD_CHOICE
     sinks: 0,
     recent: c.recent,
     historyWindow: 0,
-    probe: { answer: 3, look: 0, decay: 0.98 },
+    probe: { answer: 3, look: c.look, decay: 0.98 },
     gpu: { cpuOnly: 'the per-head rule choice is a CPU-reference research policy' },
     observeQueries(state, layer, q, position) {
       queries.observe(layer, q);

@@ -20,6 +20,9 @@ const CONFIGS: (CacheConfig | undefined)[] = [
   { policy: 'tova', budget: 96, mode: 'think' },
   { policy: 'crystal-lite', budget: 128, mode: 'think' },
   { policy: 'answer-probe', budget: 48, mode: 'think', params: { base: 2 } }, // probe rows and query statistics, replayed too
+  { policy: 'answer-probe', budget: 64, mode: 'think', params: { base: 1, weight: 1 } }, // the same probe rows: its pristine probes replayed
+  { policy: 'answer-probe', budget: 96, mode: 'think', params: { look: 2 } }, // a lookahead: other rows, recorded apart
+  { policy: 'answer-probe', budget: 32, mode: 'think', params: { look: 2, decay: 0.9 } },
 ];
 
 describe('prefix memo', async () => {
@@ -37,9 +40,12 @@ describe('prefix memo', async () => {
       const got = await generate(memoised, request);
       expect(got.generatedIds, JSON.stringify(cache)).toEqual(want.generatedIds);
       expect(memoised.evictions(), JSON.stringify(cache)).toEqual(plain.evictions());
+      expect(memoised.eviction().cache.state.probe, JSON.stringify(cache)).toEqual(plain.eviction().cache.state.probe);
     }
     // The configs after the first replayed their prefill and their decode steps up to the first eviction.
     expect(memo.replayedRows).toBeGreaterThan(CONFIGS.length * 100);
     expect(memo.computedRows).toBeLessThan(memo.replayedRows);
+    // The second and fourth probe configs replayed their probes until their first eviction.
+    expect(memo.replayedProbes).toBeGreaterThan(48);
   });
 });
