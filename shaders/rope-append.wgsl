@@ -2,7 +2,7 @@
 // per-head q/k RMSNorm, RoPE (rotate-half, NeoX / Hugging Face), and the KV append into the paged
 // pool. Before this was five dispatches (q-norm, k-norm, rope q, rope k, kv-append); a decode
 // step on a GPU is bound by its dispatch count, not by these few KiB.
-// For token t (p = step.pos_start + t), with HALF = HEAD_DIM / 2 and n(x) the head's normalised
+// For token t (p = row_position(t), step.wgsl: a probe's lookahead rows sit where its answer rows do), with HALF = HEAD_DIM / 2 and n(x) the head's normalised
 // value (x itself when !QK_NORM):
 //   n(x)[i]   = weight[i] * (x[i] / sqrt(mean_j x[j]^2 + EPS))           (rmsnorm.wgsl's formula)
 //   rot(x)[i] = n(x)[i] * cos[p, i] - n(x)[i + HALF] * sin[p, i]          i < HALF
@@ -80,7 +80,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
     }
     inv_rms = 1.0 / sqrt(tree_sum(lid, sum_sq) / f32(HEAD_DIM) + EPS);
   }
-  let table = (step.pos_start + t) * HALF;
+  let table = row_position(t) * HALF;
   if (is_q) {
     for (var d = lid; d < HEAD_DIM; d += WG) {
       q[(t * HEADS + j) * HEAD_DIM + d] = rotated(base, d, inv_rms, true, table);
@@ -106,6 +106,6 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
     }
   }
   if (lid == 0u) {
-    slotPos[slot] = i32(step.pos_start + t);
+    slotPos[slot] = i32(row_position(t));
   }
 }

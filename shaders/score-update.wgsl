@@ -105,7 +105,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
   let g = wg.x;
   let n = min(headSlots[g], MAX_PAGES * PAGE_SIZE);
   let first = i32(step.pos_start);
-  let last = i32(step.pos_start + step.rows); // exclusive
+  let last = i32(step.pos_start + step.real_rows); // exclusive; the probe's rows are never kept
 
   // Admit this step's new entries before any row updates them.
   for (var s = lid; s < n; s += WG) {
@@ -122,7 +122,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
     }
   }
 
-  for (var t = 0u; t < step.rows; t++) {
+  for (var t = 0u; t < step.real_rows; t++) { // the probe's rows are folded by probe-fold
     let p = i32(step.pos_start + t);
     var theta = 0.0;
     if (RULE == RULE_CRYSTAL) {

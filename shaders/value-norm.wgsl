@@ -30,7 +30,7 @@ var<workgroup> red: array<f32, WG>;
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: u32) {
   let g = wg.x;
   let t = wg.y;
-  if (t >= step.rows) {
+  if (t >= step.real_rows) { // probe rows (step.wgsl) are never kept
     return; // the whole workgroup: a grid sized for more rows than this step has
   }
   for (var d = lid; d < HEAD_DIM; d += WG) {

@@ -23,6 +23,23 @@ export interface PagedAttentionRefArgs {
   headSlots: ArrayLike<number>; // (kvHeads): this layer's slice
   out?: Float64Array; // (rows, heads, headDim)
   probs?: Float64Array; // (rows, heads, maxPages * pageSize); entries s >= headSlots[g] untouched
+  /**
+   * The answer-first probe's rows after the real ones (step.wgsl): rows >= realRows also attend
+   * to their own block's rows (answer block, then lookahead block), whose K/V sit at
+   * slotMap[(row, kvHead)] outside every block table.
+   */
+  probe?: { realRows: number; answerRows: number; slotMap: ArrayLike<number> };
+}
+
+/** Absolute position of row t (step.wgsl's row_position): the lookahead block sits where the answer block does. */
+export function rowPosition(posStart: number, t: number, probe?: { realRows: number; answerRows: number }): number {
+  return posStart + t - (probe && t >= probe.realRows + probe.answerRows ? probe.answerRows : 0);
+}
+
+/** The rows of row t's own probe block that it attends to: [first, t], empty for a real row. */
+function probeBlock(t: number, probe?: { realRows: number; answerRows: number }): number {
+  if (!probe || t < probe.realRows) return t + 1;
+  return t >= probe.realRows + probe.answerRows ? probe.realRows + probe.answerRows : probe.realRows;
 }
 
 export function pagedAttentionRef(a: PagedAttentionRefArgs): { out: Float64Array; probs: Float64Array } {
@@ -32,8 +49,11 @@ export function pagedAttentionRef(a: PagedAttentionRefArgs): { out: Float64Array
   const probs = a.probs ?? new Float64Array(rows * heads * maxSlots);
   const group = heads / kvHeads;
   out.fill(0, 0, rows * heads * D);
+  const probeScores = new Float64Array(rows); // one head's scores, then probabilities, of its block's probe keys
   for (let t = 0; t < rows; t++) {
-    const p = posStart + t;
+    const p = rowPosition(posStart, t, a.probe);
+    const first = probeBlock(t, a.probe);
+    const probeSlot = (j: number, g: number) => a.probe!.slotMap[j * kvHeads + g];
     for (let g = 0; g < kvHeads; g++) {
       const n = Math.min(a.headSlots[g], maxSlots);
       const h0 = g * group;
@@ -57,11 +77,20 @@ export function pagedAttentionRef(a: PagedAttentionRefArgs): { out: Float64Array
         }
       }
 
-      // Softmax per head, max-subtracted; a row with no valid slot is all zeros, not NaN.
+      // Softmax per head, max-subtracted; a row with no valid slot is all zeros, not NaN. A probe
+      // row's own block joins the normaliser and the output but has no probs entry.
       for (let j = 0; j < group; j++) {
         const row = row0 + j * maxSlots;
+        const qBase = q0 + j * D;
         let max = -Infinity;
         for (let s = 0; s < n; s++) if (probs[row + s] > max) max = probs[row + s];
+        for (let r = first; r <= t; r++) {
+          const kBase = probeSlot(r, g) * D;
+          let dot = 0;
+          for (let i = 0; i < D; i++) dot += q[qBase + i] * kPool[kBase + i];
+          probeScores[r] = scale * dot;
+          if (probeScores[r] > max) max = probeScores[r];
+        }
         if (max === -Infinity) {
           probs.fill(0, row, row + n);
           continue;
@@ -72,8 +101,13 @@ export function pagedAttentionRef(a: PagedAttentionRefArgs): { out: Float64Array
           probs[row + s] = e;
           sum += e;
         }
+        for (let r = first; r <= t; r++) sum += probeScores[r] = Math.exp(probeScores[r] - max);
         const inv = 1 / sum;
         for (let s = 0; s < n; s++) probs[row + s] *= inv;
+        for (let r = first; r <= t; r++) {
+          const vBase = probeSlot(r, g) * D;
+          for (let i = 0; i < D; i++) out[qBase + i] += probeScores[r] * inv * vPool[vBase + i];
+        }
       }
 
       // Output: each V row read once, added into every head of the group that attends to it.

@@ -38,9 +38,14 @@ export interface PagedAttentionArgs {
   headSlots: Binding; // (kvHeads) u32 logical slots to scan: this layer's slice
   out: Binding; // (rows, heads, headDim)
   probs: Binding; // (rows, heads, maxPages * pageSize) probability per logical slot
+  /** (rows, kvHeads) u32 physical slot of each row's K/V (this layer's): where probe rows' keys sit (step.wgsl); needed only for steps with probe rows. */
+  slotMap?: Binding;
   /** Threads per workgroup, a power of two (benchmarks sweep it); default 64 (4 on a CPU adapter: gpu/workgroup.ts). */
   wg?: number;
 }
+
+/** The most rows one probe block may have (paged-attention.wgsl's MAX_PROBE). */
+export const MAX_PROBE_BLOCK = 64;
 
 export function pagedAttention(gpu: Gpu, a: PagedAttentionArgs): Dispatch {
   const wg = a.wg ?? reductionWorkgroup(gpu, 64);
@@ -55,8 +60,9 @@ export function pagedAttention(gpu: Gpu, a: PagedAttentionArgs): Dispatch {
     MAX_PAGES: a.maxPages,
     SCALE: a.scale,
     WG: wg,
+    MAX_PROBE: MAX_PROBE_BLOCK,
   };
-  const buffers = [a.step, a.q, a.kPool, a.vPool, a.slotPos, a.blockTable, a.headSlots, a.out, a.probs];
+  const buffers = [a.step, a.q, a.kPool, a.vPool, a.slotPos, a.blockTable, a.headSlots, a.out, a.probs, a.slotMap ?? a.headSlots /* never read without probe rows */];
   return makeDispatch(gpu, 'paged-attention', source, constants, buffers, (rows) => [a.heads, rows, 1]);
 }
 

@@ -4,7 +4,7 @@ import type { Gpu } from '../../src/gpu/device.ts';
 import { runDispatches, type Dispatch } from '../../src/gpu/kernel.ts';
 import { createStepBuffer, writeStep } from '../../src/gpu/step-params.ts';
 import { pagedAttention, pagedAttentionDispatches, type PagedAttentionArgs } from '../../src/kernels/paged-attention.ts';
-import { pagedAttentionRef } from '../../src/kernels/paged-attention.ref.ts';
+import { pagedAttentionRef, rowPosition } from '../../src/kernels/paged-attention.ref.ts';
 import { floatToHalf, halfToFloat } from '../../src/gpu/half.ts';
 import { expectClose, seededRandom } from '../helpers/close.ts';
 import { testGpu } from '../helpers/gpu.ts';
@@ -39,6 +39,8 @@ interface Case {
   pageSize?: number; // default 16
   nanHoles?: boolean; // holes' K and V rows hold NaN: a kernel must never read them into a result
   qScale?: number; // scales q: scores of ~100 overflow f32 exp unless the max subtracted is the true one
+  /** Answer-first probe rows after the first realRows (step.wgsl): their K/V sit in scratch slots past the pool's pages. */
+  probe?: { realRows: number; answerRows: number };
 }
 
 /** Builds a case's cache, runs `attend` on it and checks out and probs against the reference. */
@@ -49,15 +51,21 @@ async function checkCase(gpu: Gpu, c: Case, seed: number, kvF16: boolean, attend
   const randInt = (n: number) => Math.floor(rand() * n);
   // Two layers' pages plus spares, shuffled (this layer is bound as the second slice where sliced).
   const tables = layerTables(shuffledPagedGeometry(rand, kvHeads, c.lengths, pageSize), c.lengths, c.sliced);
-  const { maxPages, maxSlots, numSlots, blockTable, headSlots, phys } = tables;
+  const { maxPages, maxSlots, blockTable, headSlots, phys } = tables;
+  // Probe rows' K/V go to scratch slots after the pages, (rows, kvHeads) of them, in no block table.
+  const scratch = tables.numSlots;
+  const numSlots = scratch + (c.probe ? T * kvHeads : 0);
+  const slotMap = Uint32Array.from({ length: T * kvHeads }, (_, i) => scratch + i);
+  const realRows = c.probe?.realRows ?? T;
   const slotPos = new Int32Array(numSlots);
   for (let i = 0; i < numSlots; i++) slotPos[i] = randInt(posStart + 1);
+  for (let t = 0; c.probe && t < T; t++) for (let g = 0; g < kvHeads; g++) slotPos[scratch + t * kvHeads + g] = rowPosition(posStart, t, c.probe);
   for (let g = 0; g < kvHeads; g++) {
     const len = c.lengths[g];
     // The tile's tokens go into random logical slots (appended, or reusing holes), the rest
     // are older tokens or holes; slots past len keep valid-looking positions.
     const tileSlots = new Set<number>();
-    while (tileSlots.size < Math.min(T, len)) tileSlots.add(randInt(len));
+    while (tileSlots.size < Math.min(realRows, len)) tileSlots.add(randInt(len));
     let t = 0;
     for (let s = 0; s < len; s++) {
       if (tileSlots.has(s)) slotPos[phys(g, s)] = posStart + t++;
@@ -84,7 +92,7 @@ async function checkCase(gpu: Gpu, c: Case, seed: number, kvF16: boolean, attend
   }
   const dev = gpu.device;
   const step = createStepBuffer(dev);
-  writeStep(dev, step, T, posStart);
+  writeStep(dev, step, T, posStart, c.probe);
   const out = createBufferFrom(dev, 'out', new Float32Array(T * heads * D).fill(UNWRITTEN));
   const probs = createBufferFrom(dev, 'probs', new Float32Array(T * heads * maxSlots).fill(UNWRITTEN));
   const dispatches = attend({
@@ -103,6 +111,7 @@ async function checkCase(gpu: Gpu, c: Case, seed: number, kvF16: boolean, attend
     ...tables.bind(dev),
     out,
     probs,
+    slotMap: createBufferFrom(dev, 'slotMap', slotMap),
     wg: c.wg,
   });
   await runDispatches(gpu, dispatches, T);
@@ -129,6 +138,7 @@ async function checkCase(gpu: Gpu, c: Case, seed: number, kvF16: boolean, attend
     slotPos,
     blockTable,
     headSlots,
+    probe: c.probe && { ...c.probe, slotMap },
   });
   expectClose('out', gotOut, want.out, TOL);
 
@@ -142,10 +152,12 @@ async function checkCase(gpu: Gpu, c: Case, seed: number, kvF16: boolean, attend
       const g = Math.floor(h / (heads / kvHeads));
       const row = (t * heads + h) * maxSlots;
       let sum = 0;
+      let wantSum = 0; // 1 over the valid slots, less what a probe row pays its own block
       let anyValid = false;
       for (let s = 0; s < headSlots[g]; s++) {
         const pos = slotPos[phys(g, s)];
-        const valid = pos >= 0 && pos <= posStart + t;
+        const valid = pos >= 0 && pos <= rowPosition(posStart, t, c.probe);
+        wantSum += want.probs[row + s];
         if (!valid) expect(gotProbs[row + s], `probs[${t}, ${h}, ${s}] of an invalid slot`).toBe(0);
         anyValid ||= valid;
         sum += gotProbs[row + s];
@@ -153,9 +165,9 @@ async function checkCase(gpu: Gpu, c: Case, seed: number, kvF16: boolean, attend
         ref.push(want.probs[row + s]);
       }
       for (let s = headSlots[g]; s < maxSlots; s++) expect(gotProbs[row + s], `probs[${t}, ${h}, ${s}] past headSlots`).toBe(UNWRITTEN);
-      expect(Math.abs(sum - (anyValid ? 1 : 0)), `probs row (${t}, ${h}) sums to ${sum}`).toBeLessThanOrEqual(TOL.atol);
+      expect(Math.abs(sum - (t < realRows ? (anyValid ? 1 : 0) : wantSum)), `probs row (${t}, ${h}) sums to ${sum}`).toBeLessThanOrEqual(TOL.atol);
       if (anyValid) validRows++;
-      else for (let i = 0; i < D; i++) expect(gotOut[(t * heads + h) * D + i]).toBe(0);
+      else if (t < realRows) for (let i = 0; i < D; i++) expect(gotOut[(t * heads + h) * D + i]).toBe(0);
     }
   }
   expectClose('probs', got, ref, TOL);
@@ -178,6 +190,12 @@ const cases: Case[] = [
     heads: 2, kvHeads: 2, headDim: 5, lengths: [100, 15], rows: 3, posStart: 97, holeRate: 0.3, sliced: false, wg: 256 },
   { name: 'GQA 2, wg 32, one head empty and one all holes',
     heads: 6, kvHeads: 3, headDim: 32, lengths: [0, 9, 40], rows: 1, posStart: 60, holeRate: 0.1, sliced: true, allHoles: 1, wg: 32 },
+  { name: 'probe rows: 1 real, an answer block of 5, a lookahead of 3 (GQA 2)',
+    heads: 4, kvHeads: 2, headDim: 32, lengths: [100, 40], rows: 9, posStart: 150, holeRate: 0.1, sliced: true, probe: { realRows: 1, answerRows: 5 } },
+  { name: 'probe rows, headDim 128 > WG (grouped output), wg 16, NaN holes',
+    heads: 4, kvHeads: 2, headDim: 128, lengths: [70, 33], rows: 7, posStart: 90, holeRate: 0.2, sliced: false, wg: 16, nanHoles: true, probe: { realRows: 1, answerRows: 3 } },
+  { name: "probe rows only: a lookahead's bootstrap block of 2 (no real row, no answer block), wg 256",
+    heads: 2, kvHeads: 1, headDim: 16, lengths: [50], rows: 2, posStart: 60, holeRate: 0.1, sliced: true, wg: 256, probe: { realRows: 0, answerRows: 0 } },
 ];
 
 // Each case twice: f32 pools, and the f16 pairs 16-bit models store (even head dims only, as RoPE
