@@ -5,6 +5,7 @@
 //   slotPos[dst] = slotPos[src];    slotPos[src] = -1        (the source page goes back to the pool)
 //   score[dst] = score[src];        stamp[dst] = stamp[src]  (the policy's per-slot state)
 //   history[dst, :] = history[src, :]                        (WINDOW values per slot; none if 0)
+//   probe[dst] = probe[src]                                  (the answer-first probe's score, if PROBE)
 // Sources and destinations are disjoint (the host asserts it), so every move runs at once and
 // there is nothing to order. An exact copy, of words: HEAD_DIM per slot, or HEAD_DIM / 2 when the
 // pools hold f16 pairs (KV_F16).
@@ -23,6 +24,7 @@ override HEAD_DIM: u32;
 override KV_F16: bool = false;
 override WORDS: u32 = select(HEAD_DIM, HEAD_DIM / 2u, KV_F16); // derived: words per slot
 override WINDOW: u32 = 0; // the policy's history values per slot
+override PROBE: bool = false; // the policy keeps a probe score per slot
 override WG: u32 = 32;
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -33,6 +35,7 @@ override WG: u32 = 32;
 @group(0) @binding(5) var<storage, read_write> score: array<f32>;    // (numSlots) policy score
 @group(0) @binding(6) var<storage, read_write> stamp: array<f32>;    // (numSlots) crystal: step of the last hit
 @group(0) @binding(7) var<storage, read_write> history: array<f32>;  // (numSlots, WINDOW) the last queries' attention
+@group(0) @binding(8) var<storage, read_write> probe: array<f32>;    // (numSlots) the probe score; a placeholder unless PROBE
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid: u32) {
@@ -54,5 +57,8 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) lid:
     slotPos[src] = -1;
     score[dst] = score[src];
     stamp[dst] = stamp[src];
+    if (PROBE) {
+      probe[dst] = probe[src];
+    }
   }
 }

@@ -9,6 +9,9 @@
 //     RULE_POSITION (streaming), RULE_SCORE the stored score (h2o, snapkv-d, r-kv),
 //     RULE_CRYSTAL decayed score * LAMBDA^(params.t - stamp), compared as its log2,
 //     RULE_RANDOM a hash of (SEED, params.t, phys) in [0, 1) (kernels/random-score.ts),
+//     RULE_PROBE (the answer-first probe, policies/answer-probe.ts): over the head's entries,
+//       base / max|base| + PROBE_WEIGHT * probe / max(probe), base the position (PROBE_BASE 0)
+//       or the stored score (1); the maxima over every entry of the head, protected or not
 //     RULE_LAYER (tova): the mean of score over the layer's KV heads at the same logical slot (TOVA
 //       evicts one position from every head, so a layer's heads hold the same positions in the
 //       same logical slots, and every head of the layer picks the same slot)
@@ -42,6 +45,9 @@ const RULE_SCORE = 1u;
 const RULE_CRYSTAL = 2u;
 const RULE_LAYER = 3u;
 const RULE_RANDOM = 4u;
+const RULE_PROBE = 5u;
+override PROBE_WEIGHT: f32 = 10.0; // probe: the probe score's weight against the base rule's
+override PROBE_BASE: u32 = 0u; // probe: 0 the position, 1 the stored score
 override SEED: u32 = 0; // random: the policy's seed
 override SINKS: u32;
 override RECENT: u32;
@@ -65,6 +71,9 @@ const LOWEST = bitcast<f32>(0xff7fffffu); // -3.4e38: crystal's key for a CRF of
 @group(0) @binding(6) var<storage, read> limits: array<u32>;         // (KV_HEADS) entries the head may hold
 @group(0) @binding(7) var<storage, read> counts: array<u32>;         // (KV_HEADS) entries the head holds
 @group(0) @binding(8) var<storage, read_write> victims: array<u32>;  // (KV_HEADS, CAP) logical slots, NOT_FULL / NO_CANDIDATE
+@group(0) @binding(9) var<storage, read> probe: array<f32>;          // (numSlots) the probe score (RULE_PROBE; else a placeholder)
+
+var<private> probeNorm: vec2f; // RULE_PROBE: the head's max |base| and max probe, + 1e-9 each
 
 var<workgroup> redOut: vec2i; // thread 0's reduction result, shared
 var<workgroup> redMin: f32;
@@ -139,6 +148,9 @@ fn eviction_score(g: u32, s: u32, phys: u32, pos: i32) -> f32 {
   if (RULE == RULE_RANDOM) {
     return random_score(params.t, phys);
   }
+  if (RULE == RULE_PROBE) {
+    return probe_base(phys, pos) / probeNorm.x + (PROBE_WEIGHT * probe[phys]) / probeNorm.y;
+  }
   if (RULE == RULE_LAYER) {
     // The CPU chooser's order of operations (fromLayer): sum over heads of score / KV_HEADS.
     var sum = 0.0;
@@ -148,6 +160,46 @@ fn eviction_score(g: u32, s: u32, phys: u32, pos: i32) -> f32 {
     return sum;
   }
   return f32(pos);
+}
+
+fn probe_base(phys: u32, pos: i32) -> f32 {
+  return select(f32(pos), score[phys], PROBE_BASE == 1u);
+}
+
+// RULE_PROBE's normalisers: the largest |base| and probe score over the head's entries, into probeNorm.
+fn probe_maxima(g: u32, n: u32, lid: u32) {
+  var base = 0.0;
+  var most = 0.0;
+  for (var s = lid; s < n; s += WG) {
+    let phys = physical(g, s);
+    let pos = slotPos[phys];
+    if (pos >= 0) {
+      base = max(base, abs(probe_base(phys, pos)));
+      most = max(most, probe[phys]);
+    }
+  }
+  redScore[lid] = base;
+  workgroupBarrier();
+  if (lid == 0u) {
+    for (var i = 1u; i < WG; i++) {
+      base = max(base, redScore[i]);
+    }
+    redMin = base;
+  }
+  workgroupBarrier();
+  probeNorm.x = redMin + 1e-9;
+  workgroupBarrier(); // everyone has read redMin before it is reused
+  redScore[lid] = most;
+  workgroupBarrier();
+  if (lid == 0u) {
+    for (var i = 1u; i < WG; i++) {
+      most = max(most, redScore[i]);
+    }
+    redMin = most;
+  }
+  workgroupBarrier();
+  probeNorm.y = redMin + 1e-9;
+  workgroupBarrier();
 }
 
 fn is_candidate(pos: i32, sinkCut: i32, recentCut: i32) -> bool {
@@ -187,6 +239,9 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) lid: 
     recentCut = -1;
   }
 
+  if (RULE == RULE_PROBE) {
+    probe_maxima(g, n, lid);
+  }
   let full = counts[g] >= limits[g];
   if (CAP > 1u) {
     burst(g, n, lid, sinkCut, recentCut, full);

@@ -6,14 +6,18 @@
  * (policies/eviction-driver.ts) over the GPU chooser (policies/gpu-chooser.ts): the backend calls
  * the driver once before a step's submit and once after its read-back, and wires the chooser's
  * dispatches into the forward plan and its victims into the read-back.
+ * A policy with the answer-first probe (policies/probe.ts) gets its probe rows in the step's own
+ * tile after the real token: probe-fold after each layer's attention (before the chooser picks
+ * the next victims), and the rows' greedy predictions in the same read-back.
  */
 import { PolicyBackendError } from '../errors.ts';
 import { COPY, createBuffer, createBufferFrom, readBuffer } from '../gpu/buffers.ts';
 import type { Gpu } from '../gpu/device.ts';
-import { encodeDispatch } from '../gpu/kernel.ts';
+import { encodeDispatch, type Dispatch } from '../gpu/kernel.ts';
 import { Readback } from '../gpu/readback.ts';
 import { timeDispatches, type KernelTime } from '../gpu/timing.ts';
 import { writeStep } from '../gpu/step-params.ts';
+import { probeFold } from '../kernels/probe-fold.ts';
 import { KvCache } from '../kv/kv-cache.ts';
 import { buildForward, createActivations, type ForwardPlan } from '../model/forward.ts';
 import { uploadWeights } from '../model/gpu-weights.ts';
@@ -27,7 +31,7 @@ import { watchedAttention } from '../kv/watched-attention.ts';
 import { dropFrom } from '../kv/rewind.ts';
 import { createEvictionDriver, type EvictionDriver } from '../policies/eviction-driver.ts';
 import { createGpuChooser, type GpuChooser } from '../policies/gpu-chooser.ts';
-import type { ProbeRequest } from '../policies/probe.ts';
+import type { ProbeRequest, ProbeResult } from '../policies/probe.ts';
 import type { EvictionPolicy, GpuRule } from '../policies/policy.ts';
 import { createPolicy } from '../policies/registry.ts';
 import { backendSizes, continuationGeometry, sequenceGeometry, type BackendOptions, type ForwardBackend, type ForwardResult, type LogitsRequest, type SampleControl } from '../model/forward-backend.ts';
@@ -75,7 +79,8 @@ export async function createGpuBackend(gpu: Gpu, model: LoadedModel, options: Ba
   let driver: EvictionDriver | null = null;
   let sequence: { policy: EvictionPolicy; cache: CacheConfig | undefined } | null = null; // the current sequence's cache settings
   let plan: ForwardPlan | null = null;
-  // The step's read-back: [token u32, pad to 16][victims][watched rows]; re-made only when its size changes.
+  let folds = new Set<Dispatch>(); // the plan's probe-fold dispatches: left out of a lookahead's bootstrap steps
+  // The step's read-back: [token u32, pad to 16][victims][watched rows][probe predictions]; re-made only when its size changes.
   let readback: Readback | null = null;
   const TOKEN_BYTES = 16;
   const V = c.vocabSize;
@@ -102,7 +107,8 @@ export async function createGpuBackend(gpu: Gpu, model: LoadedModel, options: Ba
     if (spec) gpuRuleOf(policy);
     if (spec) checkBudget(spec, policy);
     const next = sequenceGeometry(geometry, spec, promptLength, policy);
-    const state = spec ? { historyWindow: policy.historyWindow } : null;
+    // A probe's rows share the step's tile with its token: at most maxStepTokens - 1 of them.
+    const state = spec ? { historyWindow: policy.historyWindow, probeRows: policy.probe ? maxStepTokens - 1 : 0 } : null;
     if (!kv || !kv.fits(next, state)) {
       kv?.destroy();
       ({ cache: kv, checked: ready } = KvCache.allocate(gpu, next, state));
@@ -124,8 +130,31 @@ export async function createGpuBackend(gpu: Gpu, model: LoadedModel, options: Ba
     driver = createEvictionDriver(policy, settings, kv!, chooser);
     sequence = { policy, cache: settings };
     const ch = chooser;
-    plan = buildForward(gpu, c, weights, acts, kv!, rope, ch ? (l) => ch.dispatches(l) : undefined, options.maxBindingBytes);
+    // The probe's fold comes right after the layer's attention, before the chooser picks victims from the scores.
+    const fold = spec && policy.probe ? probeFoldDispatches(policy.probe.decay) : [];
+    folds = new Set(fold);
+    const afterAttention = (l: number) => [...(fold.length ? [fold[l]] : []), ...(ch ? ch.dispatches(l) : [])];
+    plan = buildForward(gpu, c, weights, acts, kv!, rope, afterAttention, options.maxBindingBytes);
     sizeReadback();
+  }
+
+  function probeFoldDispatches(decay: number): Dispatch[] {
+    const g = kv!.geometry;
+    return Array.from({ length: c.numLayers }, (_, l) =>
+      probeFold(gpu, {
+        heads: c.numHeads,
+        kvHeads: c.numKvHeads,
+        pageSize: g.pageSize,
+        maxPages: g.maxPagesPerHead,
+        decay,
+        step: acts.step,
+        probs: acts.probs,
+        slotPos: kv!.slotPos,
+        blockTable: kv!.tableBinding(l),
+        headSlots: kv!.headSlotsBinding(l),
+        probe: kv!.state.probe,
+      }),
+    );
   }
 
   function resume(keep: number, promptLength: number): boolean {
@@ -146,7 +175,7 @@ export async function createGpuBackend(gpu: Gpu, model: LoadedModel, options: Ba
 
   /** The step's read-back, sized for the token, the chooser's victims and the watched rows. */
   function sizeReadback(): void {
-    const bytes = TOKEN_BYTES + (chooser?.victims.bytes ?? 0) + (watchedProbs ? watchedProbs.size : 0);
+    const bytes = TOKEN_BYTES + (chooser?.victims.bytes ?? 0) + (watchedProbs ? watchedProbs.size : 0) + (folds.size > 0 ? maxStepTokens * 4 : 0);
     if (readback?.bytes === bytes) return;
     readback?.destroy();
     readback = new Readback(device, 'step read-back', bytes);
@@ -159,49 +188,94 @@ export async function createGpuBackend(gpu: Gpu, model: LoadedModel, options: Ba
     return { kv: kv!, plan: plan!, driver: driver!, readback: readback! };
   }
 
-  async function forward(tokens: readonly number[], posStart: number, s: SampleControl, logits: LogitsRequest = 'none', probeRows?: ProbeRequest): Promise<ForwardResult> {
-    if (probeRows) throw new Error('the GPU engine runs no answer-first probe rows yet: a policy with a probe is CPU-reference only');
-    const T = tokens.length;
+  /**
+   * One command buffer: `tokens` at posStart.., then, when `probe` is given, its answer block and
+   * lookahead block (step.wgsl), folded into the probe scores unless `fold` is false (a
+   * lookahead's bootstrap). Returns the sampled token and, with probe rows, every row's greedy token.
+   */
+  async function runStep(
+    tokens: readonly number[],
+    posStart: number,
+    s: SampleControl,
+    logits: LogitsRequest,
+    probe?: { answer: readonly number[]; look: readonly number[]; fold: boolean },
+  ): Promise<ForwardResult & { greedy?: Uint32Array }> {
+    const real = tokens.length;
+    const tile = probe ? [...tokens, ...probe.answer, ...probe.look] : tokens;
+    const T = tile.length;
+    const probing = probe !== undefined;
     const { kv, plan, driver, readback } = await prepared();
-    await driver.beforeStep(posStart, T); // room, the step's slots, and the next step's victims asked of this one
+    if (T > maxStepTokens) throw new Error(`a step of ${T} rows (${real} tokens and their probe rows) exceeds the tile of ${maxStepTokens}`);
+    await driver.beforeStep(posStart, real, T - real); // room, the step's slots (and the probe rows' scratch), and the next step's victims asked of this one
     const q = device.queue;
-    q.writeBuffer(acts.tokens, 0, Uint32Array.from(tokens));
-    writeStep(device, acts.step, T, posStart);
+    q.writeBuffer(acts.tokens, 0, Uint32Array.from(tile));
+    writeStep(device, acts.step, T, posStart, { realRows: real, answerRows: probe?.answer.length ?? 0 });
     q.writeBuffer(acts.sampleParams, 0, new Float32Array([s.temperature, s.topP, s.u, 0]));
     const encoder = device.createCommandEncoder();
     let pass = encoder.beginComputePass();
-    // Watched layers: each one's last query row of probs (heads, slots) is copied out right after its attention.
+    // Watched layers: each one's last real query row of probs (heads, slots) is copied out right after its attention.
     const watchAt = new Map(watchLayers.map((l, i) => [plan.attention[l], i]));
     plan.body.forEach((d, index) => {
-      encodeDispatch(pass, d, T);
+      if (probe && !probe.fold && folds.has(d)) return;
+      encodeDispatch(pass, d, T, probing);
       const at = watchAt.get(index);
-      if (watchedProbs && at !== undefined) {
+      if (watchedProbs && at !== undefined && real > 0) {
         pass.end();
-        encoder.copyBufferToBuffer(acts.probs, (T - 1) * rowBytes, watchedProbs, at * rowBytes, rowBytes);
+        encoder.copyBufferToBuffer(acts.probs, (real - 1) * rowBytes, watchedProbs, at * rowBytes, rowBytes);
         pass = encoder.beginComputePass();
       }
     });
-    for (const d of plan.head) encodeDispatch(pass, d, T);
-    if (logits === 'all') for (const d of plan.allRows) encodeDispatch(pass, d, T);
+    for (const d of probing ? plan.probeHead : plan.head) encodeDispatch(pass, d, T, probing);
+    if (logits === 'all' && !probing) for (const d of plan.allRows) encodeDispatch(pass, d, T);
     pass.end();
-    // One read-back: the token, the victims chosen for the next step, the watched rows.
+    // One read-back: the token, the victims chosen for the next step, the watched rows, the probe's predictions.
     const victimBytes = chooser?.victims.bytes ?? 0;
+    const watchedBytes = watchedProbs ? watchedProbs.size : 0;
+    const greedyAt = TOKEN_BYTES + victimBytes + watchedBytes;
     readback.copy(encoder, acts.token, 0, 4);
     if (chooser) readback.copy(encoder, chooser.victims.buffer, TOKEN_BYTES, victimBytes);
-    if (watchedProbs) readback.copy(encoder, watchedProbs, TOKEN_BYTES + victimBytes, watchedProbs.size);
+    if (watchedProbs) readback.copy(encoder, watchedProbs, TOKEN_BYTES + victimBytes, watchedBytes);
+    if (probing) readback.copy(encoder, acts.probeTokens, greedyAt, T * 4);
     q.submit([encoder.finish()]);
     const back = await readback.read();
     const token = new Uint32Array(back, 0, 1)[0];
     driver.afterStep(new Uint32Array(back, TOKEN_BYTES, victimBytes / 4));
-    if (watchedProbs) {
+    if (watchedProbs && real > 0) {
       const slots = rowBytes / 4 / c.numHeads;
-      const rows = new Float32Array(back, TOKEN_BYTES + victimBytes, watchedProbs.size / 4);
+      const rows = new Float32Array(back, TOKEN_BYTES + victimBytes, watchedBytes / 4);
       lastWatched = watchLayers.map((l, i) => watchedAttention(kv.layout, l, c.numHeads, rows.subarray(i * c.numHeads * slots), slots));
     }
-    if (logits === 'none') return { token };
-    const source = logits === 'all' ? acts.logitsAll : acts.logitsLast;
-    const rows = logits === 'all' ? T : 1;
-    return { token, logits: new Float32Array(await readBuffer(device, source, rows * V * 4)) };
+    const greedy = probing ? new Uint32Array(back, greedyAt, T) : undefined;
+    if (logits === 'none') return { token, greedy };
+    // With probe rows, lm_head ran on every row: the real rows are the first of logitsAll.
+    const source = logits === 'all' || probing ? acts.logitsAll : acts.logitsLast;
+    const rows = logits === 'all' ? real : 1;
+    const read = new Float32Array(await readBuffer(device, source, (probing ? real : rows) * V * 4));
+    return { token, greedy, logits: probing && logits === 'last' ? read.slice((real - 1) * V) : read };
+  }
+
+  async function forward(tokens: readonly number[], posStart: number, s: SampleControl, logits: LogitsRequest = 'none', probeRows?: ProbeRequest): Promise<ForwardResult> {
+    if (!probeRows) return runStep(tokens, posStart, s, logits);
+    if (folds.size === 0) throw new Error('probe rows were given, but the sequence\'s policy runs no probe');
+    const real = tokens.length;
+    const A = probeRows.answer.length;
+    const bootstrap = probeRows.bootstrapLook;
+    const main = await runStep(tokens, posStart, s, logits, { answer: probeRows.answer, look: bootstrap > 0 ? [] : probeRows.look, fold: true });
+    const rows = Array.from(main.greedy!);
+    const probe: ProbeResult = { answer: rows.slice(real, real + A), look: rows.slice(real + A) };
+    if (bootstrap > 0) {
+      // The lookahead's first rows: greedy from the step's own prediction, each block read and
+      // never folded (policies/probe.ts), then the whole block folded as a step of probe rows only.
+      const at = posStart + real;
+      const greedy = { temperature: 0, topP: 1, u: 0 };
+      const look = [rows[real - 1]];
+      while (look.length < bootstrap) {
+        const block = await runStep([], at, greedy, 'none', { answer: [], look, fold: false });
+        look.push(block.greedy![look.length - 1]);
+      }
+      probe.look = Array.from((await runStep([], at, greedy, 'none', { answer: [], look, fold: true })).greedy!);
+    }
+    return { token: main.token, logits: main.logits, probe };
   }
 
   async function profile(tokens: readonly number[], posStart: number): Promise<KernelTime[]> {

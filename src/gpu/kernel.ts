@@ -12,8 +12,11 @@ export interface Dispatch {
   label: string;
   pipeline: GPUComputePipeline;
   bindGroup: GPUBindGroup;
-  /** Workgroup counts for a step that processes `rows` tokens (1 when decoding). */
-  grid: (rows: number) => Grid;
+  /**
+   * Workgroup counts for a step that processes `rows` tokens (1 when decoding); `probe`: some of
+   * them are the answer-first probe's rows (step.wgsl), which only some kernels take.
+   */
+  grid: (rows: number, probe?: boolean) => Grid;
 }
 
 export function getPipeline(
@@ -46,7 +49,7 @@ export function makeDispatch(
   code: string,
   constants: Record<string, number>,
   buffers: readonly Binding[],
-  grid: (rows: number) => Grid,
+  grid: (rows: number, probe?: boolean) => Grid,
 ): Dispatch {
   const pipeline = getPipeline(gpu, label, code, constants);
   const bindGroup = gpu.device.createBindGroup({
@@ -57,8 +60,8 @@ export function makeDispatch(
   return { label, pipeline, bindGroup, grid };
 }
 
-export function encodeDispatch(pass: GPUComputePassEncoder, d: Dispatch, rows: number): void {
-  const [x, y, z] = d.grid(rows);
+export function encodeDispatch(pass: GPUComputePassEncoder, d: Dispatch, rows: number, probe = false): void {
+  const [x, y, z] = d.grid(rows, probe);
   if (x === 0 || y === 0 || z === 0) return;
   pass.setPipeline(d.pipeline);
   pass.setBindGroup(0, d.bindGroup);

@@ -15,6 +15,7 @@ export interface KvCompactRefArgs {
   stamp?: Float32Array | Float64Array; // (numSlots) crystal: step of the last hit
   history?: Float32Array | Float64Array; // (numSlots, window) the policy's attention ring
   window?: number;
+  probe?: Float32Array | Float64Array; // (numSlots) the answer-first probe's score
 }
 
 export function kvCompactRef(a: KvCompactRefArgs): void {
@@ -33,6 +34,7 @@ export function kvCompactRef(a: KvCompactRefArgs): void {
     }
     if (a.score) a.score[to] = a.score[from];
     if (a.stamp) a.stamp[to] = a.stamp[from];
+    if (a.probe) a.probe[to] = a.probe[from];
     const w = a.window ?? 0;
     if (a.history && w > 0) a.history.copyWithin(to * w, from * w, (from + 1) * w);
   }

@@ -47,5 +47,5 @@ export function pagedAttentionReduce(gpu: Gpu, a: PagedAttentionReduceArgs): Dis
     WG: a.wg ?? 64,
   };
   const buffers = [a.headSlots, a.partials, a.out, a.probs];
-  return makeDispatch(gpu, 'paged-attention-reduce', `${code}\n${workgroupFold}`, constants, buffers, (rows) => (rows === 1 ? [a.heads, chunks, 1] : [0, 0, 0]));
+  return makeDispatch(gpu, 'paged-attention-reduce', `${code}\n${workgroupFold}`, constants, buffers, (rows, probe) => (rows === 1 && !probe ? [a.heads, chunks, 1] : [0, 0, 0]));
 }

@@ -88,6 +88,6 @@ export function pagedAttentionSplit(gpu: Gpu, a: PagedAttentionSplitArgs): Dispa
   const source = [...reductions, code, a.kvF16 ? kvF16 : kvF32, stepStruct, pagedSlot].join('\n');
   const label = `paged-attention-split${a.kvF16 ? ' f16' : ''}${subgroups ? ' subgroups' : ''}`;
   const buffers = [a.step, a.q, a.kPool, a.vPool, a.slotPos, a.blockTable, a.headSlots, a.probs, a.partials];
-  // Decode only: a step of several rows dispatches nothing here (paged-attention takes it).
-  return makeDispatch(gpu, label, source, constants, buffers, (rows) => (rows === 1 ? [a.heads, splits, 1] : [0, 0, 0]));
+  // Decode only: a step of several rows, or with probe rows, dispatches nothing here (paged-attention takes it).
+  return makeDispatch(gpu, label, source, constants, buffers, (rows, probe) => (rows === 1 && !probe ? [a.heads, splits, 1] : [0, 0, 0]));
 }

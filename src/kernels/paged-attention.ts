@@ -107,7 +107,8 @@ export interface PagedAttentionDecodeArgs extends PagedAttentionArgs {
 /**
  * One layer's attention as a list of dispatches, for steps of any number of rows. With a split,
  * a decode step (rows = 1) runs the split pass and the reduce, and a prefill tile the
- * single-workgroup kernel; each dispatch does nothing for the steps that are not its own.
+ * single-workgroup kernel, as does any step with probe rows; each dispatch does nothing for the
+ * steps that are not its own.
  * The split count is fixed here from maxPages * pageSize, since a plan is recorded once: splits
  * past a head's headSlots find no slot and count for nothing.
  */
@@ -118,7 +119,7 @@ export function pagedAttentionDispatches(gpu: Gpu, a: PagedAttentionDecodeArgs):
   const partials = a.partials ?? createBuffer(gpu.device, 'paged-attention partials', partialsBytes(a.heads, a.headDim, splitCount(a.maxPages, a.pageSize, split)));
   const tile = pagedAttention(gpu, a);
   return [
-    { ...tile, grid: (rows) => (rows > 1 ? tile.grid(rows) : [0, 0, 0]) },
+    { ...tile, grid: (rows, probe) => (rows > 1 || probe ? tile.grid(rows) : [0, 0, 0]) }, // probe rows need it: it alone reads their own keys
     pagedAttentionSplit(gpu, { ...a, split, partials }),
     pagedAttentionReduce(gpu, { ...a, split, partials, chunk: a.reduceChunk, wg: undefined }),
   ];

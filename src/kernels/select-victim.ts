@@ -36,6 +36,8 @@ export interface SelectVictimArgs {
   limits: Binding; // (kvHeads) u32 entries each head may hold
   counts: Binding; // (kvHeads) u32 entries each head holds
   victims: Binding; // (kvHeads, cap) u32 logical slots to evict, in order; NOT_FULL ends a list, NO_CANDIDATE
+  /** (numSlots) f32 the answer-first probe's score, for the probe rule. */
+  probe?: Binding;
   /** Threads per workgroup; default 64 (4 on a CPU adapter: gpu/workgroup.ts). */
   wg?: number;
 }
@@ -53,6 +55,6 @@ export function selectVictim(gpu: Gpu, a: SelectVictimArgs): Dispatch {
     NEAR_TIE: a.nearTie ?? 0,
     WG: a.wg ?? reductionWorkgroup(gpu, 64),
   };
-  const buffers = [a.params, a.slotPos, a.blockTable, a.headSlots, a.score, a.stamp, a.limits, a.counts, a.victims];
+  const buffers = [a.params, a.slotPos, a.blockTable, a.headSlots, a.score, a.stamp, a.limits, a.counts, a.victims, a.probe ?? a.score /* read only by the probe rule */];
   return makeDispatch(gpu, 'select-victim', source, constants, buffers, () => [a.kvHeads, 1, 1]);
 }

@@ -6,6 +6,7 @@
  * compaction moves K, V, positions and the policy state together with one reused dispatch.
  * One of the few classes: it owns GPU buffers' lifetimes.
  */
+import { assert } from '../assert.ts';
 import { GpuLimitError } from '../errors.ts';
 import { allocateNow, createBuffer, UNIFORM } from '../gpu/buffers.ts';
 import type { Gpu } from '../gpu/device.ts';
@@ -22,9 +23,25 @@ export interface PolicyStateBuffers {
   score: GPUBuffer; // (numSlots) f32
   stamp: GPUBuffer; // (numSlots) f32
   history: GPUBuffer; // (numSlots, historyWindow) f32; 16 bytes when the window is 0
+  probe: GPUBuffer; // (numSlots) f32 the answer-first probe's score (probe-fold writes it); 16 bytes without a probe
+}
+
+/**
+ * What an evicting policy keeps beside the entries: `historyWindow` attention values per slot,
+ * and, for a policy with the answer-first probe, room for up to `probeRows` probe rows' K/V per
+ * step: scratch slots after the pages, (probeRows, kvHeads) of them, in no head's table.
+ */
+export interface EvictionState {
+  historyWindow: number;
+  probeRows?: number;
 }
 
 const EMPTY = new Int32Array([-1]);
+
+/** Scratch slots after the pages for a policy's probe rows (EvictionState). */
+function scratchSlots(g: KvGeometry, eviction: EvictionState | null): number {
+  return (eviction?.probeRows ?? 0) * g.numKvHeads;
+}
 
 export class KvCache implements KvStore {
   layout: KvLayout;
@@ -40,9 +57,11 @@ export class KvCache implements KvStore {
     readonly geometry: KvGeometry,
     readonly historyWindow: number,
     readonly evicting: boolean,
-    readonly kPool: GPUBuffer, // (numPages * pageSize, headDim) f32 or f16 pairs, keys after RoPE
-    readonly vPool: GPUBuffer, // (numPages * pageSize, headDim)
-    readonly slotPos: GPUBuffer, // (numPages * pageSize) i32, -1 = empty
+    /** Probe rows a step may carry (their K/V in scratch slots after the pages); 0: no probe. */
+    readonly probeRows: number,
+    readonly kPool: GPUBuffer, // (numPages * pageSize + scratch, headDim) f32 or f16 pairs, keys after RoPE
+    readonly vPool: GPUBuffer, // (numPages * pageSize + scratch, headDim)
+    readonly slotPos: GPUBuffer, // (numPages * pageSize + scratch) i32, -1 = empty
     readonly blockTables: GPUBuffer, // (layers, tableLayerStride) u32
     readonly headSlots: GPUBuffer, // (layers, headSlotsLayerStride) u32
     readonly slotMap: GPUBuffer, // (layers, slotMapLayerStride) u32
@@ -62,20 +81,30 @@ export class KvCache implements KvStore {
       vPool,
       kvF16: this.f16,
       slotPos,
-      ...state,
+      score: state.score,
+      stamp: state.stamp,
+      history: state.history,
+      probe: probeRows > 0 ? state.probe : undefined,
       window: historyWindow,
     });
+  }
+
+  /** The scratch slot of probe row j (0 = the first after the real rows) and KV head g: every layer's, in turn. */
+  scratchSlot(j: number, g: number): number {
+    return this.geometry.numPages * this.geometry.pageSize + j * this.geometry.numKvHeads + g;
   }
 
   /**
    * Bytes allocate() creates for `g`: K and V pools, slot positions and the tables, and when
    * evicting the policy state (score, stamp, history) and the compaction's move list.
    */
-  static bytesFor(g: KvGeometry, eviction: { historyWindow: number } | null = null): number {
+  static bytesFor(g: KvGeometry, eviction: EvictionState | null = null): number {
     const slots = g.numPages * g.pageSize;
+    const pooled = slots + scratchSlots(g, eviction);
     const tables = 4 * g.numLayers * (g.tableLayerStride + g.headSlotsLayerStride + g.slotMapLayerStride);
-    const state = eviction ? slots * 4 * (2 + eviction.historyWindow) + slots * 8 : 0;
-    return 2 * slots * g.headDim * g.kvValueBytes + slots * 4 + tables + state;
+    const probe = eviction?.probeRows ? slots * 4 : 0;
+    const state = eviction ? slots * 4 * (2 + eviction.historyWindow) + slots * 8 + probe : 0;
+    return 2 * pooled * g.headDim * g.kvValueBytes + pooled * 4 + tables + state;
   }
 
   /**
@@ -84,10 +113,11 @@ export class KvCache implements KvStore {
    * values per slot (null: the full cache, no policy state); `checked` rejects if they could not
    * be allocated.
    */
-  static allocate(gpu: Gpu, g: KvGeometry, eviction: { historyWindow: number } | null = null): { cache: KvCache; checked: Promise<void> } {
+  static allocate(gpu: Gpu, g: KvGeometry, eviction: EvictionState | null = null): { cache: KvCache; checked: Promise<void> } {
     const device = gpu.device;
     const slots = g.numPages * g.pageSize;
-    const poolBytes = slots * g.headDim * g.kvValueBytes;
+    const pooled = slots + scratchSlots(g, eviction);
+    const poolBytes = pooled * g.headDim * g.kvValueBytes;
     // Every layer's K (and V) is one binding: past the limit, only a smaller context or budget helps.
     if (poolBytes > device.limits.maxStorageBufferBindingSize) {
       throw new GpuLimitError('maxStorageBufferBindingSize (for the KV cache; choose a shorter context or a smaller budget)', poolBytes, device.limits.maxStorageBufferBindingSize);
@@ -100,9 +130,10 @@ export class KvCache implements KvStore {
         g,
         historyWindow,
         eviction !== null,
+        eviction?.probeRows ?? 0,
         createBuffer(device, 'kPool', poolBytes),
         createBuffer(device, 'vPool', poolBytes),
-        createBuffer(device, 'slotPos', slots * 4),
+        createBuffer(device, 'slotPos', pooled * 4),
         createBuffer(device, 'blockTables', g.numLayers * g.tableLayerStride * 4),
         createBuffer(device, 'headSlots', g.numLayers * g.headSlotsLayerStride * 4),
         createBuffer(device, 'slotMap', g.numLayers * g.slotMapLayerStride * 4),
@@ -110,6 +141,7 @@ export class KvCache implements KvStore {
           score: createBuffer(device, 'policy score', stateSlots * 4),
           stamp: createBuffer(device, 'policy stamp', stateSlots * 4),
           history: createBuffer(device, 'policy history', stateSlots * historyWindow * 4),
+          probe: createBuffer(device, 'probe score', eviction?.probeRows ? slots * 4 : 16),
         },
       );
     });
@@ -122,7 +154,7 @@ export class KvCache implements KvStore {
    * they are (one copy per buffer, in queue order before the next step); this cache is destroyed.
    */
   grownTo(g: KvGeometry): { cache: KvCache; checked: Promise<void> } {
-    const eviction = this.evicting ? { historyWindow: this.historyWindow } : null;
+    const eviction = this.evicting ? { historyWindow: this.historyWindow, probeRows: this.probeRows } : null;
     const grown = KvCache.allocate(this.gpu, g, eviction);
     const next = grown.cache;
     const device = this.gpu.device;
@@ -133,6 +165,7 @@ export class KvCache implements KvStore {
       [this.state.score, next.state.score],
       [this.state.stamp, next.state.stamp],
       [this.state.history, next.state.history],
+      [this.state.probe, next.state.probe],
     ];
     for (const [from, to] of pairs) encoder.copyBufferToBuffer(from, 0, to, 0, Math.min(from.size, to.size));
     device.queue.submit([encoder.finish()]);
@@ -144,8 +177,13 @@ export class KvCache implements KvStore {
   }
 
   /** Whether this cache can hold a sequence of geometry `g` under `eviction` (as allocate takes it). */
-  fits(g: KvGeometry, eviction: { historyWindow: number } | null): boolean {
-    return g.numPages === this.geometry.numPages && (eviction === null) === !this.evicting && (eviction?.historyWindow ?? 0) === this.historyWindow;
+  fits(g: KvGeometry, eviction: EvictionState | null): boolean {
+    return (
+      g.numPages === this.geometry.numPages &&
+      (eviction === null) === !this.evicting &&
+      (eviction?.historyWindow ?? 0) === this.historyWindow &&
+      (eviction?.probeRows ?? 0) === this.probeRows
+    );
   }
 
   /** K and V are f16 pairs (16-bit models); the kernels take it as KV_F16. */
@@ -164,9 +202,17 @@ export class KvCache implements KvStore {
     this.gpu.device.queue.writeBuffer(this.slotPos, 0, this.layout.slotPos);
   }
 
-  /** Reserves slots for `count` tokens at posStart.. and uploads the tables the kernels read. */
-  append(posStart: number, count: number): Uint32Array {
+  /**
+   * Reserves slots for `count` tokens at posStart.. and uploads the tables the kernels read;
+   * `probeRows` probe rows after them write their K/V to the scratch slots (never kept).
+   */
+  append(posStart: number, count: number, probeRows = 0): Uint32Array {
+    assert(probeRows <= this.probeRows, `${probeRows} probe rows, room for ${this.probeRows}`);
     const slotMap = appendTokens(this.layout, posStart, count);
+    const g = this.geometry;
+    for (let l = 0; l < g.numLayers; l++) {
+      for (let j = 0; j < probeRows; j++) for (let h = 0; h < g.numKvHeads; h++) slotMap[l * g.slotMapLayerStride + (count + j) * g.numKvHeads + h] = this.scratchSlot(j, h);
+    }
     this.gpu.device.queue.writeBuffer(this.slotMap, 0, slotMap);
     this.flush();
     return slotMap;

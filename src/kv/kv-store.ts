@@ -8,8 +8,11 @@ import type { KvLayout } from './kv-layout.ts';
 
 export interface KvStore {
   readonly layout: KvLayout;
-  /** Reserves slots for `count` tokens at posStart.. (kv-layout.ts appendTokens); returns the slot map. */
-  append(posStart: number, count: number): Uint32Array;
+  /**
+   * Reserves slots for `count` tokens at posStart.. (kv-layout.ts appendTokens); returns the slot
+   * map. `probeRows` probe rows after them get scratch slots where the engine keeps their K/V apart (the GPU's).
+   */
+  append(posStart: number, count: number, probeRows?: number): Uint32Array;
   /** Frees logical slot `logical` of head (layer, kvHead). */
   evict(layer: number, kvHead: number, logical: number): void;
   /** Compacts every head holding more pages than its limit needs (kv/compact.ts); limits (layers * kvHeads). */

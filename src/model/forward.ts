@@ -6,6 +6,9 @@
  *   embed → L × [rmsnorm → qkv gemv (+bias) → rope-append (q/k rmsnorm, rope, kv-append)
  *                → paged-attention (+ per-slot probabilities; decode: split + reduce) → o-proj (+= residual)
  *                → rmsnorm → gate_up gemv with silu·mul → down (+= residual)] → rmsnorm → lm_head → sample
+ * A step carrying the answer-first probe's rows after its token (policies/probe.ts) runs them in
+ * the same tile: their K/V go to scratch slots, paged-attention lets them read their own block,
+ * probe-fold (the plan's afterAttention) folds their attention, and probeHead reads every row.
  * That is 9 dispatches per layer for a decode step (8 for prefill), plus the policy's: on a GPU a
  * step is bound by its dispatch count (docs/speed.md), so everything that can share one does.
  */
@@ -15,6 +18,7 @@ import type { Dispatch } from '../gpu/kernel.ts';
 import { attentionPartialsBytes, defaultSplit, pagedAttentionDispatches, type AttentionOptions } from '../kernels/paged-attention.ts';
 import { rmsnorm } from '../kernels/rmsnorm.ts';
 import { ropeAppend } from '../kernels/rope-append.ts';
+import { rowArgmax } from '../kernels/row-argmax.ts';
 import { sample } from '../kernels/sample.ts';
 import type { KvCache } from '../kv/kv-cache.ts';
 import type { ModelConfig } from './config.ts';
@@ -36,6 +40,7 @@ export interface Activations {
   step: GPUBuffer; // uniform Step
   sampleParams: GPUBuffer; // uniform {temperature, top_p, u, _}
   token: GPUBuffer; // (1) u32, the sampled token
+  probeTokens: GPUBuffer; // (T) u32 the greedy token after each row: the answer-first probe's predictions
 }
 
 /**
@@ -61,6 +66,7 @@ export function activationSizes(c: ModelConfig, T: number, maxSlotsPerHead: numb
     step: 16,
     sampleParams: 16,
     token: f32(1),
+    probeTokens: f32(T),
   };
 }
 
@@ -84,6 +90,11 @@ export interface ForwardPlan {
   head: Dispatch[];
   /** final norm and lm_head on every row (tests compare every position's logits). */
   allRows: Dispatch[];
+  /**
+   * A step with the answer-first probe's rows (step.wgsl): final norm and lm_head on every row,
+   * the real token sampled from row 0, and every row's greedy token (the probe's predictions).
+   */
+  probeHead: Dispatch[];
 }
 
 export interface RopeBuffers {
@@ -154,6 +165,7 @@ export function buildForward(
       out: a.attn,
       probs: a.probs,
       partials: a.attnPartials,
+      slotMap: kv.slotMapBinding(l), // where a probe row's own block's keys sit
     });
     attention.push(body.length + attend.length - 1);
     body.push(
@@ -166,6 +178,7 @@ export function buildForward(
     );
   }
   const finalNorm = rmsnorm(gpu, { dim: H, eps, rowsPerToken: 1, x: a.hidden, weight: w.finalNorm, out: a.normed });
+  const lmHeadAll = linear(w.lmHead, { x: a.normed, out: a.logitsAll, step: a.step }, 'lm_head');
   return {
     body,
     attention,
@@ -174,6 +187,12 @@ export function buildForward(
       ...linear(w.lmHead, { x: a.normed, out: a.logitsLast, step: a.step, onlyLastRow: true }, 'lm_head'),
       sample(gpu, { vocab: c.vocabSize, params: a.sampleParams, logits: a.logitsLast, token: a.token }),
     ],
-    allRows: [finalNorm, ...linear(w.lmHead, { x: a.normed, out: a.logitsAll, step: a.step }, 'lm_head')],
+    allRows: [finalNorm, ...lmHeadAll],
+    probeHead: [
+      finalNorm,
+      ...lmHeadAll,
+      sample(gpu, { vocab: c.vocabSize, params: a.sampleParams, logits: { buffer: a.logitsAll, offset: 0, size: c.vocabSize * 4 }, token: a.token }),
+      rowArgmax(gpu, { vocab: c.vocabSize, step: a.step, logits: a.logitsAll, tokens: a.probeTokens }),
+    ],
   };
 }

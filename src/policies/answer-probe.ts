@@ -27,7 +27,7 @@ export const ANSWER_PROBE_PARAMS = {
   recent: { default: 16, min: 0, max: 4096, integer: true, doc: 'newest entries always kept' },
 } as const;
 
-const CPU_ONLY = 'the answer-first probe runs on the CPU reference only for now (its GPU port is issue 25, with crystal)';
+const CPU_ONLY = 'answer-probe with expected attention (base 2) runs on the CPU reference only (its query statistics are not ported)';
 
 export function createAnswerProbe(params: Partial<{ base: number; weight: number; horizon: number; keep: number; decay: number; answer: number; look: number; recent: number }> = {}): EvictionPolicy {
   const c = { ...defaultsOf(ANSWER_PROBE_PARAMS), ...params };
@@ -41,7 +41,15 @@ export function createAnswerProbe(params: Partial<{ base: number; weight: number
     recent: c.recent,
     historyWindow: 0,
     probe: c.weight > 0 ? { answer: c.answer, look: c.look, decay: c.decay } : undefined,
-    gpu: { cpuOnly: CPU_ONLY },
+    // The GPU: the probe rows in the step's tile, probe-fold, then select-victim's probe rule over
+    // the position (base 0) or h2o's accumulated attention (base 1); weight 0 is the base alone.
+    gpu:
+      c.base === 2
+        ? { cpuOnly: CPU_ONLY }
+        : {
+            update: c.base === 1 ? { rule: 'h2o', constants: { DECAY: 1 } } : undefined,
+            victim: { rule: 'probe', constants: { PROBE_WEIGHT: c.weight, PROBE_BASE: c.base } },
+          },
     observe(state, head, attention) {
       if (c.base === 1) for (let i = 0; i < head.length; i++) state.score[head.slots[i]] += attention[i];
     },

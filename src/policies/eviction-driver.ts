@@ -91,7 +91,8 @@ export interface EvictionDriver {
    * The GPU engine's one call before a step's submit: room for a decode step's token (makeRoom),
    * the step's `count` tokens appended at `position`, and the next decode round asked of the step.
    */
-  beforeStep(position: number, count: number): Promise<void>;
+  /** `probeRows`: the answer-first probe's rows after the step's tokens (scratch slots, never kept). */
+  beforeStep(position: number, count: number, probeRows?: number): Promise<void>;
   /** The GPU engine's one call after the step: the chooser's part of what the step read back. */
   afterStep(readBack: Uint32Array): void;
 }
@@ -211,9 +212,9 @@ export function createEvictionDriver(
       if (policy.rebalance) store.compact(limits); // moving budgets: the prompt's pages past the budget
     },
     makeRoom,
-    async beforeStep(position, count) {
+    async beforeStep(position, count, probeRows = 0) {
       if (count === 1) await makeRoom(position);
-      store.append(position, count);
+      store.append(position, count, probeRows);
       const inStep = spec ? chooser?.inStep : undefined;
       if (!inStep) return;
       // The next decode round, under the limits as they are now (a re-division before it makes it stale).

@@ -137,6 +137,7 @@ export function createGpuChooser(
           cap,
           nearTie: policy.nearTie,
           victims: slice(victims, l, victimStride, g.numKvHeads * cap),
+          probe: policy.probe ? kv.state.probe : undefined, // the probe rule's scores (probe-fold writes them)
         }),
       );
   const load = policy.rebalance

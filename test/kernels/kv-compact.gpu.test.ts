@@ -71,6 +71,8 @@ for (const kvF16 of [false, true]) describe(`kv-compact${kvF16 ? ', f16 pools' :
       const stamp = Float32Array.from({ length: numSlots }, () => Math.floor(rand() * 500));
       const window = ci % 2 === 0 ? 3 : 0; // the history ring moves too (policies with a window)
       const history = randomArray(numSlots * Math.max(1, window), 41 + ci, 1);
+      const withProbe = ci % 2 === 1;
+      const probe = randomArray(numSlots, 53 + ci, 1);
       const bufs = {
         kPool: createBufferFrom(dev, 'kPool', kvF16 ? k16 : k),
         vPool: createBufferFrom(dev, 'vPool', kvF16 ? v16 : v),
@@ -78,6 +80,7 @@ for (const kvF16 of [false, true]) describe(`kv-compact${kvF16 ? ', f16 pools' :
         score: createBufferFrom(dev, 'score', score),
         stamp: createBufferFrom(dev, 'stamp', stamp),
         history: createBufferFrom(dev, 'history', history),
+        probe: withProbe ? createBufferFrom(dev, 'probe', probe) : undefined, // the probe score moves too (policies with a probe)
       };
       const count = moves.length / 2;
       const d = kvCompact(gpu, {
@@ -93,7 +96,7 @@ for (const kvF16 of [false, true]) describe(`kv-compact${kvF16 ? ', f16 pools' :
       });
       await runDispatches(gpu, [d], 1);
 
-      const want = { k: k.slice(), v: v.slice(), slotPos: slotPosBefore.slice(), score: score.slice(), stamp: stamp.slice(), history: history.slice() };
+      const want = { k: k.slice(), v: v.slice(), slotPos: slotPosBefore.slice(), score: score.slice(), stamp: stamp.slice(), history: history.slice(), probe: withProbe ? probe.slice() : undefined };
       kvCompactRef({ moves, headDim: c.headDim, ...want, window });
       // The layout logic's own slotPos mirror is what the kernel writes.
       expect(Array.from(want.slotPos)).toEqual(Array.from(layout.slotPos));
@@ -103,6 +106,10 @@ for (const kvF16 of [false, true]) describe(`kv-compact${kvF16 ? ', f16 pools' :
       expectClose('stamp', await readF32(dev, bufs.stamp, numSlots), want.stamp, TOL);
       expectClose('history', await readF32(dev, bufs.history, history.length), want.history, TOL);
       if (window > 0) expect(want.history).not.toEqual(history); // the ring moved
+      if (withProbe) {
+        expectClose('probe', await readF32(dev, bufs.probe!, numSlots), want.probe!, TOL);
+        expect(want.probe).not.toEqual(probe);
+      }
       const slotPos = new Int32Array(await readBuffer(dev, bufs.slotPos, numSlots * 4));
       expect(Array.from(slotPos)).toEqual(Array.from(want.slotPos));
       // The data moved something in every case, across rows when groupsX is small.
