@@ -15,6 +15,7 @@ import type { LoadedModel } from '../src/model/load-model.ts';
 import { createReferenceBackend } from '../src/model/reference.ts';
 import { gpuPolicyIds } from '../src/policies/registry.ts';
 import { policyCost } from './policy-cost.ts';
+import { probeCost } from './probe-cost.ts';
 import { realModelBench, REAL_BUDGET, REAL_CONTEXTS } from './real-model.ts';
 import { decodeStepCost, forecastNote, STEP_COST_HEADER, stepCostColumns, type ForecastDevice } from './step-cost.ts';
 import { fmt, median } from './stats.ts';
@@ -118,5 +119,6 @@ export async function modelBench(gpu: Gpu, model: LoadedModel, evalPrompt: strin
     log(`${name.padEnd(18)} ${stepCostColumns(decodeStepCost(gpuBackend, held * heads, o.forecast))}`);
   }
   await policyCost(gpuBackend, prompt, gpuPolicyIds(), log);
+  await probeCost(gpuBackend, prompt, log);
   gpuBackend.dispose();
 }

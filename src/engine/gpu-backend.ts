@@ -49,8 +49,8 @@ export interface StepShape {
 
 export interface GpuBackend extends ForwardBackend {
   kind: 'gpu';
-  /** The shape of a step of `rows` rows (1: a decode step) under the current sequence's plan. */
-  stepShape(rows?: number): StepShape;
+  /** The shape of a step of `rows` rows (1: a decode step; with `probe`, the token and its probe rows) under the current sequence's plan. */
+  stepShape(rows?: number, probe?: boolean): StepShape;
   /** Runs one step with a timestamp around every kernel (benchmarks): appends like forward(). */
   profile(tokens: readonly number[], posStart: number): Promise<KernelTime[]>;
   weightBytes: number;
@@ -290,10 +290,10 @@ export async function createGpuBackend(gpu: Gpu, model: LoadedModel, options: Ba
   return {
     kind: 'gpu',
     profile,
-    stepShape(rows = 1) {
+    stepShape(rows = 1, probe = false) {
       if (!kv || !plan) reset();
-      const steps = [...plan!.body, ...plan!.head];
-      return { dispatches: steps.filter((d) => d.grid(rows).every((n) => n > 0)).length, passes: 1 + (watchedProbs ? watchLayers.length : 0), kvElementBytes: kv!.f16 ? 2 : 4 };
+      const steps = [...plan!.body, ...(probe ? plan!.probeHead : plan!.head)];
+      return { dispatches: steps.filter((d) => d.grid(rows, probe).every((n) => n > 0)).length, passes: 1 + (watchedProbs ? watchLayers.length : 0), kvElementBytes: kv!.f16 ? 2 : 4 };
     },
     get kvBytes() {
       return kv?.kvBytes ?? 0;

@@ -27,6 +27,7 @@ export interface SelectVictimRefArgs {
   blockTable: ArrayLike<number>; // (kvHeads, maxPages): this layer's slice
   headSlots: ArrayLike<number>; // (kvHeads): this layer's slice
   score: ArrayLike<number>; // (numSlots)
+  probe?: ArrayLike<number>; // (numSlots) the answer-first probe's score (the probe rule); default 0
   stamp: ArrayLike<number>; // (numSlots)
   limits: ArrayLike<number>; // (kvHeads)
   counts: ArrayLike<number>; // (kvHeads)
@@ -41,7 +42,7 @@ interface Gathered extends HeadEntries {
 export function selectVictimRef(a: SelectVictimRefArgs): Uint32Array {
   const { pageSize, maxPages, slotPos, blockTable } = a;
   const cap = a.cap ?? 1;
-  const state: PolicyState = { score: Float64Array.from(a.score), stamp: Float64Array.from(a.stamp), history: new Float64Array(1), probe: new Float64Array(a.score.length) };
+  const state: PolicyState = { score: Float64Array.from(a.score), stamp: Float64Array.from(a.stamp), history: new Float64Array(1), probe: a.probe ? Float64Array.from(a.probe) : new Float64Array(a.score.length) };
   const gather = (g: number): Gathered => {
     const head = headEntries({ blockTable, used: a.headSlots[g], slotPos, g, maxPages, pageSize });
     const scores = new Float64Array(head.length);

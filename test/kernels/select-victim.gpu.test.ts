@@ -6,7 +6,7 @@ import { NO_CANDIDATE, NOT_FULL, ruleConstantName, shaderRules } from '../../src
 import { selectVictim } from '../../src/kernels/select-victim.ts';
 import { selectVictimRef } from '../../src/kernels/select-victim.ref.ts';
 import type { EvictionPolicy } from '../../src/policies/policy.ts';
-import { createPolicy, gpuPolicyIds } from '../../src/policies/registry.ts';
+import { createPolicy, POLICY_IDS } from '../../src/policies/registry.ts';
 import { seededRandom } from '../helpers/close.ts';
 import { testGpu } from '../helpers/gpu.ts';
 import { layerTables, shuffledPagedGeometry } from '../helpers/paged-fixture.ts';
@@ -17,12 +17,13 @@ import { layerTables, shuffledPagedGeometry } from '../helpers/paged-fixture.ts'
 const PAGE_SIZE = 16;
 
 /**
- * Each select-victim rule with the first registered GPU policy that runs it (default parameters):
+ * Each select-victim rule with the first registered policy that runs it on the GPU (default
+ * parameters; research policies too: answer-probe's probe rule):
  * the kernel takes the policy's gpu.victim (branch and constants), the reference its score, the
  * branch's CPU mirror. A policy with a new rule is tested here without a line of this file.
  */
 const POLICY_OF_RULE = new Map<string, EvictionPolicy>();
-for (const id of gpuPolicyIds()) {
+for (const id of POLICY_IDS.filter((p) => p !== 'oracle')) { // the oracle needs a recorded run to exist, and is CPU-only
   const policy = createPolicy(id);
   const victim = 'cpuOnly' in policy.gpu ? undefined : policy.gpu.victim;
   if (victim && policy.granularity !== 'model' && !POLICY_OF_RULE.has(victim.rule)) POLICY_OF_RULE.set(victim.rule, policy);
@@ -109,6 +110,7 @@ describe('select-victim', () => {
       const slotPos = new Int32Array(numSlots).map(() => randInt(maxPos));
       const score = new Float32Array(numSlots).fill(-1);
       const stamp = new Float32Array(numSlots).fill(t);
+      const probe = new Float32Array(numSlots).fill(-1); // the probe rule's scores; unowned slots' would win
       const held = new Uint32Array(kvHeads);
       for (let g = 0; g < kvHeads; g++) {
         const len = c.lengths[g];
@@ -126,6 +128,7 @@ describe('select-victim', () => {
           score[slot] = c.rule === 'crystal' ? rand() * 2.5 : rand();
           if (c.rule === 'crystal' && c.duplicates && rand() < 0.1) score[slot] = 0; // never hit: CRF 0
           stamp[slot] = slotPos[slot] + randInt(t - slotPos[slot]);
+          probe[slot] = rand() < 0.3 ? 0 : rand(); // many entries the probe never marked
           entries.push(slot);
         }
         if (c.ties && c.rule === 'layer' && g === kvHeads - 1) {
@@ -141,6 +144,7 @@ describe('select-victim', () => {
             const to = entries[randInt(entries.length)];
             score[to] = score[from];
             stamp[to] = stamp[from];
+            probe[to] = probe[from];
           }
         }
         held[g] = entries.length;
@@ -186,6 +190,7 @@ describe('select-victim', () => {
         limits: createBufferFrom(dev, 'limits', limits),
         counts: createBufferFrom(dev, 'counts', held),
         victims,
+        probe: createBufferFrom(dev, 'probe', probe),
         wg: c.wg,
       });
       await runDispatches(gpu, [d], 1);
@@ -208,6 +213,7 @@ describe('select-victim', () => {
         headSlots,
         score,
         stamp,
+        probe,
         limits,
         counts: held,
       });
