@@ -4,6 +4,7 @@ import { createGpuBackend } from '../../src/engine/gpu-backend.ts';
 import { GREEDY } from '../../src/engine/types.ts';
 import { loadModel } from '../../src/model/load-model.ts';
 import { urlModelSource } from '../../src/model/model-source.ts';
+import { AFTER_THINK_TEXT } from '../../src/policies/probe.ts';
 import { gpuPolicyIds } from '../../src/policies/registry.ts';
 import { testGpu } from '../helpers/gpu.ts';
 
@@ -12,6 +13,8 @@ import { testGpu } from '../helpers/gpu.ts';
 // watched attention together). The only exception is crystal's budget re-division, every 32
 // steps, which counts the heads' loads and evicts to the new limits with rounds of its own.
 // The dispatches and compute passes a step encodes are those the bench counts (stepShape).
+// A policy with the answer-first probe (answer-probe) runs its probe rows in the same step: still
+// one command buffer and one read-back, its predictions in it.
 const BASE = '/models/tiny-reasoner-qwen3/';
 const STEPS = 50;
 
@@ -38,7 +41,9 @@ describe('the decode hot loop allocates nothing and reads back once per step', a
   wrap(GPUComputePassEncoder.prototype, 'dispatchWorkgroups', 'dispatches');
   wrap(GPUCommandEncoder.prototype, 'beginComputePass', 'passes');
 
-  for (const policy of ['full', ...gpuPolicyIds()]) {
+  // A probed step's rows: the token, end-of-think, the template's text after it, 3 answer tokens.
+  const probedRows = 1 + 1 + model.tokenizer.encode(AFTER_THINK_TEXT).length + 3;
+  for (const policy of ['full', ...gpuPolicyIds(), 'answer-probe']) {
     test(`${policy}, all budget 64, watching layer 1: ${STEPS} decode steps`, async () => {
       const perStep: { index: number; buffers: number; bindGroups: number; submits: number; maps: number; dispatches: number; passes: number }[] = [];
       let evictions = 0;
@@ -68,6 +73,10 @@ describe('the decode hot loop allocates nothing and reads back once per step', a
       }
       expect(perStep.length).toBeGreaterThanOrEqual(STEPS);
       const shape = backend.stepShape(1); // the plan of the last sequence, whose cache settings every sequence here shares
+      // With the probe, a step while thinking carries the probe rows; after </think> it is a plain step.
+      const probedShape = policy === 'answer-probe' ? backend.stepShape(probedRows, true) : shape;
+      const probedSteps = perStep.filter((s) => s.dispatches === probedShape.dispatches).length;
+      if (policy === 'answer-probe') expect(probedSteps, 'probed steps').toBeGreaterThanOrEqual(STEPS / 2);
       expect(shape.passes).toBe(2); // the watched layer's copy splits the pass
       if (policy !== 'full') expect(evictions).toBeGreaterThan(STEPS); // it evicted every step
       if (policy === 'crystal') expect(perStep.some((s) => s.maps === -1)).toBe(true); // budgets moved
@@ -77,7 +86,7 @@ describe('the decode hot loop allocates nothing and reads back once per step', a
         if (step.maps === -1) continue; // a re-division step
         expect(step.submits, `step ${step.index}: command buffers`).toBe(1);
         expect(step.maps, `step ${step.index}: read-backs`).toBe(1);
-        expect(step.dispatches, `step ${step.index}: dispatches`).toBe(shape.dispatches);
+        expect([shape.dispatches, probedShape.dispatches], `step ${step.index}: dispatches`).toContain(step.dispatches);
         expect(step.passes, `step ${step.index}: compute passes`).toBe(shape.passes);
       }
     });
