@@ -89,6 +89,8 @@ export async function createGpuBackend(gpu: Gpu, model: LoadedModel, options: Ba
   // (watched layers, heads, slots) f32: each watched layer's last probs row, copied out per step.
   const rowBytes = c.numHeads * geometry.maxPagesPerHead * geometry.pageSize * 4;
   let watchedProbs: GPUBuffer | null = null;
+  // (watched layers, numSlots) f32: with a probing policy, the probe scores as each watched layer's query found them.
+  let watchedProbe: GPUBuffer | null = null;
 
   // value-norm reads W_O as f32: a 16-bit or 4-bit model decodes it once, on the host from the
   // same bytes, the first time a policy needs it (laprox; (H, heads * headDim) f32 per layer).
@@ -135,7 +137,14 @@ export async function createGpuBackend(gpu: Gpu, model: LoadedModel, options: Ba
     folds = new Set(fold);
     const afterAttention = (l: number) => [...(fold.length ? [fold[l]] : []), ...(ch ? ch.dispatches(l) : [])];
     plan = buildForward(gpu, c, weights, acts, kv!, rope, afterAttention, options.maxBindingBytes);
+    sizeWatchedProbe();
     sizeReadback();
+  }
+
+  /** The watched layers' probe-score copies, for a probing policy's sequence (the pool's slots vary with the budget). */
+  function sizeWatchedProbe(): void {
+    watchedProbe?.destroy();
+    watchedProbe = folds.size > 0 && watchLayers.length > 0 && kv ? createBuffer(device, 'watched probe', watchLayers.length * kv.state.probe.size, COPY) : null;
   }
 
   function probeFoldDispatches(decay: number): Dispatch[] {
@@ -175,7 +184,7 @@ export async function createGpuBackend(gpu: Gpu, model: LoadedModel, options: Ba
 
   /** The step's read-back, sized for the token, the chooser's victims and the watched rows. */
   function sizeReadback(): void {
-    const bytes = TOKEN_BYTES + (chooser?.victims.bytes ?? 0) + (watchedProbs ? watchedProbs.size : 0) + (folds.size > 0 ? maxStepTokens * 4 : 0);
+    const bytes = TOKEN_BYTES + (chooser?.victims.bytes ?? 0) + (watchedProbs ? watchedProbs.size : 0) + (watchedProbe ? watchedProbe.size : 0) + (folds.size > 0 ? maxStepTokens * 4 : 0);
     if (readback?.bytes === bytes) return;
     readback?.destroy();
     readback = new Readback(device, 'step read-back', bytes);
@@ -222,6 +231,8 @@ export async function createGpuBackend(gpu: Gpu, model: LoadedModel, options: Ba
       if (watchedProbs && at !== undefined && real > 0) {
         pass.end();
         encoder.copyBufferToBuffer(acts.probs, (real - 1) * rowBytes, watchedProbs, at * rowBytes, rowBytes);
+        // Before the layer's probe-fold (next in the plan): the scores the step's query found.
+        if (watchedProbe) encoder.copyBufferToBuffer(kv.state.probe, 0, watchedProbe, at * kv.state.probe.size, kv.state.probe.size);
         pass = encoder.beginComputePass();
       }
     });
@@ -231,10 +242,12 @@ export async function createGpuBackend(gpu: Gpu, model: LoadedModel, options: Ba
     // One read-back: the token, the victims chosen for the next step, the watched rows, the probe's predictions.
     const victimBytes = chooser?.victims.bytes ?? 0;
     const watchedBytes = watchedProbs ? watchedProbs.size : 0;
-    const greedyAt = TOKEN_BYTES + victimBytes + watchedBytes;
+    const probeAt = TOKEN_BYTES + victimBytes + watchedBytes;
+    const greedyAt = probeAt + (watchedProbe ? watchedProbe.size : 0);
     readback.copy(encoder, acts.token, 0, 4);
     if (chooser) readback.copy(encoder, chooser.victims.buffer, TOKEN_BYTES, victimBytes);
     if (watchedProbs) readback.copy(encoder, watchedProbs, TOKEN_BYTES + victimBytes, watchedBytes);
+    if (watchedProbe) readback.copy(encoder, watchedProbe, probeAt, watchedProbe.size);
     if (probing) readback.copy(encoder, acts.probeTokens, greedyAt, T * 4);
     q.submit([encoder.finish()]);
     const back = await readback.read();
@@ -243,7 +256,11 @@ export async function createGpuBackend(gpu: Gpu, model: LoadedModel, options: Ba
     if (watchedProbs && real > 0) {
       const slots = rowBytes / 4 / c.numHeads;
       const rows = new Float32Array(back, TOKEN_BYTES + victimBytes, watchedBytes / 4);
-      lastWatched = watchLayers.map((l, i) => watchedAttention(kv.layout, l, c.numHeads, rows.subarray(i * c.numHeads * slots), slots));
+      const scores = watchedProbe ? new Float32Array(back, probeAt, watchedProbe.size / 4) : null;
+      const perLayer = kv.state.probe.size / 4;
+      lastWatched = watchLayers.map((l, i) =>
+        watchedAttention(kv.layout, l, c.numHeads, rows.subarray(i * c.numHeads * slots), slots, scores ? { bySlot: scores.subarray(i * perLayer, (i + 1) * perLayer), newFrom: posStart } : undefined),
+      );
     }
     const greedy = probing ? new Uint32Array(back, greedyAt, T) : undefined;
     if (logits === 'none') return { token, greedy };
@@ -317,6 +334,7 @@ export async function createGpuBackend(gpu: Gpu, model: LoadedModel, options: Ba
       lastWatched = [];
       watchedProbs?.destroy();
       watchedProbs = watchLayers.length === 0 ? null : createBuffer(device, 'watched probs', watchLayers.length * rowBytes, COPY);
+      sizeWatchedProbe();
       if (readback) sizeReadback();
     },
     watched: () => lastWatched,
@@ -332,6 +350,7 @@ export async function createGpuBackend(gpu: Gpu, model: LoadedModel, options: Ba
       rope.cos.destroy();
       rope.sin.destroy();
       watchedProbs?.destroy();
+      watchedProbe?.destroy();
     },
   };
 }

@@ -92,10 +92,11 @@ export function createReferenceBackend(model: LoadedModel, options: BackendOptio
   let lastWatched: WatchedAttention[] = [];
 
   /** Keeps a watched layer's last query row (probs by logical slot, this engine's stride). */
-  function keepWatched(l: number, T: number): void {
+  function keepWatched(l: number, T: number, posStart: number): void {
     if (!watchLayers.has(l)) return;
     const maxSlots = geometry.maxPagesPerHead * geometry.pageSize;
-    lastWatched.push(watchedAttention(cache.layout, l, c.numHeads, probs.subarray((T - 1) * c.numHeads * maxSlots), maxSlots));
+    const probeScores = runner.policy.probe ? { bySlot: cache.state.probe, newFrom: posStart } : undefined; // as the step's query found them
+    lastWatched.push(watchedAttention(cache.layout, l, c.numHeads, probs.subarray((T - 1) * c.numHeads * maxSlots), maxSlots, probeScores));
   }
 
   /**
@@ -163,7 +164,7 @@ export function createReferenceBackend(model: LoadedModel, options: BackendOptio
       cache.write(l, slotMap, T, step.k[l], v);
       for (let r = 0; r < T * c.numHeads; r++) probs.set(step.probs[l].subarray(r * step.slots, (r + 1) * step.slots), r * maxSlots);
       runner.observe(l, probs, T, posStart, c.numHeads, maxSlots);
-      keepWatched(l, T);
+      keepWatched(l, T, posStart);
     }
     return step.logits;
   }
@@ -212,7 +213,7 @@ export function createReferenceBackend(model: LoadedModel, options: BackendOptio
         probs,
       });
       runner.observe(l, probs, T, posStart, c.numHeads, geometry.maxPagesPerHead * geometry.pageSize);
-      keepWatched(l, T);
+      keepWatched(l, T, posStart);
       if (record) {
         record.k.push(k.slice(0, T * kvDim));
         record.q.push(qPre);

@@ -1,5 +1,9 @@
 import { describe, expect, test } from 'vitest';
+import { generate } from '../../src/engine/decode-loop.ts';
+import { GREEDY } from '../../src/engine/types.ts';
 import type { CacheConfig } from '../../src/kv/budget.ts';
+import type { ForwardBackend } from '../../src/model/forward-backend.ts';
+import { expectClose } from '../helpers/close.ts';
 import { agreementSetup, runRecorded } from '../helpers/eviction-agreement.ts';
 
 // The answer-first probe on the GPU engine: its rows in the step's tile after the real token
@@ -32,5 +36,37 @@ describe('the answer-first probe on the GPU engine', async () => {
     const probed = await runRecorded(onGpu, prompts[0], CONFIGS[0][0], 160);
     const plain = await runRecorded(onGpu, prompts[0], { ...CONFIGS[0][0], params: { base: 0, weight: 0 } }, 160);
     expect(probed.decisions).not.toEqual(plain.decisions);
+  });
+});
+
+describe('what the probe has marked, as the page sees it (the watched layer)', async () => {
+  const { prompts, onGpu, reference } = await agreementSetup();
+  const cache: CacheConfig = { policy: 'answer-probe', budget: 48, mode: 'think', params: { base: 0 } };
+
+  /** Each step's watched layer: positions held and their probe scores, per KV head. */
+  async function marks(backend: ForwardBackend) {
+    const steps: { positions: Int32Array[]; probe: Float32Array[] }[] = [];
+    await generate(backend, { prompt: prompts[0], maxNewTokens: 80, sampling: GREEDY, cache, telemetry: { watchLayer: 1 } }, {
+      onStep: (s) => {
+        const w = s.cache?.watched;
+        if (w) steps.push({ positions: w.positions, probe: w.probe! });
+      },
+    });
+    return steps;
+  }
+
+  test('the GPU engine reads back the scores the CPU reference holds, step by step (f32 against f64: 1e-5)', async () => {
+    const want = await marks(reference);
+    const got = await marks(onGpu);
+    expect(got.length).toBe(want.length);
+    let marked = 0;
+    want.forEach((step, k) => {
+      step.positions.forEach((positions, h) => {
+        expect(Array.from(got[k].positions[h]), `step ${k} head ${h}`).toEqual(Array.from(positions));
+        expectClose(`step ${k} head ${h} probe`, got[k].probe[h], step.probe[h], { atol: 1e-5 });
+        marked += step.probe[h].filter((v) => v > 0.01).length;
+      });
+    });
+    expect(marked).toBeGreaterThan(100); // the probe marked entries, step after step
   });
 });
