@@ -8,10 +8,9 @@
  */
 import { promptIds } from './decode-loop.ts';
 import type { ForwardBackend } from '../model/forward-backend.ts';
-import type { AnswerFirstAnalysis, PromptInput } from './types.ts';
+import { TIER_SHARE, type AnswerFirstAnalysis, type PromptInput } from './types.ts';
 
 const GREEDY_CONTROL = { temperature: 0, topP: 1, u: 0 };
-export const TIER_SHARE = 0.3;
 
 export async function analyzeAnswer(backend: ForwardBackend, prompt: string | PromptInput, generatedIds: readonly number[]): Promise<AnswerFirstAnalysis> {
   const model = backend.model;

@@ -72,6 +72,9 @@ export interface CacheSnapshot {
 
 export type Phase = 'think' | 'answer';
 
+/** CrystalKV and SlipKV: the top and the bottom share of the think entries (the answer-first analysis, the probe's marks on the page). */
+export const TIER_SHARE = 0.3;
+
 export interface Step {
   /** 0-based index of the generated token. */
   index: number;

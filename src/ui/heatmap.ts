@@ -2,11 +2,13 @@
  * The attention heatmap of one KV head of the watched layer: token positions across, decode steps
  * down. A held entry is coloured by the attention it received from that step's query (log scale,
  * 1e-4 to 1); an evicted entry is red on the step it went and pale red after; positions not yet
- * written stay blank. Rows are painted into an offscreen image as steps arrive and drawn scaled
+ * written stay blank. With the answer-first probe, the entries the probe marks as CrystalKV at that
+ * step (the top 30% of the head's entries by probe score) are gold instead of blue. Rows are painted into an offscreen image as steps arrive and drawn scaled
  * to the canvas once per animation frame. Pointing at a cell names the token (as text), its
  * position, the attention and when it was evicted.
  */
 import type { Step, WatchedAttention } from '../engine/interface.ts';
+import { probeTiers } from './probe-marks.ts';
 
 export interface Heatmap {
   /** A new generation: at most `positions` positions and `steps` steps. */
@@ -24,6 +26,8 @@ interface Row {
 const BLANK = [246, 247, 249];
 const LOW = [226, 231, 240];
 const HIGH = [22, 58, 168];
+const MARKED_LOW = [250, 232, 176];
+const MARKED_HIGH = [176, 112, 0];
 const EVICTED_NOW = [214, 40, 40];
 const EVICTED = [244, 200, 200];
 
@@ -55,9 +59,11 @@ export function createHeatmap(canvas: HTMLCanvasElement, tooltip: HTMLElement): 
     }
     const positions = row.watched.positions[head];
     const attention = row.watched.attention[head];
+    const tiers = row.watched.probe ? probeTiers(row.watched.probe[head]) : null;
     for (let i = 0; i < positions.length; i++) {
       const t = Math.min(1, Math.max(0, (Math.log10(Math.max(attention[i], 1e-12)) + 4) / 4));
-      paint(LOW.map((lo, c) => Math.round(lo + t * (HIGH[c] - lo))), positions[i], k);
+      const [lo, hi] = tiers?.[i] === 'crystal' ? [MARKED_LOW, MARKED_HIGH] : [LOW, HIGH];
+      paint(lo.map((l, c) => Math.round(l + t * (hi[c] - l))), positions[i], k);
     }
   }
 
@@ -91,7 +97,9 @@ export function createHeatmap(canvas: HTMLCanvasElement, tooltip: HTMLElement): 
     const where = `position ${p} ${piece}, step ${k}`;
     if (p > row.query) return `${where}: not written yet`;
     const i = row.watched.positions[head].indexOf(p);
-    const score = i >= 0 ? `attention ${row.watched.attention[head][i].toExponential(2)}` : 'not held';
+    const probe = row.watched.probe;
+    const mark = i >= 0 && probe ? `, probe score ${probe[head][i].toExponential(2)} (${probeTiers(probe[head])[i]})` : '';
+    const score = i >= 0 ? `attention ${row.watched.attention[head][i].toExponential(2)}${mark}` : 'not held';
     const fate = e === undefined ? 'never evicted' : `evicted at step ${e}`;
     return `${where}: ${score}, ${fate}`;
   }

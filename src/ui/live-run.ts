@@ -7,6 +7,7 @@ import type { Engine, GenerateRequest, GenerationResult, ModelInfo } from '../en
 import type { KeptRecord } from './crystal-map.ts';
 import type { Heatmap } from './heatmap.ts';
 import type { OccupancyView } from './occupancy.ts';
+import type { ProbeMarksView } from './probe-marks.ts';
 import type { Transcript } from './transcript.ts';
 
 export interface LiveRun {
@@ -21,6 +22,8 @@ export interface LiveViews {
   occupancy: OccupancyView;
   heatmap: Heatmap;
   status: HTMLElement;
+  /** What the answer-first probe marks, live (a policy with the probe; the runner's page). */
+  probeMarks?: ProbeMarksView;
 }
 
 /** Resets the views for `model`, streams `request`'s steps into them and `transcript`; rejects with the engine's error. */
@@ -32,8 +35,9 @@ export async function streamRun(
   transcript: Transcript,
   options: { label: string; watchHead: number },
 ): Promise<LiveRun> {
-  const { occupancy, heatmap, status } = views;
+  const { occupancy, heatmap, status, probeMarks } = views;
   occupancy.reset(model.numLayers, model.numKvHeads);
+  probeMarks?.reset();
   heatmap.reset(model.contextLength, Math.min(request.maxNewTokens + 1, model.contextLength)); // a step per row
   heatmap.setHead(options.watchHead);
   status.textContent = `${options.label}: prefilling…`;
@@ -44,6 +48,7 @@ export async function streamRun(
   const started = performance.now();
   for await (const step of generation) {
     transcript.add(step);
+    probeMarks?.add(step);
     kept.texts[step.position] = step.text;
     if (step.cache) {
       const evicted = step.cache.evicted; // (layer, kvHead, position) triples

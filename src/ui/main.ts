@@ -99,6 +99,7 @@ const runner = createRunnerPanel(
     thinkCount: $('think-count'),
     stats: $('stats'),
     crystalMap: $('crystal-map'),
+    probeMarks: $('probe-marks'),
     occupancy: $('occupancy'),
     occupancySummary: $('occupancy-summary'),
     heatmap: $('heatmap'),

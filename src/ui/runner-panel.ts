@@ -8,6 +8,7 @@ import type { Engine, GenerateRequest, GenerationResult, ModelInfo } from '../en
 import { createChat, type ChatElements } from './chat.ts';
 import { createCompareCard, type RunSummary } from './compare.ts';
 import { showCrystalMap } from './crystal-map.ts';
+import { createProbeMarksView } from './probe-marks.ts';
 import type { ErrorView } from './error-view.ts';
 import type { FieldErrors } from './field-errors.ts';
 import { createHeatmap } from './heatmap.ts';
@@ -28,6 +29,7 @@ export interface RunnerElements {
   thinkCount: HTMLElement;
   stats: HTMLElement;
   crystalMap: HTMLElement;
+  probeMarks: HTMLElement;
   occupancy: HTMLElement;
   occupancySummary: HTMLElement;
   heatmap: HTMLCanvasElement;
@@ -98,7 +100,7 @@ export function createRunnerPanel(ui: RunnerElements, deps: RunnerDeps): RunnerP
   const transcript = createTranscript(ui.thinkText, ui.answerText, ui.thinkCount);
   const occupancy = createOccupancyView(ui.occupancy, ui.occupancySummary);
   const heatmap = createHeatmap(ui.heatmap, ui.heatmapTip);
-  const liveViews = { occupancy, heatmap, status: ui.status };
+  const liveViews = { occupancy, heatmap, status: ui.status, probeMarks: createProbeMarksView(ui.probeMarks) };
 
   const setStartable = (enabled: boolean) => startButtons.forEach((b) => (b.disabled = !enabled));
   const request = (s: Settings, budget: number, policy: string): GenerateRequest => ({ prompt: settings.prompt(), ...settingsRequest(s, budget, policy) });
