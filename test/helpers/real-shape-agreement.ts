@@ -8,7 +8,7 @@
  * Tolerance: |logits| reach about 5 through K up to 8960 in f32 against f64, and K and V are kept
  * in f16 (a 16-bit model), rounded from f32 on the GPU and from f64 on the CPU, so a value near a
  * rounding midpoint lands one half-ulp apart: measured up to 2.5e-4, allowed 2e-3 absolute (as in
- * gpu-vs-reference for 16-bit models). Under crystal the two engines must also choose the same
+ * gpu-vs-reference for 16-bit models). Under crystal (and answer-probe) the two engines must also choose the same
  * victims, which needs the same attention to the last bit on near-ties: there K and V are kept in
  * f32 (kvDtype), where the engines' attention agrees to ~1e-7; one f16 half-ulp apart would flip a
  * near-tie and the runs would part.
@@ -43,16 +43,19 @@ async function run(backend: ForwardBackend, cache: GenerateRequest['cache']) {
 
 export type RealShape = 'qwen3-0.6b' | 'r1-distill-qwen-1.5b' | 'qwen3-1.7b';
 
-export function testRealShapeAgreement(shape: RealShape) {
+/** `probe`: also answer-probe (base h2o), whose probe rows run in every step's tile: the real shapes' lm_head over every row, row-argmax over 151936 logits. */
+export function testRealShapeAgreement(shape: RealShape, { probe = false } = {}) {
   describe(`${shape} shapes, 2 layers, q4f16_1: GPU engine vs CPU reference`, () => {
-    test('16 greedy tokens and their logits agree, with the full cache and with crystal', async () => {
+    test(`16 greedy tokens and their logits agree, with the full cache and with crystal${probe ? ', and with the answer-first probe' : ''}`, async () => {
       const gpu = await testGpu();
       const text = async (f: string) => (await fetch(TOKENIZER + f)).text();
       const files = randomMlcFiles(randomMlcModel(shape, { layers: 2 }), { 'tokenizer.json': await text('tokenizer.json'), 'tokenizer_config.json': await text('tokenizer_config.json') });
       const model = await loadModel(memoryModelSource(shape, files));
       expect(model.config.vocabSize).toBe(151936);
       expect(model.weights.lmHead.storage).toBe('q4');
-      for (const cache of [undefined, { policy: 'crystal', budget: 24, mode: 'all' as const }]) {
+      const caches: GenerateRequest['cache'][] = [undefined, { policy: 'crystal', budget: 24, mode: 'all' }];
+      if (probe) caches.push({ policy: 'answer-probe', budget: 24, mode: 'all', params: { base: 1 } });
+      for (const cache of caches) {
         const sizes = { contextLength: 128, maxStepTokens: 32, kvDtype: cache ? ('f32' as const) : undefined };
         const reference = createReferenceBackend(model, sizes);
         const onGpu = await createGpuBackend(gpu, model, sizes);
