@@ -10,6 +10,7 @@
 // one pass over the vocabulary per step (about 31), so the search is exact: it ends on a logit.
 // The final walk gives each thread one contiguous chunk; thread 0 scans the chunk masses and the
 // one chunk holding u * W walks its tokens.
+// The host joins workgroup-argmax.wgsl (row_argmax, the greedy path).
 // Dispatch: (1, 1, 1), one workgroup of WG threads looping over the vocabulary.
 
 struct SampleParams {
@@ -78,32 +79,9 @@ fn massFrom(lid: u32, m: f32, k: u32) -> f32 {
 }
 
 fn greedy(lid: u32) {
-  // Each thread sees its indices in increasing order, so strict > keeps its first maximum.
-  var best = 0.0;
-  var bestIdx = NONE;
-  for (var i = lid; i < VOCAB; i += WG) {
-    let v = logits[i];
-    if (bestIdx == NONE || v > best) {
-      best = v;
-      bestIdx = i;
-    }
-  }
-  redF[lid] = best;
-  redU[lid] = bestIdx;
-  workgroupBarrier();
-  for (var stride = WG / 2u; stride > 0u; stride /= 2u) {
-    if (lid < stride) {
-      let v = redF[lid + stride];
-      let i = redU[lid + stride];
-      if (i != NONE && (redU[lid] == NONE || v > redF[lid] || (v == redF[lid] && i < redU[lid]))) {
-        redF[lid] = v;
-        redU[lid] = i;
-      }
-    }
-    workgroupBarrier();
-  }
+  let best = row_argmax(lid, 0u); // workgroup-argmax.wgsl
   if (lid == 0u) {
-    token[0] = redU[0];
+    token[0] = best;
   }
 }
 

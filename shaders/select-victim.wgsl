@@ -178,28 +178,24 @@ fn probe_maxima(g: u32, n: u32, lid: u32) {
       most = max(most, probe[phys]);
     }
   }
-  redScore[lid] = base;
+  probeNorm = vec2f(workgroup_max(lid, base), workgroup_max(lid, most)) + 1e-9;
+}
+
+// The largest of every thread's `v` (thread 0 reduces and shares it through redMin).
+fn workgroup_max(lid: u32, v: f32) -> f32 {
+  redScore[lid] = v;
   workgroupBarrier();
   if (lid == 0u) {
+    var m = v;
     for (var i = 1u; i < WG; i++) {
-      base = max(base, redScore[i]);
+      m = max(m, redScore[i]);
     }
-    redMin = base;
+    redMin = m;
   }
   workgroupBarrier();
-  probeNorm.x = redMin + 1e-9;
+  let r = redMin;
   workgroupBarrier(); // everyone has read redMin before it is reused
-  redScore[lid] = most;
-  workgroupBarrier();
-  if (lid == 0u) {
-    for (var i = 1u; i < WG; i++) {
-      most = max(most, redScore[i]);
-    }
-    redMin = most;
-  }
-  workgroupBarrier();
-  probeNorm.y = redMin + 1e-9;
-  workgroupBarrier();
+  return r;
 }
 
 fn is_candidate(pos: i32, sinkCut: i32, recentCut: i32) -> bool {

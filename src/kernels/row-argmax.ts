@@ -1,12 +1,13 @@
 /** The greedy token after every row of a step's logits (shaders/row-argmax.wgsl): the probe's predictions. */
 import code from '../../shaders/row-argmax.wgsl?raw';
 import stepStruct from '../../shaders/step.wgsl?raw';
+import workgroupArgmax from '../../shaders/workgroup-argmax.wgsl?raw';
 import { assert } from '../assert.ts';
 import type { Gpu } from '../gpu/device.ts';
 import { makeDispatch, type Binding, type Dispatch } from '../gpu/kernel.ts';
 import { reductionWorkgroup } from '../gpu/workgroup.ts';
 
-const source = [code, stepStruct].join('\n');
+const source = [code, stepStruct, workgroupArgmax].join('\n');
 
 export interface RowArgmaxArgs {
   vocab: number;

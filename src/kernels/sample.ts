@@ -1,5 +1,6 @@
 /** The next token from a row of logits: greedy, or temperature + top-p with a host-drawn u. */
 import code from '../../shaders/sample.wgsl?raw';
+import workgroupArgmax from '../../shaders/workgroup-argmax.wgsl?raw';
 import { assert } from '../assert.ts';
 import type { Gpu } from '../gpu/device.ts';
 import { makeDispatch, type Binding, type Dispatch } from '../gpu/kernel.ts';
@@ -20,7 +21,7 @@ export interface SampleArgs {
 export function sample(gpu: Gpu, a: SampleArgs): Dispatch {
   const wg = a.wg ?? reductionWorkgroup(gpu, 256);
   assert((wg & (wg - 1)) === 0, `workgroup size ${wg} is not a power of two`);
-  return makeDispatch(gpu, 'sample', code, { VOCAB: a.vocab, WG: wg }, [a.params, a.logits, a.token], () => [1, 1, 1]);
+  return makeDispatch(gpu, 'sample', `${code}\n${workgroupArgmax}`, { VOCAB: a.vocab, WG: wg }, [a.params, a.logits, a.token], () => [1, 1, 1]);
 }
 
 /** Writes the uniform read by sample.wgsl; temperature <= 0 means greedy. */
