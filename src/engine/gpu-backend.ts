@@ -18,7 +18,7 @@ import { Readback } from '../gpu/readback.ts';
 import { timeDispatches, type KernelTime } from '../gpu/timing.ts';
 import { writeStep } from '../gpu/step-params.ts';
 import { probeFold } from '../kernels/probe-fold.ts';
-import { KvCache } from '../kv/kv-cache.ts';
+import { evictionStateOf, KvCache } from '../kv/kv-cache.ts';
 import { buildForward, createActivations, type ForwardPlan } from '../model/forward.ts';
 import { uploadWeights } from '../model/gpu-weights.ts';
 import { linearValues } from '../model/linear.ts';
@@ -109,8 +109,7 @@ export async function createGpuBackend(gpu: Gpu, model: LoadedModel, options: Ba
     if (spec) gpuRuleOf(policy);
     if (spec) checkBudget(spec, policy);
     const next = sequenceGeometry(geometry, spec, promptLength, policy);
-    // A probe's rows share the step's tile with its token: at most maxStepTokens - 1 of them.
-    const state = spec ? { historyWindow: policy.historyWindow, probeRows: policy.probe ? maxStepTokens - 1 : 0 } : null;
+    const state = spec ? evictionStateOf(policy, maxStepTokens) : null;
     if (!kv || !kv.fits(next, state)) {
       kv?.destroy();
       ({ cache: kv, checked: ready } = KvCache.allocate(gpu, next, state));

@@ -4,7 +4,7 @@
  * (activations, RoPE tables, the policy's per-slot state). The page shows it before a download;
  * a test holds it against the allocation ledger of a real load (within 10%).
  */
-import { KvCache } from '../kv/kv-cache.ts';
+import { evictionStateOf, KvCache } from '../kv/kv-cache.ts';
 import type { ModelConfig } from '../model/config.ts';
 import { activationSizes } from '../model/forward.ts';
 import { storageIs16Bit, weightBytesFor, type MatrixStorage } from '../model/weights.ts';
@@ -32,8 +32,8 @@ export function estimateMemory(
   const activations = Object.values(activationSizes(c, maxStepTokens, geometry.maxPagesPerHead * geometry.pageSize)).reduce((a, b) => a + b, 0);
   const rope = 2 * contextLength * (c.headDim / 2) * 4;
   const weights = weightBytesFor(c, storage);
-  // The cache holds the policy state (score, stamp, the observation window) when it evicts.
-  const kv = KvCache.bytesFor(g, spec ? policy : null); // spec is null for the full cache, `full` included
+  // The cache holds the policy state (score, stamp, the observation window, the probe's scores and scratch) when it evicts.
+  const kv = KvCache.bytesFor(g, spec ? evictionStateOf(policy, maxStepTokens) : null); // spec is null for the full cache, `full` included
   const working = activations + rope;
   return { weights, kv, working, total: weights + kv + working };
 }

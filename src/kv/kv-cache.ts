@@ -38,6 +38,11 @@ export interface EvictionState {
 
 const EMPTY = new Int32Array([-1]);
 
+/** What an evicting policy keeps beside the entries; a probe's rows share the step's tile with its tokens, so at most maxStepTokens - 1 of them. */
+export function evictionStateOf(policy: { historyWindow: number; probe?: object }, maxStepTokens: number): EvictionState {
+  return { historyWindow: policy.historyWindow, probeRows: policy.probe ? maxStepTokens - 1 : 0 };
+}
+
 /** Scratch slots after the pages for a policy's probe rows (EvictionState). */
 function scratchSlots(g: KvGeometry, eviction: EvictionState | null): number {
   return (eviction?.probeRows ?? 0) * g.numKvHeads;

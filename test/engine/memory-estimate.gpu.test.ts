@@ -37,14 +37,17 @@ async function measure(model: LoadedModel, contextLength: number, cache: CacheCo
 }
 
 describe('memory estimate vs what the engine allocates', () => {
-  test('bundled model (f32): full cache and crystal at think 64', async () => {
+  test('bundled model (f32): full cache, crystal and the answer-first probe at think 64', async () => {
     const model = await loadModel(urlModelSource('/models/tiny-reasoner-qwen3/'));
     expect(weightBytesFor(model.config, { storage: 'f32' })).toBe(gpuWeightBytes(model.weights));
     const prompt = 'k=0\nw=2\nq=3\ni=q-k\nb=i+q\nz=i+b\n? z';
-    for (const cache of [undefined, { policy: 'crystal', budget: 64, mode: 'think' as const }]) {
+    // answer-probe: its probe scores and the scratch slots of its rows' K/V are counted too.
+    const caches = [undefined, { policy: 'crystal', budget: 64, mode: 'think' as const }, { policy: 'answer-probe', budget: 64, mode: 'think' as const }];
+    for (const cache of caches) {
       const { used, estimate } = await measure(model, 1024, cache, prompt);
       console.log(`bundled ${cache?.policy ?? 'full'}: estimate ${estimate.total} B (weights ${estimate.weights}, KV ${estimate.kv}, working ${estimate.working}), allocated ${used} B`);
       expect(Math.abs(estimate.total - used) / used).toBeLessThan(0.1);
+      if (cache?.policy === 'answer-probe') expect(Math.abs(estimate.total - used)).toBeLessThan(16 * 1024); // the probe's buffers counted, not just within 10%
     }
   });
 
