@@ -1,7 +1,7 @@
 /**
  * The rule that picks `crystal`'s defaults (docs/eval/crystal-defaults.md), applied to recorded
  * free-running results:
- *   tsx scripts/eval/defaults-rule.ts --candidates a,b,... [--prompts N] [--out file.md] results.json ...
+ *   tsx scripts/eval/defaults-rule.ts --candidates 'a;b;...' [--prompts N] [--out file.md] results.json ...
  * Every results.json is read (several per model are merged by config label and prompt); a cell is
  * (model, think budget). Within a cell every series present is ranked by accuracy over the same
  * prompts (the first N, or every prompt that all series ran); equal accuracies share the better
@@ -126,7 +126,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const { values, positionals } = parseArgs({ allowPositionals: true, options: { candidates: { type: 'string' }, prompts: { type: 'string' }, out: { type: 'string' } } });
   const files = positionals.map((p) => JSON.parse(readFileSync(p, 'utf8')) as ResultsFile);
   const cells = cellsOf(files, values.prompts ? Number(values.prompts) : undefined);
-  const verdicts = applyRule(cells, (values.candidates ?? '').split(',').filter(Boolean));
+  const verdicts = applyRule(cells, (values.candidates ?? '').split(';').map((c) => c.trim()).filter(Boolean)); // series names hold commas
   const text = ruleMarkdown(cells, verdicts);
   console.log(text);
   if (values.out) writeFileSync(values.out, text);
