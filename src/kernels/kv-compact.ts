@@ -4,7 +4,6 @@
  */
 import code from '../../shaders/kv-compact.wgsl?raw';
 import { assert } from '../assert.ts';
-import { createBuffer } from '../gpu/buffers.ts';
 import type { Gpu } from '../gpu/device.ts';
 import { makeDispatch, type Binding, type Dispatch } from '../gpu/kernel.ts';
 
@@ -26,8 +25,9 @@ export interface KvCompactArgs {
   score: Binding; // (numSlots) f32 policy score
   stamp: Binding; // (numSlots) f32 crystal's step of the last hit
   history: Binding; // (numSlots, window) f32 the policy's attention ring
-  /** (numSlots) f32 the answer-first probe's score, moved when given. */
-  probe?: Binding;
+  probe: Binding; // (numSlots) f32 the answer-first probe's score; any small buffer when not moved
+  /** Whether the policy keeps a probe score per slot (the answer-first probe): then it moves too. */
+  moveProbe: boolean;
   /** History values per slot (the policy's historyWindow; 0: none). */
   window: number;
   /** Threads per workgroup; default 32. */
@@ -42,8 +42,8 @@ export function kvCompactParams(count: number, groupsX = GROUPS_X): Uint32Array 
 export function kvCompact(gpu: Gpu, a: KvCompactArgs): Dispatch {
   const groupsX = a.groupsX ?? GROUPS_X;
   const count = typeof a.count === 'number' ? () => a.count as number : a.count;
-  const constants = { HEAD_DIM: a.headDim, KV_F16: a.kvF16 ? 1 : 0, WINDOW: a.window, PROBE: a.probe ? 1 : 0, WG: a.wg ?? 32 };
-  const buffers = [a.params, a.moves, a.kPool, a.vPool, a.slotPos, a.score, a.stamp, a.history, a.probe ?? createBuffer(gpu.device, 'kv-compact: no probe', 16) /* never touched without PROBE; a writable binding may not alias another */];
+  const constants = { HEAD_DIM: a.headDim, KV_F16: a.kvF16 ? 1 : 0, WINDOW: a.window, PROBE: a.moveProbe ? 1 : 0, WG: a.wg ?? 32 };
+  const buffers = [a.params, a.moves, a.kPool, a.vPool, a.slotPos, a.score, a.stamp, a.history, a.probe];
   return makeDispatch(gpu, 'kv-compact', code, constants, buffers, () => {
     const n = count();
     assert(Math.ceil(n / groupsX) <= 65535, `${n} moves do not fit one grid`);

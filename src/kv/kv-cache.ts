@@ -89,7 +89,8 @@ export class KvCache implements KvStore {
       score: state.score,
       stamp: state.stamp,
       history: state.history,
-      probe: probeRows > 0 ? state.probe : undefined,
+      probe: state.probe, // 16 bytes, never touched, without a probe
+      moveProbe: probeRows > 0,
       window: historyWindow,
     });
   }

@@ -80,7 +80,7 @@ for (const kvF16 of [false, true]) describe(`kv-compact${kvF16 ? ', f16 pools' :
         score: createBufferFrom(dev, 'score', score),
         stamp: createBufferFrom(dev, 'stamp', stamp),
         history: createBufferFrom(dev, 'history', history),
-        probe: withProbe ? createBufferFrom(dev, 'probe', probe) : undefined, // the probe score moves too (policies with a probe)
+        probe: createBufferFrom(dev, 'probe', probe), // the probe score moves too (policies with a probe)
       };
       const count = moves.length / 2;
       const d = kvCompact(gpu, {
@@ -92,6 +92,7 @@ for (const kvF16 of [false, true]) describe(`kv-compact${kvF16 ? ', f16 pools' :
         ...bufs,
         kvF16,
         window,
+        moveProbe: withProbe,
         wg: c.wg,
       });
       await runDispatches(gpu, [d], 1);
@@ -106,10 +107,9 @@ for (const kvF16 of [false, true]) describe(`kv-compact${kvF16 ? ', f16 pools' :
       expectClose('stamp', await readF32(dev, bufs.stamp, numSlots), want.stamp, TOL);
       expectClose('history', await readF32(dev, bufs.history, history.length), want.history, TOL);
       if (window > 0) expect(want.history).not.toEqual(history); // the ring moved
-      if (withProbe) {
-        expectClose('probe', await readF32(dev, bufs.probe!, numSlots), want.probe!, TOL);
-        expect(want.probe).not.toEqual(probe);
-      }
+      // Moved with the policy's probe, untouched without it.
+      expectClose('probe', await readF32(dev, bufs.probe, numSlots), withProbe ? want.probe! : probe, TOL);
+      if (withProbe) expect(want.probe).not.toEqual(probe);
       const slotPos = new Int32Array(await readBuffer(dev, bufs.slotPos, numSlots * 4));
       expect(Array.from(slotPos)).toEqual(Array.from(want.slotPos));
       // The data moved something in every case, across rows when groupsX is small.
