@@ -38,7 +38,8 @@ export interface ProbeMarksView {
 export function createProbeMarksView(root: HTMLElement): ProbeMarksView {
   let texts: string[] = [];
   let thinkStart = -1; // the first think position
-  let latest: Map<number, number> | null = null;
+  let latest: Map<number, number> | null = null; // the last step's probe score per held position
+  let latestLayer = 0;
   let scheduled = false;
 
   function draw() {
@@ -65,7 +66,6 @@ export function createProbeMarksView(root: HTMLElement): ProbeMarksView {
     root.dataset.marked = String(marked);
     root.append(summary, map);
   }
-  let latestLayer = 0;
 
   return {
     reset() {
